@@ -1,0 +1,51 @@
+/* symbolize.h — addresses to functions, files, lines and data symbols (libdwfl).
+ *
+ * Contract: one ls_symbolizer describes one process's address space (this
+ * process, another live process, or an existing Dwfl such as the one
+ * `lockscope stack` attached with).  Lookups are cached per address, so
+ * symbolizing the same address twice costs one hash lookup.  Never uses
+ * debuginfod (a hung or dying process must not wait on the network).
+ * Not thread-safe: callers serialize.  Not async-signal-safe: never call it
+ * from a signal handler.
+ */
+#ifndef LOCKSCOPE_SYMBOLIZE_H
+#define LOCKSCOPE_SYMBOLIZE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "report.h"
+
+typedef struct ls_symbolizer ls_symbolizer;
+struct Dwfl;
+
+ls_symbolizer *ls_symbolizer_new_self(void);
+ls_symbolizer *ls_symbolizer_new_pid(pid_t pid);
+/* Wraps a Dwfl whose modules were already reported; the caller keeps ownership. */
+ls_symbolizer *ls_symbolizer_new_dwfl(struct Dwfl *dwfl);
+/* Adds a module that is no longer mapped (dlclose'd) at its old load base, so
+ * that stacks captured while it was loaded still symbolize.  Ignored if it
+ * overlaps a module already known. */
+void ls_symbolizer_add_module(ls_symbolizer *s, const char *path, uint64_t base);
+void ls_symbolizer_free(ls_symbolizer *s);
+
+/* Symbolizes `address`.  `is_return_address`: the address is a return address
+ * (every frame but the innermost of a stack), so `address - 1` is looked up.
+ * Writes the inline chain innermost first (inlined frames have .inlined set,
+ * the last one is the real function) into out[0..max), all sharing
+ * `address`; returns how many frames were written (at least 1 when max >= 1;
+ * a frame with only module/module_offset when nothing else is known).
+ * Strings in `out` are freshly malloc'd: the caller owns them. */
+size_t ls_symbolize(ls_symbolizer *s, uint64_t address, bool is_return_address,
+		    ls_frame *out, size_t max);
+
+/* Symbolizes a whole captured stack (frame 0 is the pc, the others return
+ * addresses) into `out`, appending inline frames.  Returns 0 or -1 (ENOMEM). */
+int ls_symbolize_stack(ls_symbolizer *s, const uint64_t *pcs, size_t n, ls_stack *out);
+
+/* Names a data address: "resource_a" or "table+16" when a data (or any) ELF
+ * symbol covers it.  Returns a malloc'd string or NULL. */
+char *ls_symbolize_data(ls_symbolizer *s, uint64_t address);
+
+#endif

@@ -1,0 +1,1 @@
+# report piece: see the issue that owns it

@@ -1,0 +1,1 @@
+# sort piece: see the issue that owns it

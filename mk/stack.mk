@@ -1,0 +1,1 @@
+# stack piece: see the issue that owns it
