@@ -1,0 +1,252 @@
+#include "config.h"
+
+#include <string.h>
+
+#include "arena.h"
+#include "lock_table.h"
+#include "lockscope_internal.h"
+
+/* Open addressing keyed by address.  A slot's key is 0 (never used),
+ * TOMBSTONE (removed) or an address.  A table is replaced by a larger copy
+ * when full; old tables stay mapped so lock-free readers holding them finish
+ * safely, and a reader that misses re-checks under the lock. */
+#define TOMBSTONE ((uintptr_t)1)
+#define MIN_CAPACITY 1024u
+
+struct slot {
+	_Atomic uintptr_t key;
+	_Atomic(ls_lock *) lock;
+};
+
+struct table {
+	size_t capacity;  /* power of two */
+	size_t used;      /* live + tombstones */
+	size_t live;
+	struct slot slots[];
+};
+
+/* Counting filter of pages that hold tracked locks, so free() of memory
+ * without locks costs one or two loads. */
+#define PAGE_SHIFT 12
+#define PAGE_FILTER_SIZE (1u << 16)
+static _Atomic uint32_t page_filter[PAGE_FILTER_SIZE];
+
+static ls_spinlock table_lock = LS_SPINLOCK_INIT;
+static _Atomic(struct table *) current;
+static ls_lock *retired;
+static atomic_uint_fast64_t next_lock_id = 1;
+
+static size_t page_slot(uintptr_t addr) { return ls_hash64(addr >> PAGE_SHIFT) & (PAGE_FILTER_SIZE - 1); }
+
+static struct table *table_new(size_t capacity)
+{
+	struct table *t = ls_arena_alloc(sizeof *t + capacity * sizeof(struct slot));
+	if (t)
+		t->capacity = capacity;
+	return t;
+}
+
+static struct slot *probe(struct table *t, uintptr_t addr)
+{
+	size_t mask = t->capacity - 1;
+	for (size_t i = ls_hash64(addr) & mask, n = 0; n < t->capacity; n++, i = (i + 1) & mask) {
+		uintptr_t k = atomic_load_explicit(&t->slots[i].key, memory_order_acquire);
+		if (k == addr)
+			return &t->slots[i];
+		if (k == 0)
+			return NULL;
+	}
+	return NULL;
+}
+
+static ls_lock *lookup(struct table *t, uintptr_t addr)
+{
+	if (!t)
+		return NULL;
+	struct slot *s = probe(t, addr);
+	return s ? atomic_load_explicit(&s->lock, memory_order_relaxed) : NULL;
+}
+
+ls_lock *ls_lock_find(uintptr_t addr)
+{
+	return lookup(atomic_load_explicit(&current, memory_order_acquire), addr);
+}
+
+/* Inserts into t, which has room; reuses the first tombstone on the path. */
+static void insert_locked(struct table *t, uintptr_t addr, ls_lock *l)
+{
+	size_t mask = t->capacity - 1;
+	size_t i = ls_hash64(addr) & mask;
+	while (1) {
+		uintptr_t k = atomic_load_explicit(&t->slots[i].key, memory_order_relaxed);
+		if (k == 0 || k == TOMBSTONE) {
+			if (k == 0)
+				t->used++;
+			t->live++;
+			atomic_store_explicit(&t->slots[i].lock, l, memory_order_relaxed);
+			atomic_store_explicit(&t->slots[i].key, addr, memory_order_release);
+			return;
+		}
+		i = (i + 1) & mask;
+	}
+}
+
+static struct table *rehash_locked(struct table *old)
+{
+	size_t live = old ? old->live : 0;
+	size_t capacity = MIN_CAPACITY;
+	while (capacity < (live + 1) * 4)
+		capacity *= 2;
+	struct table *t = table_new(capacity);
+	if (!t)
+		return NULL;
+	for (size_t i = 0; old && i < old->capacity; i++) {
+		uintptr_t k = atomic_load_explicit(&old->slots[i].key, memory_order_relaxed);
+		if (k > TOMBSTONE)
+			insert_locked(t, k, atomic_load_explicit(&old->slots[i].lock, memory_order_relaxed));
+	}
+	atomic_store_explicit(&current, t, memory_order_release);
+	return t;
+}
+
+static ls_lock *new_record(uintptr_t addr, enum ls_lock_kind kind)
+{
+	ls_lock *l = retired;
+	if (l) {
+		retired = l->next_dead;
+		memset(l, 0, sizeof *l);
+	} else if (!(l = ls_arena_alloc(sizeof *l))) {
+		return NULL;
+	}
+	l->addr = addr;
+	l->kind = (uint8_t)kind;
+	l->id = atomic_fetch_add(&next_lock_id, 1);
+	return l;
+}
+
+ls_lock *ls_lock_get(uintptr_t addr, enum ls_lock_kind kind)
+{
+	ls_lock *l = ls_lock_find(addr);
+	if (LS_LIKELY(l != NULL))
+		return l;
+	ls_spin_lock(&table_lock);
+	struct table *t = atomic_load_explicit(&current, memory_order_relaxed);
+	l = lookup(t, addr);
+	if (!l) {
+		if (!t || (t->used + 1) * 4 > t->capacity * 3)
+			t = rehash_locked(t);
+		if (t && (l = new_record(addr, kind))) {
+			insert_locked(t, addr, l);
+			atomic_fetch_add_explicit(&page_filter[page_slot(addr)], 1, memory_order_relaxed);
+		}
+	}
+	ls_spin_unlock(&table_lock);
+	return l;
+}
+
+static ls_lock *forget_locked(uintptr_t addr)
+{
+	struct table *t = atomic_load_explicit(&current, memory_order_relaxed);
+	struct slot *s = t ? probe(t, addr) : NULL;
+	if (!s)
+		return NULL;
+	ls_lock *l = atomic_load_explicit(&s->lock, memory_order_relaxed);
+	atomic_store_explicit(&s->key, TOMBSTONE, memory_order_release);
+	t->live--;
+	atomic_fetch_sub_explicit(&page_filter[page_slot(addr)], 1, memory_order_relaxed);
+	l->dead = true;
+	return l;
+}
+
+ls_lock *ls_lock_forget(uintptr_t addr)
+{
+	ls_spin_lock(&table_lock);
+	ls_lock *l = forget_locked(addr);
+	ls_spin_unlock(&table_lock);
+	return l;
+}
+
+bool ls_lock_range_maybe_tracked(uintptr_t start, size_t len)
+{
+	if (len == 0)
+		return false;
+	uintptr_t first = start >> PAGE_SHIFT, last = (start + len - 1) >> PAGE_SHIFT;
+	for (uintptr_t p = first; p <= last; p++)
+		if (atomic_load_explicit(&page_filter[page_slot(p << PAGE_SHIFT)], memory_order_relaxed))
+			return true;
+	return false;
+}
+
+/* Collects up to max locks in [start, start+len): by probing each 4-byte
+ * aligned address (spinlocks are ints) when the range is small, by scanning
+ * the table when it is large. */
+static size_t collect_range_locked(uintptr_t start, size_t len, ls_lock **found, size_t max)
+{
+	struct table *t = atomic_load_explicit(&current, memory_order_relaxed);
+	size_t n = 0;
+	if (!t)
+		return 0;
+	if (len / 4 < t->capacity) {
+		for (uintptr_t a = (start + 3) & ~(uintptr_t)3; a - start < len && n < max; a += 4)
+			if (probe(t, a))
+				found[n++] = forget_locked(a);
+		return n;
+	}
+	for (size_t i = 0; i < t->capacity && n < max; i++) {
+		uintptr_t k = atomic_load_explicit(&t->slots[i].key, memory_order_relaxed);
+		if (k > TOMBSTONE && k >= start && k - start < len)
+			found[n++] = forget_locked(k);
+	}
+	return n;
+}
+
+size_t ls_lock_forget_range(uintptr_t start, size_t len, void (*on_forget)(ls_lock *))
+{
+	ls_lock *found[64];
+	size_t total = 0, n;
+	/* Report outside the table lock: on_forget takes other core locks. */
+	do {
+		ls_spin_lock(&table_lock);
+		n = collect_range_locked(start, len, found, LS_ARRAY_SIZE(found));
+		ls_spin_unlock(&table_lock);
+		for (size_t i = 0; i < n; i++)
+			if (on_forget)
+				on_forget(found[i]);
+		total += n;
+	} while (n == LS_ARRAY_SIZE(found));
+	return total;
+}
+
+void ls_lock_retire(ls_lock *l)
+{
+	ls_spin_lock(&table_lock);
+	l->next_dead = retired;
+	retired = l;
+	ls_spin_unlock(&table_lock);
+}
+
+size_t ls_lock_live_count(void)
+{
+	struct table *t = atomic_load(&current);
+	return t ? t->live : 0;
+}
+
+void ls_lock_foreach(void (*fn)(ls_lock *, void *), void *ctx)
+{
+	struct table *t = atomic_load(&current);
+	for (size_t i = 0; t && i < t->capacity; i++) {
+		uintptr_t k = atomic_load_explicit(&t->slots[i].key, memory_order_acquire);
+		if (k > TOMBSTONE)
+			fn(atomic_load_explicit(&t->slots[i].lock, memory_order_relaxed), ctx);
+	}
+}
+
+const char *ls_lock_kind_name(int kind)
+{
+	static const char *const names[] = { "mutex", "rwlock", "spinlock", "mtx" };
+	return kind >= 0 && kind < LS_KIND_COUNT ? names[kind] : "lock";
+}
+
+void ls_lock_table_atfork_prepare(void) { ls_spin_lock(&table_lock); }
+void ls_lock_table_atfork_parent(void) { ls_spin_unlock(&table_lock); }
+void ls_lock_table_atfork_child(void) { ls_spin_reset(&table_lock); }

@@ -1,0 +1,148 @@
+#include "config.h"
+
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "arena.h"
+#include "lockscope_internal.h"
+#include "stack_depot.h"
+#include "thread_state.h"
+
+static ls_spinlock registry_lock = LS_SPINLOCK_INIT;
+static _Atomic(ls_thread_state *) registry;
+static atomic_size_t live_threads;
+
+static void reset_state(ls_thread_state *t)
+{
+	ls_thread_state *next = t->next;
+	memset(t, 0, sizeof *t);
+	t->next = next;
+	t->cap_held = LS_INLINE_HELD;
+	atomic_store_explicit(&t->held, t->inline_held, memory_order_relaxed);
+	t->tid = (pid_t)syscall(SYS_gettid);
+	t->self = pthread_self();
+}
+
+/* States of exited threads stay in the registry, parked, and are claimed by
+ * new threads: the registry never grows past the peak thread count. */
+static ls_thread_state *claim_parked(void)
+{
+	for (ls_thread_state *t = atomic_load_explicit(&registry, memory_order_acquire); t; t = t->next) {
+		bool parked = true;
+		if (atomic_load_explicit(&t->parked, memory_order_relaxed) &&
+		    atomic_compare_exchange_strong(&t->parked, &parked, false))
+			return t;
+	}
+	return NULL;
+}
+
+ls_thread_state *ls_thread_register(void)
+{
+	ls_thread_state *t = claim_parked();
+	if (t) {
+		reset_state(t);
+	} else {
+		if (!(t = ls_arena_alloc(sizeof *t)))
+			return NULL;
+		reset_state(t);
+		ls_spin_lock(&registry_lock);
+		t->next = atomic_load_explicit(&registry, memory_order_relaxed);
+		atomic_store_explicit(&registry, t, memory_order_release);
+		ls_spin_unlock(&registry_lock);
+	}
+	atomic_store_explicit(&t->alive, true, memory_order_release);
+	atomic_fetch_add(&live_threads, 1);
+	return t;
+}
+
+void ls_thread_unregister(ls_thread_state *t)
+{
+	ls_held *h = ls_held_array(t);
+	atomic_store_explicit(&t->alive, false, memory_order_release);
+	atomic_store_explicit(&t->n_held, 0, memory_order_relaxed);
+	atomic_store_explicit(&t->held, t->inline_held, memory_order_relaxed);
+	if (h != t->inline_held)
+		ls_arena_free(h, t->cap_held * sizeof *h);
+	atomic_fetch_sub(&live_threads, 1);
+	atomic_store_explicit(&t->parked, true, memory_order_release);
+}
+
+void ls_thread_foreach(void (*fn)(ls_thread_state *, void *), void *ctx)
+{
+	for (ls_thread_state *t = atomic_load_explicit(&registry, memory_order_acquire); t; t = t->next)
+		if (atomic_load_explicit(&t->alive, memory_order_acquire))
+			fn(t, ctx);
+}
+
+size_t ls_thread_live_count(void) { return atomic_load(&live_threads); }
+
+ls_held *ls_held_find(ls_thread_state *t, uintptr_t addr)
+{
+	ls_held *h = ls_held_array(t);
+	for (uint32_t i = ls_held_count(t); i-- > 0;)
+		if (h[i].addr == addr)
+			return &h[i];
+	return NULL;
+}
+
+ls_held *ls_held_push(ls_thread_state *t)
+{
+	uint32_t n = ls_held_count(t);
+	ls_held *h = ls_held_array(t);
+	if (LS_UNLIKELY(n == t->cap_held)) {
+		ls_held *bigger = ls_arena_grow(NULL, sizeof *h, 0, (size_t)t->cap_held * 2);
+		if (!bigger)
+			return NULL;
+		memcpy(bigger, h, n * sizeof *h);
+		atomic_store_explicit(&t->held, bigger, memory_order_release);
+		if (h != t->inline_held)
+			ls_arena_free(h, t->cap_held * sizeof *h);
+		t->cap_held *= 2;
+		h = bigger;
+	}
+	memset(&h[n], 0, sizeof h[n]);
+	atomic_store_explicit(&t->n_held, n + 1, memory_order_release);
+	return &h[n];
+}
+
+void ls_held_remove(ls_thread_state *t, ls_held *h)
+{
+	ls_held *base = ls_held_array(t);
+	uint32_t n = ls_held_count(t);
+	size_t i = (size_t)(h - base);
+	/* Keep acquisition order: later entries shift down (usually none). */
+	memmove(&base[i], &base[i + 1], (n - 1 - i) * sizeof *base);
+	atomic_store_explicit(&t->n_held, n - 1, memory_order_release);
+}
+
+uint32_t ls_thread_site_stack(ls_thread_state *t, uintptr_t ret, unsigned depth)
+{
+	size_t i = (ret ^ (ret >> 9)) & (LS_SITE_CACHE_SIZE - 1);
+	if (LS_LIKELY(t->site_cache[i].ret == ret))
+		return t->site_cache[i].stack;
+	uint32_t stack = ls_site_stack(ret, depth);
+	t->site_cache[i].ret = ret;
+	t->site_cache[i].stack = stack;
+	return stack;
+}
+
+void ls_thread_atfork_prepare(void) { ls_spin_lock(&registry_lock); }
+void ls_thread_atfork_parent(void) { ls_spin_unlock(&registry_lock); }
+
+void ls_thread_atfork_child(ls_thread_state *survivor)
+{
+	ls_spin_reset(&registry_lock);
+	size_t live = 0;
+	for (ls_thread_state *t = atomic_load(&registry); t; t = t->next) {
+		if (t == survivor) {
+			t->tid = (pid_t)syscall(SYS_gettid);
+			t->self = pthread_self();
+			live++;
+		} else if (atomic_load(&t->alive)) {
+			atomic_store(&t->alive, false);
+			atomic_store(&t->parked, true);
+		}
+	}
+	atomic_store(&live_threads, live);
+}

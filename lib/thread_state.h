@@ -1,0 +1,92 @@
+/* thread_state.h — what each thread holds, waits for and has cached.
+ *
+ * Contract: one ls_thread_state per live thread that used a lock (or was
+ * created through pthread_create), in a global registry that other threads
+ * (the watchdog, the report writer) may read without locks: fields they read
+ * are atomics or are written before the state is published.  Only the owning
+ * thread writes its held set and caches.  States of exited threads are
+ * recycled.  The held set has no size limit.
+ */
+#ifndef LOCKSCOPE_THREAD_STATE_H
+#define LOCKSCOPE_THREAD_STATE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "lock_table.h"
+
+#define LS_EDGE_CACHE_SIZE 64
+#define LS_SITE_CACHE_SIZE 256
+#define LS_INLINE_HELD 16
+
+typedef struct ls_held {
+	uintptr_t addr;
+	ls_lock *lock;
+	uint64_t lock_id;
+	uint32_t site_stack;    /* depot id of where it was taken */
+	uint32_t count;         /* recursion depth */
+	uint8_t mode;           /* enum ls_mode */
+	uint64_t since_ns;      /* when taken (only with hold_time) */
+	uintptr_t site;         /* return address of the acquiring call */
+} ls_held;
+
+enum ls_wait_kind { LS_WAIT_NONE, LS_WAIT_LOCK, LS_WAIT_COND, LS_WAIT_JOIN };
+
+typedef struct ls_thread_state {
+	pid_t tid;
+	pthread_t self;
+	_Atomic bool alive;
+	_Atomic bool parked;                /* exited; free for a new thread */
+	_Atomic uint32_t n_held;
+	uint32_t cap_held;
+	_Atomic(ls_held *) held;
+	ls_held inline_held[LS_INLINE_HELD];
+	/* the wait in progress, published for the watchdog */
+	_Atomic int wait_kind;              /* enum ls_wait_kind */
+	_Atomic(ls_lock *) waiting_on;
+	_Atomic uintptr_t wait_object;      /* condvar or thread being joined */
+	_Atomic uint64_t wait_start_ns;
+	uint8_t wait_mode;
+	/* caches in front of the global graph and site table */
+	struct { uint64_t from_id, to_id; uint8_t modes; struct ls_edge *edge; } edge_cache[LS_EDGE_CACHE_SIZE];
+	struct { uintptr_t ret; uint32_t stack; } site_cache[LS_SITE_CACHE_SIZE];
+	/* statistics */
+	_Atomic uint64_t acquisitions;
+	_Atomic uint64_t contended;
+	_Atomic uint64_t wait_ns;
+	struct ls_thread_state *next;       /* registry */
+} ls_thread_state;
+
+/* Creates and registers the calling thread's state (never NULL unless out of memory). */
+ls_thread_state *ls_thread_register(void);
+/* Marks a state as exited; its memory is reused by a later thread. */
+void ls_thread_unregister(ls_thread_state *t);
+/* Iterates live states (lock-free snapshot). */
+void ls_thread_foreach(void (*fn)(ls_thread_state *, void *), void *ctx);
+size_t ls_thread_live_count(void);
+
+ls_held *ls_held_find(ls_thread_state *t, uintptr_t addr);
+ls_held *ls_held_push(ls_thread_state *t);
+void ls_held_remove(ls_thread_state *t, ls_held *h);
+/* Returns the held entries (valid until the owner changes them). */
+static inline ls_held *ls_held_array(ls_thread_state *t)
+{
+	return atomic_load_explicit(&t->held, memory_order_relaxed);
+}
+static inline uint32_t ls_held_count(ls_thread_state *t)
+{
+	return atomic_load_explicit(&t->n_held, memory_order_relaxed);
+}
+
+/* The depot id of the first stack seen at this call site (per-thread cached). */
+uint32_t ls_thread_site_stack(ls_thread_state *t, uintptr_t ret, unsigned depth);
+
+/* After fork: only `survivor` (the forking thread) exists in the child. */
+void ls_thread_atfork_child(ls_thread_state *survivor);
+void ls_thread_atfork_prepare(void);
+void ls_thread_atfork_parent(void);
+
+#endif

@@ -1,0 +1,264 @@
+#include "config.h"
+
+#include <errno.h>
+#include <time.h>
+
+#include "order_graph.h"
+#include "stack_depot.h"
+#include "tracker.h"
+
+__thread ls_thread_state *ls_tls_state __attribute__((tls_model("initial-exec")));
+__thread unsigned ls_tls_busy __attribute__((tls_model("initial-exec")));
+ls_options ls_opts = { .detect = true, .stack_depth = 32, .stats = true };
+bool ls_tracking_enabled = true;
+
+/* The preload layer overrides these: bootstrap resolves the real functions
+ * and reads the options; thread_started arranges the exit cleanup. */
+__attribute__((weak)) void ls_bootstrap(void);
+__attribute__((weak)) void ls_bootstrap(void) {}
+__attribute__((weak)) void ls_thread_started(ls_thread_state *t);
+__attribute__((weak)) void ls_thread_started(ls_thread_state *t) { (void)t; }
+
+ls_thread_state *ls_enter_slow(void)
+{
+	ls_tls_busy = 1;
+	ls_bootstrap();
+	ls_thread_state *t = ls_tracking_enabled ? ls_thread_register() : NULL;
+	if (!t) {
+		ls_tls_busy = 0;
+		return NULL;
+	}
+	ls_tls_state = t;
+	ls_thread_started(t);
+	return t;
+}
+
+uint64_t ls_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Statistics of an exclusively held lock are only written by its holder, so
+ * a plain load and store is exact and avoids a locked instruction on the
+ * fast path; shared (read) holders need a real atomic add. */
+static inline void stat_add(_Atomic uint64_t *p, uint64_t v, bool exclusive)
+{
+	if (exclusive)
+		atomic_store_explicit(p, atomic_load_explicit(p, memory_order_relaxed) + v, memory_order_relaxed);
+	else
+		atomic_fetch_add_explicit(p, v, memory_order_relaxed);
+}
+
+static inline void stat_max(_Atomic uint64_t *p, uint64_t v)
+{
+	uint64_t cur = atomic_load_explicit(p, memory_order_relaxed);
+	while (v > cur && !atomic_compare_exchange_weak_explicit(p, &cur, v, memory_order_relaxed, memory_order_relaxed))
+		;
+}
+
+static unsigned log2_bucket(uint64_t ns)
+{
+	unsigned b = ns ? 63u - (unsigned)__builtin_clzll(ns) : 0;
+	return b < LS_WAIT_BUCKETS ? b : LS_WAIT_BUCKETS - 1;
+}
+
+static void note_wait(ls_thread_state *t, ls_lock *l, uint64_t wait, bool exclusive)
+{
+	stat_add(&l->contended, 1, exclusive);
+	stat_add(&l->wait_ns, wait, exclusive);
+	stat_max(&l->max_wait_ns, wait);
+	stat_add(&l->wait_hist[log2_bucket(wait)], 1, exclusive);
+	stat_add(&t->contended, 1, true);
+	stat_add(&t->wait_ns, wait, true);
+}
+
+static void publish_wait(ls_thread_state *t, enum ls_wait_kind kind, ls_lock *l, uintptr_t object, uint8_t mode)
+{
+	t->wait_mode = mode;
+	atomic_store_explicit(&t->wait_start_ns, ls_now_ns(), memory_order_relaxed);
+	atomic_store_explicit(&t->waiting_on, l, memory_order_relaxed);
+	atomic_store_explicit(&t->wait_object, object, memory_order_relaxed);
+	atomic_store_explicit(&t->wait_kind, kind, memory_order_release);
+}
+
+static void clear_wait(ls_thread_state *t)
+{
+	atomic_store_explicit(&t->wait_kind, LS_WAIT_NONE, memory_order_release);
+	atomic_store_explicit(&t->waiting_on, NULL, memory_order_relaxed);
+}
+
+static int wait_contended(ls_thread_state *t, ls_lock *l, ls_lock_call *c, uint8_t mode)
+{
+	publish_wait(t, LS_WAIT_LOCK, l, (uintptr_t)c->lock, mode);
+	uint64_t start = atomic_load_explicit(&t->wait_start_ns, memory_order_relaxed);
+	int r = c->block(c);
+	uint64_t wait = ls_now_ns() - start;
+	clear_wait(t);
+	bool acquired = r == 0 || r == c->owner_dead_code;
+	if (acquired || r == ETIMEDOUT)
+		note_wait(t, l, wait, acquired && mode != LS_MODE_READ);
+	return r;
+}
+
+static void note_acquired(ls_thread_state *t, ls_lock *l, uintptr_t addr, uint8_t mode,
+			  uintptr_t site, uint32_t site_stack, ls_held *already)
+{
+	bool exclusive = mode != LS_MODE_READ;
+	stat_add(&l->acquisitions, 1, exclusive);
+	stat_add(&t->acquisitions, 1, true);
+	if (already) {
+		already->count++;
+		return;
+	}
+	ls_held *h = ls_held_push(t);
+	if (LS_UNLIKELY(!h))
+		return;
+	h->addr = addr;
+	h->lock = l;
+	h->lock_id = l->id;
+	h->site_stack = site_stack;
+	h->site = site;
+	h->count = 1;
+	h->mode = mode;
+	if (ls_opts.hold_time)
+		h->since_ns = ls_now_ns();
+	if (exclusive)
+		atomic_store_explicit(&l->owner, t, memory_order_relaxed);
+}
+
+int ls_track_lock(ls_thread_state *t, ls_lock_call *c, enum ls_lock_kind kind, uint8_t mode, uintptr_t site)
+{
+	uintptr_t addr = (uintptr_t)c->lock;
+	ls_lock *l = ls_lock_get(addr, kind);
+	if (LS_UNLIKELY(!l))
+		return c->block(c);
+	uint32_t site_stack = ls_thread_site_stack(t, site, ls_opts.stack_depth);
+	if (LS_UNLIKELY(!l->init_stack))
+		l->init_stack = site_stack;
+	ls_held *already = ls_held_find(t, addr);
+	int r;
+	if (LS_UNLIKELY(already != NULL)) {
+		/* Recursive re-lock (or a self-deadlock / EDEADLK): never an edge,
+		 * and not contention. */
+		r = c->block(c);
+	} else {
+		if (ls_opts.detect && ls_held_count(t) > 0)
+			ls_order_before_acquire(t, l, mode);
+		r = c->attempt(c);
+		if (r == c->busy_code)
+			r = wait_contended(t, l, c, mode);
+	}
+	if (r == 0 || r == c->owner_dead_code)
+		note_acquired(t, l, addr, mode, site, site_stack, already);
+	return r;
+}
+
+int ls_track_trylock(ls_thread_state *t, ls_lock_call *c, enum ls_lock_kind kind, uint8_t mode, uintptr_t site)
+{
+	uintptr_t addr = (uintptr_t)c->lock;
+	int r = c->attempt(c);
+	if (r != 0 && r != c->owner_dead_code)
+		return r;
+	ls_lock *l = ls_lock_get(addr, kind);
+	if (LS_UNLIKELY(!l))
+		return r;
+	uint32_t site_stack = ls_thread_site_stack(t, site, ls_opts.stack_depth);
+	if (LS_UNLIKELY(!l->init_stack))
+		l->init_stack = site_stack;
+	note_acquired(t, l, addr, mode, site, site_stack, ls_held_find(t, addr));
+	return r;
+}
+
+void ls_track_unlock(ls_thread_state *t, void *lock)
+{
+	ls_held *h = ls_held_find(t, (uintptr_t)lock);
+	if (!h || --h->count > 0)
+		return;
+	ls_lock *l = h->lock;
+	if (h->mode != LS_MODE_READ) {
+		if (ls_opts.hold_time && h->since_ns) {
+			uint64_t held_for = ls_now_ns() - h->since_ns;
+			stat_add(&l->hold_ns, held_for, true);
+			stat_max(&l->max_hold_ns, held_for);
+		}
+		ls_thread_state *self = t;
+		atomic_compare_exchange_strong_explicit(&l->owner, &self, NULL, memory_order_relaxed,
+							memory_order_relaxed);
+	}
+	ls_held_remove(t, h);
+}
+
+static void end_life(ls_lock *l)
+{
+	ls_order_forget_lock(l);
+	ls_lock_retire(l);
+}
+
+void ls_track_init(ls_thread_state *t, void *lock, enum ls_lock_kind kind, uintptr_t site)
+{
+	ls_lock *old = ls_lock_forget((uintptr_t)lock);
+	if (old)
+		end_life(old);
+	ls_lock *l = ls_lock_get((uintptr_t)lock, kind);
+	if (l)
+		l->init_stack = ls_thread_site_stack(t, site, ls_opts.stack_depth);
+}
+
+void ls_track_destroy(void *lock)
+{
+	ls_lock *l = ls_lock_forget((uintptr_t)lock);
+	if (l)
+		end_life(l);
+}
+
+void ls_track_free_range(void *p, size_t size)
+{
+	if (ls_lock_range_maybe_tracked((uintptr_t)p, size))
+		ls_lock_forget_range((uintptr_t)p, size, end_life);
+}
+
+void ls_track_cond_wait_begin(ls_thread_state *t, void *cond, void *mutex, ls_cond_wait_state *s)
+{
+	ls_held *h = ls_held_find(t, (uintptr_t)mutex);
+	s->had_mutex = h != NULL;
+	ls_lock *l;
+	if (h) {
+		s->saved = *h;
+		l = h->lock;
+		ls_held_remove(t, h);
+		ls_thread_state *self = t;
+		atomic_compare_exchange_strong_explicit(&l->owner, &self, NULL, memory_order_relaxed,
+							memory_order_relaxed);
+	} else {
+		l = ls_lock_get((uintptr_t)mutex, LS_KIND_MUTEX);
+	}
+	/* The wait ends by re-acquiring the mutex while holding everything else
+	 * still held: those are order edges, recorded now. */
+	if (l && ls_opts.detect && ls_held_count(t) > 0)
+		ls_order_before_acquire(t, l, LS_MODE_EXCL);
+	publish_wait(t, LS_WAIT_COND, NULL, (uintptr_t)cond, LS_MODE_EXCL);
+}
+
+void ls_track_cond_wait_end(ls_thread_state *t, void *mutex, ls_cond_wait_state *s)
+{
+	clear_wait(t);
+	if (!s->had_mutex)
+		return;
+	ls_held *h = ls_held_push(t);
+	if (!h)
+		return;
+	*h = s->saved;
+	ls_lock *l = h->lock;
+	(void)mutex;
+	stat_add(&l->acquisitions, 1, true);
+	atomic_store_explicit(&l->owner, t, memory_order_relaxed);
+}
+
+void ls_track_wait_begin(ls_thread_state *t, enum ls_wait_kind kind, uintptr_t object)
+{
+	publish_wait(t, kind, NULL, object, LS_MODE_EXCL);
+}
+
+void ls_track_wait_end(ls_thread_state *t) { clear_wait(t); }
