@@ -13,3 +13,9 @@ pkginclude_HEADERS += include/lockscope/sort.h
 # The CLI and the unit tests get the same code through libcore.
 lib_libcore_la_SOURCES += $(sort_sources)
 lib_libcore_la_LIBADD += -lm
+
+check_PROGRAMS += tests/check_sort
+TESTS += tests/check_sort
+tests_check_sort_SOURCES = tests/check_sort.c
+tests_check_sort_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_check_sort_LDADD = lib/libcore.la $(CHECK_LIBS) -lm
