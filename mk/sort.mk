@@ -19,3 +19,5 @@ TESTS += tests/check_sort
 tests_check_sort_SOURCES = tests/check_sort.c
 tests_check_sort_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_check_sort_LDADD = lib/libcore.la $(CHECK_LIBS) -lm
+
+tools_lockscope_SOURCES += tools/sortbench.c
