@@ -48,4 +48,13 @@ int ls_symbolize_stack(ls_symbolizer *s, const uint64_t *pcs, size_t n, ls_stack
  * symbol covers it.  Returns a malloc'd string or NULL. */
 char *ls_symbolize_data(ls_symbolizer *s, uint64_t address);
 
+/* A Dwfl for a live process (pid) using the symbolizer's local-only debug
+ * file lookup (never debuginfod): for callers that attach to a process
+ * (dwfl_linux_proc_report / dwfl_linux_proc_attach) and then wrap it with
+ * ls_symbolizer_new_dwfl.  NULL on failure; free with dwfl_end. */
+struct Dwfl *ls_symbolizer_dwfl_begin(void);
+
+/* Cache statistics: lookups answered from the cache, and lookups made. */
+void ls_symbolizer_cache_stats(const ls_symbolizer *s, uint64_t *hits, uint64_t *misses);
+
 #endif

@@ -1,0 +1,35 @@
+/* report_render.h — the graphical/tool-oriented writers of an ls_report
+ * (dot, folded stacks, html) and the helpers every writer shares.
+ *
+ * Contract: like the writers of report.h, each reads the report only and
+ * returns 0 on success, -1 on an I/O error.  Any report the JSON reader
+ * accepts renders without crashing, whatever its strings contain: each
+ * writer escapes for its own output language.
+ */
+#ifndef LOCKSCOPE_REPORT_RENDER_H
+#define LOCKSCOPE_REPORT_RENDER_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "report.h"
+
+/* Graphviz digraph of the lock-order graph: one node per lock, one edge per
+ * lock_order entry (and per inversion edge), inversion edges red and bold. */
+int ls_report_write_dot(const ls_report *r, FILE *out);
+/* Folded stacks ("outer;...;inner WAIT_NS" lines) of the wait time of every
+ * lock call site, for flamegraph.pl and speedscope. */
+int ls_report_write_folded(const ls_report *r, FILE *out);
+/* One self-contained HTML page: summary, findings, sortable tables and the
+ * lock-order graph as inline SVG.  No network fetch, no external file. */
+int ls_report_write_html(const ls_report *r, FILE *out);
+
+/* "12 ns", "3.4 us", "5.678 ms", "1.234 s". */
+void ls_format_ns(char *buf, size_t len, uint64_t ns);
+/* Indexes of r->locks sorted by wait time, most first (ties: contended,
+ * acquisitions, original order); malloc'd, NULL on ENOMEM or no locks. */
+size_t *ls_locks_by_wait(const ls_report *r);
+/* Indexes of l->sites in the same order. */
+size_t *ls_sites_by_wait(const ls_lock_stats *l);
+
+#endif

@@ -1,0 +1,434 @@
+/* sort_engine.h — the Timsort engine with the Powersort merge policy,
+ * written once and instantiated per element kind.
+ *
+ * Contract: include after defining
+ *   SORT_SUFFIX          suffix of the generated function names
+ *   SORT_ES(st)          element size in bytes (a constant for typed kinds)
+ *   SORT_LESS(st, a, b)  true when element *a orders strictly before *b
+ * It defines `static void ls_sort_engine_SUFFIX(struct ls_sort_state *)`,
+ * which sorts st->base stably.  Every index below is checked against counts
+ * that only shrink, never against comparator answers, so an inconsistent
+ * comparator yields a permutation and no out-of-bounds access.
+ */
+#include <string.h>
+
+#include "sort_internal.h"
+
+#define LS_CAT2(a, b) a##_##b
+#define LS_CAT(a, b) LS_CAT2(a, b)
+#define SF(name) LS_CAT(name, SORT_SUFFIX)
+#define ES SORT_ES(st)
+#define LESS(a, b) SORT_LESS(st, (a), (b))
+#define AT(p, i) ((p) + (size_t)(i) * ES)
+
+/* Moves the element at src down to dst (dst < src), shifting the elements
+ * in between up by one. */
+static inline void SF(shift_into)(struct ls_sort_state *st, char *dst, char *src)
+{
+	if (ES <= 64) {
+		char hold[64];
+		memcpy(hold, src, ES);
+		memmove(dst + ES, dst, (size_t)(src - dst));
+		memcpy(dst, hold, ES);
+	} else {
+		ls_sort_rotate(st, dst, (size_t)(src - dst), ES);
+	}
+}
+
+static inline void SF(swap)(struct ls_sort_state *st, char *a, char *b)
+{
+	if (ES <= 64) {
+		char hold[64];
+		memcpy(hold, a, ES);
+		memcpy(a, b, ES);
+		memcpy(b, hold, ES);
+	} else {
+		ls_sort_swap_bytes(a, b, ES);
+	}
+}
+
+static void SF(reverse)(struct ls_sort_state *st, char *p, size_t n)
+{
+	for (size_t i = 0, j = n - 1; i < j; i++, j--)
+		SF(swap)(st, AT(p, i), AT(p, j));
+}
+
+/* Length of the run starting at p (n >= 1 elements available): the longest
+ * non-decreasing prefix, or the longest strictly decreasing one, which is
+ * reversed in place (strictness keeps this stable). */
+static size_t SF(count_run)(struct ls_sort_state *st, char *p, size_t n)
+{
+	size_t k = 2;
+	if (n < 2)
+		return n;
+	if (LESS(AT(p, 1), p)) {
+		while (k < n && LESS(AT(p, k), AT(p, k - 1)))
+			k++;
+		SF(reverse)(st, p, k);
+	} else {
+		while (k < n && !LESS(AT(p, k), AT(p, k - 1)))
+			k++;
+	}
+	return k;
+}
+
+/* p[0, sorted) is sorted; inserts p[sorted, n) one by one, each after the
+ * elements equal to it. */
+static void SF(binary_insertion)(struct ls_sort_state *st, char *p, size_t sorted, size_t n)
+{
+	for (size_t i = sorted; i < n; i++) {
+		char *pivot = AT(p, i);
+		size_t lo = 0, hi = i;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (LESS(pivot, AT(p, mid)))
+				hi = mid;
+			else
+				lo = mid + 1;
+		}
+		if (lo < i)
+			SF(shift_into)(st, AT(p, lo), pivot);
+	}
+}
+
+/* Does element e go before key?  right=false: e < key (count of elements
+ * less than key, "gallop left"); right=true: e <= key ("gallop right"). */
+static inline bool SF(goes_before)(struct ls_sort_state *st, const char *e, const char *key, bool right)
+{
+	return right ? !LESS(key, e) : LESS(e, key);
+}
+
+/* Number of elements of sorted a[0, n) that go before key, searching
+ * exponentially outwards from a[hint] and then by bisection.  The result is
+ * in [0, n] whatever the comparator answers. */
+static inline size_t SF(gallop)(struct ls_sort_state *st, const char *key, char *a, size_t n,
+				size_t hint, bool right)
+{
+	size_t lo, hi, ofs = 1, last = 0;
+	if (SF(goes_before)(st, AT(a, hint), key, right)) {
+		size_t maxofs = n - hint;
+		while (ofs < maxofs && SF(goes_before)(st, AT(a, hint + ofs), key, right)) {
+			last = ofs;
+			ofs = ofs > maxofs / 2 ? maxofs : 2 * ofs + 1;
+		}
+		if (ofs > maxofs)
+			ofs = maxofs;
+		lo = hint + last + 1;
+		hi = hint + ofs;
+	} else {
+		size_t maxofs = hint + 1;
+		while (ofs < maxofs && !SF(goes_before)(st, AT(a, hint - ofs), key, right)) {
+			last = ofs;
+			ofs = ofs > maxofs / 2 ? maxofs : 2 * ofs + 1;
+		}
+		if (ofs > maxofs)
+			ofs = maxofs;
+		lo = hint + 1 - ofs;
+		hi = hint - last;
+	}
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (SF(goes_before)(st, AT(a, mid), key, right))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static size_t SF(gallop_left)(struct ls_sort_state *st, const char *key, char *a, size_t n, size_t hint)
+{
+	return SF(gallop)(st, key, a, n, hint, false);
+}
+
+static size_t SF(gallop_right)(struct ls_sort_state *st, const char *key, char *a, size_t n, size_t hint)
+{
+	return SF(gallop)(st, key, a, n, hint, true);
+}
+
+/* Stable merge of adjacent sorted a[0, na) and b = a + na*ES [0, nb)
+ * without extra memory: split the longer side at its middle, find the
+ * split point of the other side by bisection, rotate, recurse on the smaller
+ * half and loop on the larger.  O((na+nb) log) moves; the fallback when the
+ * merge buffer cannot be allocated. */
+static void SF(merge_in_place)(struct ls_sort_state *st, char *a, size_t na, size_t nb)
+{
+	while (na > 0 && nb > 0) {
+		char *b = AT(a, na);
+		size_t ia, jb;
+		if (na + nb == 2) {
+			if (LESS(b, a))
+				SF(swap)(st, a, b);
+			return;
+		}
+		if (na >= nb) {
+			ia = na / 2;
+			jb = SF(gallop_left)(st, AT(a, ia), b, nb, 0);
+		} else {
+			jb = nb / 2;
+			ia = SF(gallop_right)(st, AT(b, jb), a, na, 0);
+		}
+		ls_sort_rotate(st, AT(a, ia), (na - ia) * ES, jb * ES);
+		/* Now a = A[0,ia) B[0,jb) | A[ia,na) B[jb,nb). */
+		char *right = AT(a, ia + jb);
+		size_t rna = na - ia, rnb = nb - jb;
+		if (ia + jb <= rna + rnb) {
+			SF(merge_in_place)(st, a, ia, jb);
+			a = right;
+			na = rna;
+			nb = rnb;
+		} else {
+			SF(merge_in_place)(st, right, rna, rnb);
+			na = ia;
+			nb = jb;
+		}
+	}
+}
+
+/* Merge with na <= nb: A goes to the buffer, the merge fills from the left.
+ * Preconditions from trimming: B[0] < A[0] and A[na-1] > B[nb-1]; with a
+ * consistent comparator that makes the unconditional first/last moves
+ * right, without one they still move each element exactly once. */
+static void SF(merge_lo)(struct ls_sort_state *st, char *a, size_t na, char *b, size_t nb)
+{
+	char *pa = st->tmp, *pb = b, *dest = a;
+	size_t min_gallop = st->min_gallop;
+
+	memcpy(st->tmp, a, na * ES);
+	memcpy(dest, pb, ES);
+	dest += ES, pb += ES, nb--;
+	if (nb == 0)
+		goto done;
+	if (na == 1)
+		goto last_a;
+	for (;;) {
+		size_t acount = 0, bcount = 0;
+		/* One element at a time until one side keeps winning. */
+		for (;;) {
+			if (LESS(pb, pa)) {
+				memcpy(dest, pb, ES);
+				dest += ES, pb += ES, nb--;
+				if (nb == 0)
+					goto done;
+				acount = 0;
+				if (++bcount >= min_gallop)
+					break;
+			} else {
+				memcpy(dest, pa, ES);
+				dest += ES, pa += ES, na--;
+				if (na == 1)
+					goto last_a;
+				bcount = 0;
+				if (++acount >= min_gallop)
+					break;
+			}
+		}
+		/* Galloping: copy whole stretches while they stay long; the
+		 * threshold drops while galloping pays and rises when it stops. */
+		min_gallop++;
+		do {
+			size_t k;
+			min_gallop -= min_gallop > 1;
+			k = SF(gallop_right)(st, pb, pa, na, 0);
+			acount = k;
+			if (k) {
+				memcpy(dest, pa, k * ES);
+				dest += k * ES, pa += k * ES, na -= k;
+				if (na == 1)
+					goto last_a;
+				if (na == 0) /* only with an inconsistent comparator */
+					goto done;
+			}
+			memcpy(dest, pb, ES);
+			dest += ES, pb += ES, nb--;
+			if (nb == 0)
+				goto done;
+			k = SF(gallop_left)(st, pa, pb, nb, 0);
+			bcount = k;
+			if (k) {
+				memmove(dest, pb, k * ES);
+				dest += k * ES, pb += k * ES, nb -= k;
+				if (nb == 0)
+					goto done;
+			}
+			memcpy(dest, pa, ES);
+			dest += ES, pa += ES, na--;
+			if (na == 1)
+				goto last_a;
+		} while (acount >= LS_SORT_MIN_GALLOP || bcount >= LS_SORT_MIN_GALLOP);
+		min_gallop++;
+	}
+done:
+	if (na)
+		memcpy(dest, pa, na * ES);
+	st->min_gallop = min_gallop;
+	return;
+last_a:
+	/* The last element of A belongs after the rest of B. */
+	memmove(dest, pb, nb * ES);
+	memcpy(AT(dest, nb), pa, ES);
+	st->min_gallop = min_gallop;
+}
+
+/* Merge with na > nb: B goes to the buffer, the merge fills from the right.
+ * Positions are derived from the remaining counts: A's rest is a[0, na),
+ * B's rest is tmp[0, nb), the next free slot is a[na + nb - 1]. */
+static void SF(merge_hi)(struct ls_sort_state *st, char *a, size_t na, char *b, size_t nb)
+{
+	char *tmp = st->tmp;
+	size_t min_gallop = st->min_gallop;
+
+	memcpy(tmp, b, nb * ES);
+	memcpy(AT(a, na + nb - 1), AT(a, na - 1), ES);
+	na--;
+	if (na == 0)
+		goto done;
+	if (nb == 1)
+		goto first_b;
+	for (;;) {
+		size_t acount = 0, bcount = 0;
+		for (;;) {
+			if (LESS(AT(tmp, nb - 1), AT(a, na - 1))) {
+				memcpy(AT(a, na + nb - 1), AT(a, na - 1), ES);
+				na--;
+				if (na == 0)
+					goto done;
+				bcount = 0;
+				if (++acount >= min_gallop)
+					break;
+			} else {
+				memcpy(AT(a, na + nb - 1), AT(tmp, nb - 1), ES);
+				nb--;
+				if (nb == 1)
+					goto first_b;
+				acount = 0;
+				if (++bcount >= min_gallop)
+					break;
+			}
+		}
+		min_gallop++;
+		do {
+			size_t k;
+			min_gallop -= min_gallop > 1;
+			k = na - SF(gallop_right)(st, AT(tmp, nb - 1), a, na, na - 1);
+			acount = k;
+			if (k) {
+				memmove(AT(a, na - k + nb), AT(a, na - k), k * ES);
+				na -= k;
+				if (na == 0)
+					goto done;
+			}
+			memcpy(AT(a, na + nb - 1), AT(tmp, nb - 1), ES);
+			nb--;
+			if (nb == 1)
+				goto first_b;
+			k = nb - SF(gallop_left)(st, AT(a, na - 1), tmp, nb, nb - 1);
+			bcount = k;
+			if (k) {
+				memcpy(AT(a, na + nb - k), AT(tmp, nb - k), k * ES);
+				nb -= k;
+				if (nb == 1)
+					goto first_b;
+				if (nb == 0) /* only with an inconsistent comparator */
+					goto done;
+			}
+			memcpy(AT(a, na + nb - 1), AT(a, na - 1), ES);
+			na--;
+			if (na == 0)
+				goto done;
+		} while (acount >= LS_SORT_MIN_GALLOP || bcount >= LS_SORT_MIN_GALLOP);
+		min_gallop++;
+	}
+done:
+	if (nb)
+		memcpy(AT(a, na), tmp, nb * ES);
+	st->min_gallop = min_gallop;
+	return;
+first_b:
+	/* The first element of B belongs before the rest of A. */
+	memmove(AT(a, 1), a, na * ES);
+	memcpy(a, tmp, ES);
+	st->min_gallop = min_gallop;
+}
+
+/* Merges stack runs i and i+1 (adjacent). */
+static void SF(merge_at)(struct ls_sort_state *st, size_t i)
+{
+	struct ls_sort_run *ra = &st->stack[i], *rb = &st->stack[i + 1];
+	char *a = AT(st->base, ra->start), *b = AT(st->base, rb->start);
+	size_t na = ra->len, nb = rb->len, k;
+
+	if (st->stats)
+		st->stats->merge_cost += na + nb;
+	ra->len = na + nb;
+	if (i + 3 == st->nruns)
+		st->stack[i + 1] = st->stack[i + 2];
+	st->nruns--;
+
+	/* Trim what is already in place: A's prefix <= B[0], B's suffix >=
+	 * A's last element. */
+	k = SF(gallop_right)(st, b, a, na, 0);
+	a = AT(a, k);
+	na -= k;
+	if (na == 0)
+		return;
+	nb = SF(gallop_left)(st, AT(a, na - 1), b, nb, nb - 1);
+	if (nb == 0)
+		return;
+	if (!ls_sort_reserve_tmp(st, (na <= nb ? na : nb) * ES))
+		SF(merge_in_place)(st, a, na, nb);
+	else if (na <= nb)
+		SF(merge_lo)(st, a, na, b, nb);
+	else
+		SF(merge_hi)(st, a, na, b, nb);
+}
+
+/* Powersort: before pushing run [start, start+len), merge while the run
+ * below the top sits at a deeper boundary than the new one. */
+static void SF(push_run)(struct ls_sort_state *st, size_t start, size_t len)
+{
+	if (st->stats)
+		ls_sort_note_run(st, len);
+	if (st->nruns > 0) {
+		struct ls_sort_run *top = &st->stack[st->nruns - 1];
+		unsigned power = ls_sort_node_power(top->start, top->len, len, st->n);
+		while (st->nruns > 1 && st->stack[st->nruns - 2].power > power)
+			SF(merge_at)(st, st->nruns - 2);
+		st->stack[st->nruns - 1].power = power;
+	}
+	/* Unreachable by the bound above; a guard instead of an overflow. */
+	if (st->nruns == LS_SORT_MAX_RUNS)
+		SF(merge_at)(st, st->nruns - 2);
+	st->stack[st->nruns++] = (struct ls_sort_run){ .start = start, .len = len, .power = 0 };
+}
+
+static void SF(ls_sort_engine)(struct ls_sort_state *st)
+{
+	size_t n = st->n, minrun, lo = 0;
+	if (n < 2) {
+		if (st->stats && n == 1)
+			ls_sort_note_run(st, 1);
+		return;
+	}
+	minrun = ls_sort_minrun(n);
+	while (lo < n) {
+		char *p = AT(st->base, lo);
+		size_t len = SF(count_run)(st, p, n - lo);
+		if (len < minrun) {
+			size_t want = n - lo < minrun ? n - lo : minrun;
+			SF(binary_insertion)(st, p, len, want);
+			len = want;
+		}
+		SF(push_run)(st, lo, len);
+		lo += len;
+	}
+	while (st->nruns > 1)
+		SF(merge_at)(st, st->nruns - 2);
+}
+
+#undef LS_CAT2
+#undef LS_CAT
+#undef SF
+#undef ES
+#undef LESS
+#undef AT
