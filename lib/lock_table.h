@@ -47,6 +47,8 @@ typedef struct ls_lock {
 	_Atomic uint64_t hold_ns;
 	_Atomic uint64_t max_hold_ns;
 	_Atomic uint64_t wait_hist[LS_WAIT_BUCKETS];
+	/* call site of the last release (blame for the next waiter's wait) */
+	_Atomic uintptr_t last_release_site;
 	struct ls_lock *next_dead;   /* retired records (reused for new lives) */
 } ls_lock;
 

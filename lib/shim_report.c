@@ -9,6 +9,7 @@
 
 #include "lockscope_internal.h"
 #include "shim_report.h"
+#include "site_stats.h"
 #include "stack_depot.h"
 #include "thread_state.h"
 
@@ -135,10 +136,81 @@ static int by_wait_then_acquisitions(const void *a, const void *b)
 	return x->addr < y->addr ? -1 : x->addr > y->addr;
 }
 
+#define MAX_SITES_PER_LOCK 8
+
+struct site_list { ls_site_stat **items; size_t n, cap; };
+
+static void collect_site(ls_site_stat *st, void *ctx)
+{
+	struct site_list *list = ctx;
+	if (list->n == list->cap) {
+		size_t cap = list->cap ? list->cap * 2 : 256;
+		ls_site_stat **n = realloc(list->items, cap * sizeof *n);
+		if (!n)
+			return;
+		list->items = n;
+		list->cap = cap;
+	}
+	list->items[list->n++] = st;
+}
+
+/* Sites grouped by lock, then the most waited-at (or waited-for) first. */
+static int by_lock_then_cost(const void *a, const void *b)
+{
+	const ls_site_stat *x = *(ls_site_stat *const *)a, *y = *(ls_site_stat *const *)b;
+	uint64_t ix = atomic_load(&x->lock_id), iy = atomic_load(&y->lock_id);
+	if (ix != iy)
+		return ix < iy ? -1 : 1;
+	uint64_t cx = atomic_load(&x->wait_ns) + atomic_load(&x->blamed_wait_ns);
+	uint64_t cy = atomic_load(&y->wait_ns) + atomic_load(&y->blamed_wait_ns);
+	if (cx != cy)
+		return cx < cy ? 1 : -1;
+	uint64_t ax = atomic_load(&x->acquisitions), ay = atomic_load(&y->acquisitions);
+	if (ax != ay)
+		return ax < ay ? 1 : -1;
+	return x->site < y->site ? -1 : x->site > y->site;
+}
+
+static int lock_id_cmp(const void *key, const void *elem)
+{
+	uint64_t id = *(const uint64_t *)key, other = atomic_load(&(*(ls_site_stat *const *)elem)->lock_id);
+	return id < other ? -1 : id > other;
+}
+
+static void add_sites(ls_lock_stats *st, ls_symbolizer *s, const struct site_list *sites, uint64_t lock_id)
+{
+	ls_site_stat **hit = bsearch(&lock_id, sites->items, sites->n, sizeof *sites->items, lock_id_cmp);
+	if (!hit)
+		return;
+	while (hit > sites->items && atomic_load(&hit[-1]->lock_id) == lock_id)
+		hit--;
+	ls_site_stat **end = sites->items + sites->n;
+	for (size_t k = 0; hit < end && atomic_load(&(*hit)->lock_id) == lock_id && k < MAX_SITES_PER_LOCK;
+	     hit++, k++) {
+		const ls_site_stat *src = *hit;
+		ls_site *dst = ls_report_push(&st->sites, &st->n_sites, sizeof *dst);
+		if (!dst)
+			return;
+		if (src->stack)
+			ls_shim_fill_stack(&dst->stack, s, src->stack);
+		else
+			ls_symbolize_stack(s, (const uint64_t[]){ src->site }, 1, &dst->stack);
+		dst->acquisitions = atomic_load(&src->acquisitions);
+		dst->contended = atomic_load(&src->contended);
+		dst->wait_ns = atomic_load(&src->wait_ns);
+		dst->max_wait_ns = atomic_load(&src->max_wait_ns);
+		dst->hold_ns = atomic_load(&src->hold_ns);
+		dst->blamed_wait_ns = atomic_load(&src->blamed_wait_ns);
+	}
+}
+
 int ls_shim_add_locks(ls_report *r, ls_symbolizer *s, size_t max_locks)
 {
 	struct lock_list list = { 0 };
+	struct site_list sites = { 0 };
 	ls_lock_foreach(collect_lock, &list);
+	ls_site_foreach(collect_site, &sites);
+	qsort(sites.items, sites.n, sizeof *sites.items, by_lock_then_cost);
 	qsort(list.items, list.n, sizeof *list.items, by_wait_then_acquisitions);
 	int rc = 0;
 	for (size_t i = 0; i < list.n && i < max_locks; i++) {
@@ -158,7 +230,9 @@ int ls_shim_add_locks(ls_report *r, ls_symbolizer *s, size_t max_locks)
 		st->max_hold_ns = atomic_load(&l->max_hold_ns);
 		for (size_t b = 0; b < LS_WAIT_BUCKETS && b < LS_ARRAY_SIZE(st->wait_hist); b++)
 			st->wait_hist[b] = atomic_load(&l->wait_hist[b]);
+		add_sites(st, s, &sites, l->id);
 	}
+	free(sites.items);
 	free(list.items);
 	return rc;
 }

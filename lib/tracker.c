@@ -5,6 +5,7 @@
 
 #include "lockscope_internal.h"
 #include "order_graph.h"
+#include "site_stats.h"
 #include "stack_depot.h"
 #include "tracker.h"
 
@@ -65,8 +66,15 @@ static unsigned log2_bucket(uint64_t ns)
 	return b < LS_WAIT_BUCKETS ? b : LS_WAIT_BUCKETS - 1;
 }
 
-static void note_wait(ls_thread_state *t, ls_lock *l, uint64_t wait, bool exclusive)
+/* `site` may be NULL (site table full).  Only a wait that ended with the
+ * lock is blamed on the releaser: a timed-out waiter was not handed it. */
+static void note_wait(ls_thread_state *t, ls_lock *l, ls_site_stat *site, uint64_t wait, bool exclusive,
+		      bool acquired)
 {
+	if (site)
+		ls_site_note_wait(site, wait, exclusive);
+	if (acquired)
+		ls_site_blame_releaser(l, wait, exclusive);
 	stat_add(&l->contended, 1, exclusive);
 	stat_add(&l->wait_ns, wait, exclusive);
 	stat_max(&l->max_wait_ns, wait);
@@ -90,7 +98,8 @@ static void clear_wait(ls_thread_state *t)
 	atomic_store_explicit(&t->waiting_on, NULL, memory_order_relaxed);
 }
 
-static int wait_contended(ls_thread_state *t, ls_lock *l, ls_lock_call *c, uint8_t mode)
+static int wait_contended(ls_thread_state *t, ls_lock *l, ls_lock_call *c, uint8_t mode, uintptr_t site,
+			  uint32_t site_stack)
 {
 	publish_wait(t, LS_WAIT_LOCK, l, (uintptr_t)c->lock, mode);
 	uint64_t start = atomic_load_explicit(&t->wait_start_ns, memory_order_relaxed);
@@ -99,7 +108,7 @@ static int wait_contended(ls_thread_state *t, ls_lock *l, ls_lock_call *c, uint8
 	clear_wait(t);
 	bool acquired = r == 0 || r == c->owner_dead_code;
 	if (acquired || r == ETIMEDOUT)
-		note_wait(t, l, wait, acquired && mode != LS_MODE_READ);
+		note_wait(t, l, ls_site_get(l, site, site_stack), wait, acquired && mode != LS_MODE_READ, acquired);
 	return r;
 }
 
@@ -109,6 +118,9 @@ static void note_acquired(ls_thread_state *t, ls_lock *l, uintptr_t addr, uint8_
 	bool exclusive = mode != LS_MODE_READ;
 	stat_add(&l->acquisitions, 1, exclusive);
 	stat_add(&t->acquisitions, 1, true);
+	ls_site_stat *ss = ls_site_get(l, site, site_stack);
+	if (LS_LIKELY(ss != NULL))
+		ls_site_note_acquired(ss, exclusive);
 	if (already) {
 		already->count++;
 		return;
@@ -123,8 +135,10 @@ static void note_acquired(ls_thread_state *t, ls_lock *l, uintptr_t addr, uint8_
 	h->site = site;
 	h->count = 1;
 	h->mode = mode;
+	/* since_ns holds hold-clock ticks (rdtsc where calibrated), converted
+	 * to ns once per release. */
 	if (ls_opts.hold_time)
-		h->since_ns = ls_now_ns();
+		h->since_ns = ls_stat_ticks();
 	if (exclusive)
 		atomic_store_explicit(&l->owner, t, memory_order_relaxed);
 }
@@ -151,7 +165,7 @@ int ls_track_lock(ls_thread_state *t, ls_lock_call *c, enum ls_lock_kind kind, u
 			ls_order_before_acquire(t, l, mode);
 		r = c->attempt(c);
 		if (r == c->busy_code)
-			r = wait_contended(t, l, c, mode);
+			r = wait_contended(t, l, c, mode, site, site_stack);
 	}
 	if (r == 0 || r == c->owner_dead_code)
 		note_acquired(t, l, addr, mode, site, site_stack, already);
@@ -176,22 +190,32 @@ int ls_track_trylock(ls_thread_state *t, ls_lock_call *c, enum ls_lock_kind kind
 	return r;
 }
 
+/* The lock of `h` is about to be released (unlock, or a condition wait):
+ * leave the releasing site for the next waiter's blame, account the hold. */
+static void end_hold(ls_thread_state *t, ls_held *h)
+{
+	ls_lock *l = h->lock;
+	atomic_store_explicit(&l->last_release_site, h->site, memory_order_relaxed);
+	if (h->mode == LS_MODE_READ)
+		return;
+	if (ls_opts.hold_time && h->since_ns) {
+		uint64_t held_for = ls_stat_ticks_to_ns(ls_stat_ticks() - h->since_ns);
+		stat_add(&l->hold_ns, held_for, true);
+		stat_max(&l->max_hold_ns, held_for);
+		ls_site_stat *ss = ls_site_get(l, h->site, h->site_stack);
+		if (ss)
+			ls_site_note_hold(ss, held_for, true);
+	}
+	ls_thread_state *self = t;
+	atomic_compare_exchange_strong_explicit(&l->owner, &self, NULL, memory_order_relaxed, memory_order_relaxed);
+}
+
 void ls_track_unlock(ls_thread_state *t, void *lock)
 {
 	ls_held *h = ls_held_find(t, (uintptr_t)lock);
 	if (!h || --h->count > 0)
 		return;
-	ls_lock *l = h->lock;
-	if (h->mode != LS_MODE_READ) {
-		if (ls_opts.hold_time && h->since_ns) {
-			uint64_t held_for = ls_now_ns() - h->since_ns;
-			stat_add(&l->hold_ns, held_for, true);
-			stat_max(&l->max_hold_ns, held_for);
-		}
-		ls_thread_state *self = t;
-		atomic_compare_exchange_strong_explicit(&l->owner, &self, NULL, memory_order_relaxed,
-							memory_order_relaxed);
-	}
+	end_hold(t, h);
 	ls_held_remove(t, h);
 }
 
@@ -234,10 +258,8 @@ void ls_track_cond_wait_begin(ls_thread_state *t, void *cond, void *mutex, ls_co
 	if (h) {
 		s->saved = *h;
 		l = h->lock;
+		end_hold(t, h);
 		ls_held_remove(t, h);
-		ls_thread_state *self = t;
-		atomic_compare_exchange_strong_explicit(&l->owner, &self, NULL, memory_order_relaxed,
-							memory_order_relaxed);
 	} else {
 		l = ls_lock_get((uintptr_t)mutex, LS_KIND_MUTEX);
 	}
@@ -260,6 +282,14 @@ void ls_track_cond_wait_end(ls_thread_state *t, void *mutex, ls_cond_wait_state 
 	ls_lock *l = h->lock;
 	(void)mutex;
 	stat_add(&l->acquisitions, 1, true);
+	stat_add(&t->acquisitions, 1, true);
+	/* The re-acquisition counts on the site that first took the mutex, so
+	 * a lock's sites always add up to its total. */
+	ls_site_stat *ss = ls_site_get(l, h->site, h->site_stack);
+	if (ss)
+		ls_site_note_acquired(ss, true);
+	if (ls_opts.hold_time)
+		h->since_ns = ls_stat_ticks();
 	atomic_store_explicit(&l->owner, t, memory_order_relaxed);
 }
 

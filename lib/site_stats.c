@@ -1,0 +1,223 @@
+#include "config.h"
+
+#include <string.h>
+#include <time.h>
+#include <sys/mman.h>
+
+#include "lockscope_internal.h"
+#include "site_stats.h"
+
+/* Open addressing with linear probing; filled at most to 3/4 so probes stay
+ * short.  The slots are mapped once and only the touched pages cost memory. */
+#define SITE_SLOTS (1u << 15)
+#define SITE_MAX_FILL (SITE_SLOTS / 4 * 3)
+#define CACHE_SLOTS 128
+
+static _Atomic(ls_site_stat *) table;
+static ls_spinlock insert_lock = LS_SPINLOCK_INIT;
+static atomic_size_t used;
+static _Atomic uint64_t overflow;
+
+struct cache_entry { uint64_t lock_id; uintptr_t site; ls_site_stat *rec; };
+static __thread struct cache_entry cache[CACHE_SLOTS] __attribute__((tls_model("initial-exec")));
+
+static inline size_t slot_of(uint64_t lock_id, uintptr_t site)
+{
+	return (size_t)ls_hash64(lock_id * 0x9e3779b97f4a7c15ULL ^ site);
+}
+
+static ls_site_stat *table_get(void)
+{
+	ls_site_stat *t = atomic_load_explicit(&table, memory_order_acquire);
+	if (LS_LIKELY(t))
+		return t;
+	ls_spin_lock(&insert_lock);
+	t = atomic_load_explicit(&table, memory_order_relaxed);
+	if (!t) {
+		void *p = mmap(NULL, SITE_SLOTS * sizeof *t, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			       -1, 0);
+		if (p != MAP_FAILED) {
+			t = p;
+			atomic_store_explicit(&table, t, memory_order_release);
+		}
+	}
+	ls_spin_unlock(&insert_lock);
+	return t;
+}
+
+static ls_site_stat *probe(ls_site_stat *t, uint64_t lock_id, uintptr_t site, ls_site_stat **free_slot)
+{
+	for (size_t i = slot_of(lock_id, site), n = 0; n < SITE_SLOTS; i++, n++) {
+		ls_site_stat *s = &t[i & (SITE_SLOTS - 1)];
+		uint64_t id = atomic_load_explicit(&s->lock_id, memory_order_acquire);
+		if (id == 0) {
+			if (free_slot)
+				*free_slot = s;
+			return NULL;
+		}
+		if (id == lock_id && s->site == site)
+			return s;
+	}
+	return NULL;
+}
+
+ls_site_stat *ls_site_find(uint64_t lock_id, uintptr_t site)
+{
+	ls_site_stat *t = atomic_load_explicit(&table, memory_order_acquire);
+	return t ? probe(t, lock_id, site, NULL) : NULL;
+}
+
+static ls_site_stat *insert(const ls_lock *l, uintptr_t site, uint32_t stack)
+{
+	ls_site_stat *t = table_get();
+	if (!t)
+		return NULL;
+	ls_site_stat *s = probe(t, l->id, site, NULL);
+	if (s)
+		return s;
+	ls_spin_lock(&insert_lock);
+	ls_site_stat *slot = NULL;
+	s = probe(t, l->id, site, &slot);
+	if (!s && slot && atomic_load_explicit(&used, memory_order_relaxed) < SITE_MAX_FILL) {
+		s = slot;
+		s->site = site;
+		s->lock_addr = l->addr;
+		s->stack = stack;
+		atomic_store_explicit(&used, atomic_load_explicit(&used, memory_order_relaxed) + 1,
+				      memory_order_relaxed);
+		atomic_store_explicit(&s->lock_id, l->id, memory_order_release);
+	}
+	ls_spin_unlock(&insert_lock);
+	if (!s)
+		atomic_fetch_add_explicit(&overflow, 1, memory_order_relaxed);
+	return s;
+}
+
+ls_site_stat *ls_site_get(const ls_lock *l, uintptr_t site, uint32_t stack)
+{
+	struct cache_entry *c = &cache[(l->id * 31 ^ site ^ (site >> 7)) & (CACHE_SLOTS - 1)];
+	if (LS_LIKELY(c->lock_id == l->id && c->site == site))
+		return c->rec;
+	ls_site_stat *s = insert(l, site, stack);
+	if (s) {
+		c->lock_id = l->id;
+		c->site = site;
+		c->rec = s;
+	}
+	return s;
+}
+
+/* Same rule as the per-lock counters: an exclusive holder is the only
+ * writer, so a plain read-modify-write is exact and has no lock prefix. */
+static inline void add(_Atomic uint64_t *p, uint64_t v, bool exclusive)
+{
+	if (exclusive)
+		atomic_store_explicit(p, atomic_load_explicit(p, memory_order_relaxed) + v, memory_order_relaxed);
+	else
+		atomic_fetch_add_explicit(p, v, memory_order_relaxed);
+}
+
+static inline void raise_max(_Atomic uint64_t *p, uint64_t v)
+{
+	uint64_t cur = atomic_load_explicit(p, memory_order_relaxed);
+	while (v > cur && !atomic_compare_exchange_weak_explicit(p, &cur, v, memory_order_relaxed, memory_order_relaxed))
+		;
+}
+
+void ls_site_note_acquired(ls_site_stat *s, bool exclusive) { add(&s->acquisitions, 1, exclusive); }
+
+void ls_site_note_wait(ls_site_stat *s, uint64_t wait_ns, bool exclusive)
+{
+	add(&s->contended, 1, exclusive);
+	add(&s->wait_ns, wait_ns, exclusive);
+	raise_max(&s->max_wait_ns, wait_ns);
+}
+
+void ls_site_note_hold(ls_site_stat *s, uint64_t hold_ns, bool exclusive) { add(&s->hold_ns, hold_ns, exclusive); }
+
+void ls_site_blame_releaser(const ls_lock *l, uint64_t wait_ns, bool exclusive)
+{
+	uintptr_t site = atomic_load_explicit(&l->last_release_site, memory_order_relaxed);
+	if (!site)
+		return;
+	ls_site_stat *s = ls_site_find(l->id, site);
+	if (s)
+		add(&s->blamed_wait_ns, wait_ns, exclusive);
+}
+
+void ls_site_foreach(void (*fn)(ls_site_stat *, void *), void *ctx)
+{
+	ls_site_stat *t = atomic_load_explicit(&table, memory_order_acquire);
+	if (!t)
+		return;
+	for (size_t i = 0; i < SITE_SLOTS; i++)
+		if (atomic_load_explicit(&t[i].lock_id, memory_order_acquire))
+			fn(&t[i], ctx);
+}
+
+size_t ls_site_count(void) { return atomic_load_explicit(&used, memory_order_relaxed); }
+size_t ls_site_capacity(void) { return SITE_MAX_FILL; }
+uint64_t ls_site_overflow(void) { return atomic_load_explicit(&overflow, memory_order_relaxed); }
+
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* ns per tick in 32.32 fixed point; 0 = not calibrated (ticks are ns). */
+static uint64_t ns_per_tick_fp;
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <x86intrin.h>
+static inline uint64_t read_tsc(void) { return __rdtsc(); }
+#define HAVE_TSC 1
+#else
+#define HAVE_TSC 0
+#endif
+
+void ls_stat_clock_calibrate(void)
+{
+#if HAVE_TSC
+	if (ns_per_tick_fp)
+		return;
+	uint64_t ns0 = monotonic_ns(), t0 = read_tsc(), ns1, t1;
+	do {
+		ns1 = monotonic_ns();
+		t1 = read_tsc();
+	} while (ns1 - ns0 < 2000000);
+	if (t1 > t0)
+		ns_per_tick_fp = (uint64_t)(((unsigned __int128)(ns1 - ns0) << 32) / (t1 - t0));
+#endif
+}
+
+uint64_t ls_stat_ticks(void)
+{
+#if HAVE_TSC
+	if (LS_LIKELY(ns_per_tick_fp))
+		return read_tsc();
+#endif
+	return monotonic_ns();
+}
+
+uint64_t ls_stat_ticks_to_ns(uint64_t ticks)
+{
+	if (!ns_per_tick_fp)
+		return ticks;
+	return (uint64_t)(((unsigned __int128)ticks * ns_per_tick_fp) >> 32);
+}
+
+void ls_site_reset_for_tests(void)
+{
+	ls_site_stat *t = atomic_load(&table);
+	if (t)
+		memset(t, 0, SITE_SLOTS * sizeof *t);
+	memset(cache, 0, sizeof cache);
+	atomic_store(&used, 0);
+	atomic_store(&overflow, 0);
+}
+
+/* A fork in the middle of an insertion leaves the slot unpublished (its id
+ * is written last), so the child only needs the lock back. */
+void ls_site_atfork_child(void) { ls_spin_reset(&insert_lock); }

@@ -1,0 +1,82 @@
+/* site_stats.h — contention statistics per (lock, call site).
+ *
+ * Contract: a site is the return address into the program of a lock call;
+ * its record belongs to one life of one lock (keyed by the lock's id, which
+ * is never reused), so the report can say which line of which lock waits.
+ * Records live in one fixed-capacity global table (created on first use,
+ * never freed, never moved): a pair that does not fit is counted in
+ * ls_site_overflow() and its events are not attributed to any site (the
+ * per-lock totals still count them).
+ *
+ * Cost model: every acquisition counts on its site.  A per-thread
+ * direct-mapped cache answers (lock id, site) -> record without touching
+ * the global table, so the steady-state fast path is one TLS probe and one
+ * increment.  Counters of exclusively held locks are written only by the
+ * holder (plain load+store, like the per-lock counters); shared (read)
+ * acquisitions use atomic adds.
+ *
+ * Blame: a waiter's whole wait is charged to the call site of the holder
+ * that released the lock to it (the last releaser before the waiter got
+ * it), like Go's mutex profile charges the unlocker.  Releasers leave their
+ * site in ls_lock.last_release_site (one plain store); the waiter, on its
+ * already slow contended path, looks the record up and adds the wait to
+ * its blamed_wait_ns.
+ */
+#ifndef LOCKSCOPE_SITE_STATS_H
+#define LOCKSCOPE_SITE_STATS_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lock_table.h"
+
+typedef struct ls_site_stat {
+	_Atomic uint64_t lock_id;   /* 0 while the slot is free; published last */
+	uintptr_t site;             /* return address of the lock call */
+	uintptr_t lock_addr;
+	uint32_t stack;             /* depot id of the first stack seen here */
+	_Atomic uint64_t acquisitions;
+	_Atomic uint64_t contended;
+	_Atomic uint64_t wait_ns;
+	_Atomic uint64_t max_wait_ns;
+	_Atomic uint64_t hold_ns;
+	_Atomic uint64_t blamed_wait_ns;
+} ls_site_stat;
+
+/* The record of (l, site), created if new; NULL when the table is full or
+ * cannot be allocated.  The per-thread cache is consulted first. */
+ls_site_stat *ls_site_get(const ls_lock *l, uintptr_t site, uint32_t stack);
+/* The record of (lock_id, site) if it exists (no creation, no cache). */
+ls_site_stat *ls_site_find(uint64_t lock_id, uintptr_t site);
+
+/* Counter updates; `exclusive`: the caller holds the lock exclusively. */
+void ls_site_note_acquired(ls_site_stat *s, bool exclusive);
+void ls_site_note_wait(ls_site_stat *s, uint64_t wait_ns, bool exclusive);
+void ls_site_note_hold(ls_site_stat *s, uint64_t hold_ns, bool exclusive);
+/* Charges `wait_ns` to the site of the last releaser of l (see Blame). */
+void ls_site_blame_releaser(const ls_lock *l, uint64_t wait_ns, bool exclusive);
+
+/* Calls fn for every record (of any lock), in table order. */
+void ls_site_foreach(void (*fn)(ls_site_stat *, void *), void *ctx);
+size_t ls_site_count(void);
+size_t ls_site_capacity(void);
+/* (lock, site) pairs that found no room. */
+uint64_t ls_site_overflow(void);
+
+/* The hold-time clock: the time-stamp counter where it is usable (about
+ * 10 ns a read against about 23 for clock_gettime), converted to ns with a
+ * factor calibrated once against CLOCK_MONOTONIC by ls_stat_clock_calibrate
+ * (2 ms of spinning; call it at start-up when hold time is on).  Before
+ * calibration, and off x86, ticks are nanoseconds. */
+void ls_stat_clock_calibrate(void);
+uint64_t ls_stat_ticks(void);
+uint64_t ls_stat_ticks_to_ns(uint64_t ticks);
+
+/* Empties the table and this thread's cache (tests only). */
+void ls_site_reset_for_tests(void);
+
+void ls_site_atfork_child(void);
+
+#endif
