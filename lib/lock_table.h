@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lockscope_internal.h"
+
 enum ls_lock_kind { LS_KIND_MUTEX, LS_KIND_RWLOCK, LS_KIND_SPIN, LS_KIND_MTX, LS_KIND_COUNT };
 /* Acquisition modes: exclusive (mutex, spinlock, write) and shared (read). */
 enum ls_mode { LS_MODE_EXCL = 0, LS_MODE_READ = 1, LS_MODE_WRITE = 2 };
@@ -47,8 +49,13 @@ typedef struct ls_lock {
 	_Atomic uint64_t hold_ns;
 	_Atomic uint64_t max_hold_ns;
 	_Atomic uint64_t wait_hist[LS_WAIT_BUCKETS];
-	/* call site of the last release (blame for the next waiter's wait) */
-	_Atomic uintptr_t last_release_site;
+	/* blame (site_stats.c): the integral of the number of waiters over
+	 * time, and its value when the current exclusive holder took the lock */
+	_Atomic uint32_t waiters;
+	ls_spinlock blame_lock;
+	_Atomic uint64_t wait_area_ns;
+	uint64_t area_updated_ns;
+	uint64_t holder_mark;
 	struct ls_lock *next_dead;   /* retired records (reused for new lives) */
 } ls_lock;
 

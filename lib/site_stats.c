@@ -135,14 +135,66 @@ void ls_site_note_wait(ls_site_stat *s, uint64_t wait_ns, bool exclusive)
 
 void ls_site_note_hold(ls_site_stat *s, uint64_t hold_ns, bool exclusive) { add(&s->hold_ns, hold_ns, exclusive); }
 
-void ls_site_blame_releaser(const ls_lock *l, uint64_t wait_ns, bool exclusive)
+void ls_site_note_blame(ls_site_stat *s, uint64_t blamed_ns, bool exclusive)
 {
-	uintptr_t site = atomic_load_explicit(&l->last_release_site, memory_order_relaxed);
-	if (!site)
-		return;
-	ls_site_stat *s = ls_site_find(l->id, site);
-	if (s)
-		add(&s->blamed_wait_ns, wait_ns, exclusive);
+	add(&s->blamed_wait_ns, blamed_ns, exclusive);
+}
+
+/* Brings the waiter-time integral up to `now`; caller holds blame_lock. */
+static void advance_area(ls_lock *l, uint64_t now)
+{
+	uint32_t n = atomic_load_explicit(&l->waiters, memory_order_relaxed);
+	if (n && now > l->area_updated_ns)
+		atomic_store_explicit(&l->wait_area_ns,
+				      atomic_load_explicit(&l->wait_area_ns, memory_order_relaxed) +
+					      (uint64_t)n * (now - l->area_updated_ns),
+				      memory_order_relaxed);
+	if (now > l->area_updated_ns)
+		l->area_updated_ns = now;
+}
+
+static void blame_lock(ls_lock *l) { ls_spin_lock(&l->blame_lock); }
+static void blame_unlock(ls_lock *l) { ls_spin_unlock(&l->blame_lock); }
+
+void ls_blame_wait_begin(ls_lock *l, uint64_t now)
+{
+	blame_lock(l);
+	advance_area(l, now);
+	atomic_store_explicit(&l->waiters, atomic_load_explicit(&l->waiters, memory_order_relaxed) + 1,
+			      memory_order_relaxed);
+	blame_unlock(l);
+}
+
+void ls_blame_wait_end(ls_lock *l, uint64_t now)
+{
+	blame_lock(l);
+	advance_area(l, now);
+	atomic_store_explicit(&l->waiters, atomic_load_explicit(&l->waiters, memory_order_relaxed) - 1,
+			      memory_order_relaxed);
+	blame_unlock(l);
+}
+
+/* Without waiters the integral does not grow, so its stored value is
+ * current and no clock is read; only with waiters is it brought up to now. */
+static uint64_t current_area(ls_lock *l)
+{
+	if (LS_LIKELY(atomic_load_explicit(&l->waiters, memory_order_relaxed) == 0))
+		return atomic_load_explicit(&l->wait_area_ns, memory_order_relaxed);
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	blame_lock(l);
+	advance_area(l, (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
+	uint64_t area = atomic_load_explicit(&l->wait_area_ns, memory_order_relaxed);
+	blame_unlock(l);
+	return area;
+}
+
+void ls_blame_hold_begin(ls_lock *l) { l->holder_mark = current_area(l); }
+
+uint64_t ls_blame_hold_end(ls_lock *l)
+{
+	uint64_t area = current_area(l);
+	return area > l->holder_mark ? area - l->holder_mark : 0;
 }
 
 void ls_site_foreach(void (*fn)(ls_site_stat *, void *), void *ctx)

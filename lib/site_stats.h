@@ -15,12 +15,14 @@
  * holder (plain load+store, like the per-lock counters); shared (read)
  * acquisitions use atomic adds.
  *
- * Blame: a waiter's whole wait is charged to the call site of the holder
- * that released the lock to it (the last releaser before the waiter got
- * it), like Go's mutex profile charges the unlocker.  Releasers leave their
- * site in ls_lock.last_release_site (one plain store); the waiter, on its
- * already slow contended path, looks the record up and adds the wait to
- * its blamed_wait_ns.
+ * Blame: a holder's critical section is charged, on its acquiring site,
+ * the wait it caused: the integral over its hold of the number of threads
+ * waiting for the lock (Go's mutex profile charges the unlocker in the same
+ * spirit).  Each lock keeps that integral (wait_area_ns), updated with the
+ * waiter count only on the contended path; an exclusive holder marks it on
+ * acquire and charges the difference on release.  With no waiter around,
+ * that is two plain loads and a store per acquisition and no clock read.
+ * Shared (read) holders are not charged (they hold the lock together).
  */
 #ifndef LOCKSCOPE_SITE_STATS_H
 #define LOCKSCOPE_SITE_STATS_H
@@ -55,8 +57,14 @@ ls_site_stat *ls_site_find(uint64_t lock_id, uintptr_t site);
 void ls_site_note_acquired(ls_site_stat *s, bool exclusive);
 void ls_site_note_wait(ls_site_stat *s, uint64_t wait_ns, bool exclusive);
 void ls_site_note_hold(ls_site_stat *s, uint64_t hold_ns, bool exclusive);
-/* Charges `wait_ns` to the site of the last releaser of l (see Blame). */
-void ls_site_blame_releaser(const ls_lock *l, uint64_t wait_ns, bool exclusive);
+/* Blame bookkeeping (see Blame).  `now` is ls_now_ns(). */
+void ls_blame_wait_begin(ls_lock *l, uint64_t now);
+void ls_blame_wait_end(ls_lock *l, uint64_t now);
+/* An exclusive holder took / is about to release l; _end returns the wait
+ * (ns) its hold caused. */
+void ls_blame_hold_begin(ls_lock *l);
+uint64_t ls_blame_hold_end(ls_lock *l);
+void ls_site_note_blame(ls_site_stat *s, uint64_t blamed_ns, bool exclusive);
 
 /* Calls fn for every record (of any lock), in table order. */
 void ls_site_foreach(void (*fn)(ls_site_stat *, void *), void *ctx);

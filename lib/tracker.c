@@ -66,15 +66,11 @@ static unsigned log2_bucket(uint64_t ns)
 	return b < LS_WAIT_BUCKETS ? b : LS_WAIT_BUCKETS - 1;
 }
 
-/* `site` may be NULL (site table full).  Only a wait that ended with the
- * lock is blamed on the releaser: a timed-out waiter was not handed it. */
-static void note_wait(ls_thread_state *t, ls_lock *l, ls_site_stat *site, uint64_t wait, bool exclusive,
-		      bool acquired)
+/* `site` may be NULL (site table full). */
+static void note_wait(ls_thread_state *t, ls_lock *l, ls_site_stat *site, uint64_t wait, bool exclusive)
 {
 	if (site)
 		ls_site_note_wait(site, wait, exclusive);
-	if (acquired)
-		ls_site_blame_releaser(l, wait, exclusive);
 	stat_add(&l->contended, 1, exclusive);
 	stat_add(&l->wait_ns, wait, exclusive);
 	stat_max(&l->max_wait_ns, wait);
@@ -103,12 +99,14 @@ static int wait_contended(ls_thread_state *t, ls_lock *l, ls_lock_call *c, uint8
 {
 	publish_wait(t, LS_WAIT_LOCK, l, (uintptr_t)c->lock, mode);
 	uint64_t start = atomic_load_explicit(&t->wait_start_ns, memory_order_relaxed);
+	ls_blame_wait_begin(l, start);
 	int r = c->block(c);
-	uint64_t wait = ls_now_ns() - start;
+	uint64_t end = ls_now_ns(), wait = end - start;
+	ls_blame_wait_end(l, end);
 	clear_wait(t);
 	bool acquired = r == 0 || r == c->owner_dead_code;
 	if (acquired || r == ETIMEDOUT)
-		note_wait(t, l, ls_site_get(l, site, site_stack), wait, acquired && mode != LS_MODE_READ, acquired);
+		note_wait(t, l, ls_site_get(l, site, site_stack), wait, acquired && mode != LS_MODE_READ);
 	return r;
 }
 
@@ -139,8 +137,10 @@ static void note_acquired(ls_thread_state *t, ls_lock *l, uintptr_t addr, uint8_
 	 * to ns once per release. */
 	if (ls_opts.hold_time)
 		h->since_ns = ls_stat_ticks();
-	if (exclusive)
+	if (exclusive) {
 		atomic_store_explicit(&l->owner, t, memory_order_relaxed);
+		ls_blame_hold_begin(l);
+	}
 }
 
 int ls_track_lock(ls_thread_state *t, ls_lock_call *c, enum ls_lock_kind kind, uint8_t mode, uintptr_t site)
@@ -191,20 +191,24 @@ int ls_track_trylock(ls_thread_state *t, ls_lock_call *c, enum ls_lock_kind kind
 }
 
 /* The lock of `h` is about to be released (unlock, or a condition wait):
- * leave the releasing site for the next waiter's blame, account the hold. */
+ * charge the hold time and the wait it caused to the acquiring site. */
 static void end_hold(ls_thread_state *t, ls_held *h)
 {
 	ls_lock *l = h->lock;
-	atomic_store_explicit(&l->last_release_site, h->site, memory_order_relaxed);
 	if (h->mode == LS_MODE_READ)
 		return;
-	if (ls_opts.hold_time && h->since_ns) {
-		uint64_t held_for = ls_stat_ticks_to_ns(ls_stat_ticks() - h->since_ns);
+	uint64_t blamed = ls_blame_hold_end(l);
+	uint64_t held_for = ls_opts.hold_time && h->since_ns ? ls_stat_ticks_to_ns(ls_stat_ticks() - h->since_ns) : 0;
+	if (held_for) {
 		stat_add(&l->hold_ns, held_for, true);
 		stat_max(&l->max_hold_ns, held_for);
+	}
+	if (LS_UNLIKELY(blamed != 0) || held_for) {
 		ls_site_stat *ss = ls_site_get(l, h->site, h->site_stack);
-		if (ss)
+		if (ss) {
 			ls_site_note_hold(ss, held_for, true);
+			ls_site_note_blame(ss, blamed, true);
+		}
 	}
 	ls_thread_state *self = t;
 	atomic_compare_exchange_strong_explicit(&l->owner, &self, NULL, memory_order_relaxed, memory_order_relaxed);
@@ -283,14 +287,12 @@ void ls_track_cond_wait_end(ls_thread_state *t, void *mutex, ls_cond_wait_state 
 	(void)mutex;
 	stat_add(&l->acquisitions, 1, true);
 	stat_add(&t->acquisitions, 1, true);
-	/* The re-acquisition counts on the site that first took the mutex, so
-	 * a lock's sites always add up to its total. */
-	ls_site_stat *ss = ls_site_get(l, h->site, h->site_stack);
-	if (ss)
-		ls_site_note_acquired(ss, true);
+	/* The re-acquisition inside the condition wait counts for the lock but
+	 * on no site: sites count the program's own lock calls. */
 	if (ls_opts.hold_time)
 		h->since_ns = ls_stat_ticks();
 	atomic_store_explicit(&l->owner, t, memory_order_relaxed);
+	ls_blame_hold_begin(l);
 }
 
 void ls_track_wait_begin(ls_thread_state *t, enum ls_wait_kind kind, uintptr_t object)

@@ -1,3 +1,22 @@
 # Contention statistics per call site, live statistics in shared memory,
 # the `lockscope top` viewer, the contention samples and their tests.
 lib_libcore_la_SOURCES += lib/site_stats.c lib/site_stats.h
+
+# Contention samples (same flags as the other lock samples: -O0, frame
+# pointers, so lines are where the source says).
+contention_samples = samples/contention_counter samples/contention_pqueue \
+	samples/contention_rwcache samples/contention_convoy
+noinst_PROGRAMS += $(contention_samples)
+samples_contention_counter_CFLAGS = $(SAMPLE_CFLAGS)
+samples_contention_counter_LDFLAGS = $(sample_ldflags)
+samples_contention_pqueue_CFLAGS = $(SAMPLE_CFLAGS)
+samples_contention_pqueue_LDFLAGS = $(sample_ldflags)
+samples_contention_rwcache_CFLAGS = $(SAMPLE_CFLAGS)
+samples_contention_rwcache_LDFLAGS = $(sample_ldflags)
+samples_contention_convoy_CFLAGS = $(SAMPLE_CFLAGS)
+samples_contention_convoy_LDFLAGS = $(sample_ldflags)
+
+if !SANITIZERS
+TESTS += tests/contention.sh
+endif
+EXTRA_DIST += tests/contention.sh

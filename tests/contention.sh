@@ -1,0 +1,96 @@
+#!/bin/sh
+# Contention profiling: exact acquisition counts per lock and call site, and
+# contention attributed to the right lock, line and (for blame) holder site,
+# read back from the JSON exit report of each contention sample.
+set -u
+: "${top_builddir:?}" "${top_srcdir:?}"
+command -v python3 >/dev/null || { echo "FAIL: python3 is needed"; exit 1; }
+tmp=$(mktemp -d) || exit 1
+trap 'rm -rf "$tmp"' EXIT
+lockscope="$top_builddir/tools/lockscope"
+status=0
+
+# line SAMPLE MARKER: the source line carrying /* MARKER */
+line() { grep -n "/\* $2 \*/" "$top_srcdir/samples/$1.c" | cut -d: -f1; }
+
+run_sample() {
+	name=$1; shift
+	if ! "$lockscope" run --format=json -o "$tmp/$name.json" -- "$top_builddir/samples/$name" "$@" \
+		>"$tmp/$name.out" 2>"$tmp/$name.err"; then
+		echo "FAIL: $name exited non-zero"; cat "$tmp/$name.err"; status=1; return 1
+	fi
+}
+
+# check REPORT PYTHON-ASSERTIONS: helpers lock(name), site(lock, line)
+check() {
+	python3 - "$1" <<PY || status=1
+import json, sys
+r = json.load(open(sys.argv[1]))
+def lock(name):
+    found = [l for l in r["locks"] if l.get("name") == name]
+    assert found, "no lock named %s in %s" % (name, [l.get("name") for l in r["locks"]])
+    return found[0]
+def site(l, line):
+    found = [s for s in l["sites"] if s["stack"] and s["stack"][0]["line"] == line
+             and s["stack"][0]["file"].endswith(".c")]
+    assert found, "no site at line %d of %s: %s" % (line, l["name"],
+        [(s["stack"][0].get("line"), s["acquisitions"]) for s in l["sites"]])
+    return found[0]
+def eq(what, got, want):
+    assert got == want, "%s: got %r, want %r" % (what, got, want)
+try:
+$2
+except AssertionError as e:
+    print("FAIL (%s): %s" % (sys.argv[1].rsplit("/", 1)[-1], e)); sys.exit(1)
+print("ok", sys.argv[1].rsplit("/", 1)[-1])
+PY
+}
+
+run_sample contention_counter && check "$tmp/contention_counter.json" "
+    log = lock('log_lock')
+    eq('log_lock acquisitions', log['acquisitions'], 50 * 200)
+    s = site(log, $(line contention_counter LOG_LOCK_LINE))
+    eq('log site function', s['stack'][0]['function'], 'log_request')
+    eq('log site acquisitions', s['acquisitions'], 10000)
+    assert log['contended'] > 0, 'log_lock never contended'
+    eq('contention at the log site', s['contended'], log['contended'])
+    eq('wait at the log site', s['wait_ns'], log['wait_ns'])
+    assert s['blamed_wait_ns'] > 0, 'log site blamed for nothing'
+    assert log['max_wait_ns'] <= log['wait_ns'] and log['max_wait_ns'] > 0
+    eq('histogram total', sum(log['wait_histogram']), log['contended'])
+    st = lock('stats_lock')
+    eq('stats_lock acquisitions', st['acquisitions'], 50)
+    eq('stats site acquisitions', site(st, $(line contention_counter STATS_LOCK_LINE))['acquisitions'], 50)
+    assert r['locks'][0]['name'] == 'log_lock', 'log_lock is not the most waited-for lock'
+"
+
+run_sample contention_pqueue 1000 && check "$tmp/contention_pqueue.json" "
+    q = lock('queue_lock')
+    eq('push site', site(q, $(line contention_pqueue PUSH_LOCK_LINE))['acquisitions'], 2000)
+    eq('pop site (jobs + one empty pop per consumer)', site(q, $(line contention_pqueue POP_LOCK_LINE))['acquisitions'], 2002)
+    eq('done site', site(q, $(line contention_pqueue DONE_LOCK_LINE))['acquisitions'], 2)
+    eq('sites of queue_lock', len(q['sites']), 3)
+    assert q['acquisitions'] >= 4004, 'lock total below its sites'
+"
+
+run_sample contention_rwcache 5000 50 && check "$tmp/contention_rwcache.json" "
+    c = lock('cache_lock')
+    eq('kind', c['kind'], 'rwlock')
+    eq('lookup site', site(c, $(line contention_rwcache LOOKUP_LOCK_LINE))['acquisitions'], 20000)
+    eq('refresh site', site(c, $(line contention_rwcache REFRESH_LOCK_LINE))['acquisitions'], 50)
+    eq('lock total', c['acquisitions'], 20050)
+"
+
+run_sample contention_convoy 2000 && check "$tmp/contention_convoy.json" "
+    h = lock('hot_lock')
+    eq('lock total', h['acquisitions'], 8040)
+    append = site(h, $(line contention_convoy APPEND_LOCK_LINE))
+    flush = site(h, $(line contention_convoy FLUSH_LOCK_LINE))
+    eq('append site', append['acquisitions'], 8000)
+    eq('flush site', flush['acquisitions'], 40)
+    assert append['contended'] > 0, 'nobody waited at the append line'
+    assert append['wait_ns'] > flush['wait_ns'], 'waits are not at the append line'
+    assert flush['blamed_wait_ns'] > append['blamed_wait_ns'], \
+        'flush not blamed: flush %d append %d' % (flush['blamed_wait_ns'], append['blamed_wait_ns'])
+"
+exit $status
