@@ -20,3 +20,10 @@ if !SANITIZERS
 TESTS += tests/contention.sh
 endif
 EXTRA_DIST += tests/contention.sh
+
+lib_libcore_la_SOURCES += lib/live_stats.c lib/live_stats.h
+if !SANITIZERS
+preload_liblockscope_preload_la_SOURCES += preload/live.c
+endif
+
+tools_lockscope_SOURCES += tools/top.c
