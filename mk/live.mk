@@ -17,9 +17,9 @@ samples_contention_convoy_CFLAGS = $(SAMPLE_CFLAGS)
 samples_contention_convoy_LDFLAGS = $(sample_ldflags)
 
 if !SANITIZERS
-TESTS += tests/contention.sh
+TESTS += tests/contention.sh tests/top.sh
 endif
-EXTRA_DIST += tests/contention.sh
+EXTRA_DIST += tests/contention.sh tests/top.sh
 
 lib_libcore_la_SOURCES += lib/live_stats.c lib/live_stats.h
 if !SANITIZERS

@@ -115,8 +115,8 @@ static char *code_name(ls_symbolizer *s, uint64_t pc, bool return_address)
 	const ls_frame *real = n ? &f[n - 1] : NULL;  /* outermost of the inline chain */
 	const ls_frame *inner = n ? &f[0] : NULL;
 	if (inner && inner->file)
-		snprintf(buf, sizeof buf, "%s %s:%d", real->function ? real->function : "??", base_name(inner->file),
-			 inner->line);
+		snprintf(buf, sizeof buf, "%s:%d %s", base_name(inner->file), inner->line,
+			 real->function ? real->function : "??");
 	else if (real && real->function)
 		snprintf(buf, sizeof buf, "%s", real->function);
 	else if (inner && inner->module)
@@ -312,13 +312,13 @@ static void update_snapshot(struct top *t)
 struct column { const char *title; int width; bool left; };
 
 static const struct column lock_columns[] = {
-	{ "LOCK", 0, true }, { "KIND", 8, true }, { "ACQUIRED", 10, false }, { "ACQ/S", 9, false },
-	{ "CONTENDED", 10, false }, { "CONT%", 6, false }, { "WAIT TOTAL", 10, false }, { "WAIT MAX", 9, false },
+	{ "LOCK", 0, true }, { "KIND", 6, true }, { "ACQUIRED", 9, false }, { "CONTENDED", 9, false },
+	{ "WAIT TOTAL", 10, false }, { "WAIT MAX", 9, false }, { "ACQ/S", 8, false }, { "CONT%", 6, false },
 	{ "HOLD TOTAL", 10, false }, { "WAITING", 7, false },
 };
 static const struct column site_columns[] = {
-	{ "CALL SITE", 0, true }, { "LOCK", 18, true }, { "ACQUIRED", 10, false }, { "CONTENDED", 10, false },
-	{ "WAIT TOTAL", 10, false }, { "WAIT MAX", 9, false }, { "BLAMED", 10, false }, { "HOLD TOTAL", 10, false },
+	{ "CALL SITE", 0, true }, { "LOCK", 14, true }, { "ACQUIRED", 10, false }, { "CONTENDED", 10, false },
+	{ "WAIT TOTAL", 10, false }, { "BLAMED", 10, false }, { "WAIT MAX", 9, false }, { "HOLD TOTAL", 10, false },
 };
 static const struct column thread_columns[] = {
 	{ "TID", 8, false }, { "STATE", 0, true }, { "ACQUIRED", 10, false }, { "CONTENDED", 10, false },
@@ -373,12 +373,12 @@ static void lock_row(struct top *t, size_t i, struct row *r)
 	set_cell(r, 0, 0, "%s", lock_name(t, l->addr, l->kind, l->init_pc));
 	set_cell(r, 1, (double)l->kind, "%s", kind_name(l->kind));
 	set_count(r, 2, (double)l->acquisitions);
-	set_count(r, 3, lock_rate(t, i));
-	set_count(r, 4, (double)l->contended);
+	set_count(r, 3, (double)l->contended);
+	set_ns(r, 4, l->wait_ns);
+	set_ns(r, 5, l->max_wait_ns);
+	set_count(r, 6, lock_rate(t, i));
 	double pct = l->acquisitions ? 100.0 * (double)l->contended / (double)l->acquisitions : 0;
-	set_cell(r, 5, pct, "%.1f", pct);
-	set_ns(r, 6, l->wait_ns);
-	set_ns(r, 7, l->max_wait_ns);
+	set_cell(r, 7, pct, "%.1f", pct);
 	if (t->snap.header.hold_time)
 		set_ns(r, 8, l->hold_ns);
 	else
@@ -394,8 +394,8 @@ static void site_row(struct top *t, size_t i, struct row *r)
 	set_count(r, 2, (double)s->acquisitions);
 	set_count(r, 3, (double)s->contended);
 	set_ns(r, 4, s->wait_ns);
-	set_ns(r, 5, s->max_wait_ns);
-	set_ns(r, 6, s->blamed_wait_ns);
+	set_ns(r, 5, s->blamed_wait_ns);
+	set_ns(r, 6, s->max_wait_ns);
 	if (t->snap.header.hold_time)
 		set_ns(r, 7, s->hold_ns);
 	else
@@ -565,20 +565,32 @@ static struct row *build_rows(struct top *t, enum view v, size_t *count)
 
 /* ---- screen ---------------------------------------------------------- */
 
-static int name_width(const struct column *cols, size_t n, int width)
+#define MIN_NAME_WIDTH 22
+
+/* Columns that fit in `width` (the name column keeps MIN_NAME_WIDTH; the
+ * rightmost numbers go first on a narrow screen). */
+static size_t visible_columns(const struct column *cols, size_t n, int width)
 {
-	int fixed = 0;
-	for (size_t c = 0; c < n; c++)
-		fixed += cols[c].width ? cols[c].width + 1 : 0;
-	int w = width - fixed - 1;
-	return w < 12 ? 12 : w;
+	for (;;) {
+		int fixed = 0;
+		for (size_t c = 0; c < n; c++)
+			fixed += cols[c].width ? cols[c].width + 1 : 0;
+		if (n <= 2 || fixed + MIN_NAME_WIDTH + 1 <= width)
+			return n;
+		n--;
+	}
 }
 
 static void format_line(char *buf, size_t len, const struct column *cols, size_t n, int width,
 			const char cells[][160])
 {
+	n = visible_columns(cols, n, width);
+	int fixed = 0;
+	for (size_t c = 0; c < n; c++)
+		fixed += cols[c].width ? cols[c].width + 1 : 0;
+	int flex = width - fixed - 1 < MIN_NAME_WIDTH ? MIN_NAME_WIDTH : width - fixed - 1;
 	size_t used = 0;
-	int flex = name_width(cols, n, width);
+	buf[0] = 0;
 	for (size_t c = 0; c < n && used < len; c++) {
 		int w = cols[c].width ? cols[c].width : flex;
 		used += (size_t)snprintf(buf + used, len - used, cols[c].left ? "%-*.*s " : "%*.*s ", w, w, cells[c]);
@@ -893,7 +905,7 @@ static const struct option top_options[] = {
 int ls_cmd_top(int argc, char **argv)
 {
 	struct top t = { .delay_ds = 10 };
-	t.sort[VIEW_LOCKS] = 6;     /* wait total */
+	t.sort[VIEW_LOCKS] = 4;     /* wait total */
 	t.sort[VIEW_SITES] = 4;
 	t.sort[VIEW_THREADS] = 4;
 	bool batch_mode = false;
