@@ -11,15 +11,13 @@
  * short.  The slots are mapped once and only the touched pages cost memory. */
 #define SITE_SLOTS (1u << 15)
 #define SITE_MAX_FILL (SITE_SLOTS / 4 * 3)
-#define CACHE_SLOTS 128
 
 static _Atomic(ls_site_stat *) table;
 static ls_spinlock insert_lock = LS_SPINLOCK_INIT;
 static atomic_size_t used;
 static _Atomic uint64_t overflow;
 
-struct cache_entry { uint64_t lock_id; uintptr_t site; ls_site_stat *rec; };
-static __thread struct cache_entry cache[CACHE_SLOTS] __attribute__((tls_model("initial-exec")));
+__thread struct ls_site_cache_entry ls_site_cache[LS_SITE_CACHE_SLOTS] __attribute__((tls_model("initial-exec")));
 
 static inline size_t slot_of(uint64_t lock_id, uintptr_t site)
 {
@@ -93,11 +91,10 @@ static ls_site_stat *insert(const ls_lock *l, uintptr_t site, uint32_t stack)
 	return s;
 }
 
-ls_site_stat *ls_site_get(const ls_lock *l, uintptr_t site, uint32_t stack)
+ls_site_stat *ls_site_get_slow(const ls_lock *l, uintptr_t site, uint32_t stack)
 {
-	struct cache_entry *c = &cache[(l->id * 31 ^ site ^ (site >> 7)) & (CACHE_SLOTS - 1)];
-	if (LS_LIKELY(c->lock_id == l->id && c->site == site))
-		return c->rec;
+	struct ls_site_cache_entry *c =
+		&ls_site_cache[(l->id * 31 ^ site ^ (site >> 7)) & (LS_SITE_CACHE_SLOTS - 1)];
 	ls_site_stat *s = insert(l, site, stack);
 	if (s) {
 		c->lock_id = l->id;
@@ -124,7 +121,6 @@ static inline void raise_max(_Atomic uint64_t *p, uint64_t v)
 		;
 }
 
-void ls_site_note_acquired(ls_site_stat *s, bool exclusive) { add(&s->acquisitions, 1, exclusive); }
 
 void ls_site_note_wait(ls_site_stat *s, uint64_t wait_ns, bool exclusive)
 {
@@ -174,12 +170,8 @@ void ls_blame_wait_end(ls_lock *l, uint64_t now)
 	blame_unlock(l);
 }
 
-/* Without waiters the integral does not grow, so its stored value is
- * current and no clock is read; only with waiters is it brought up to now. */
-static uint64_t current_area(ls_lock *l)
+uint64_t ls_blame_current_area_slow(ls_lock *l)
 {
-	if (LS_LIKELY(atomic_load_explicit(&l->waiters, memory_order_relaxed) == 0))
-		return atomic_load_explicit(&l->wait_area_ns, memory_order_relaxed);
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	blame_lock(l);
@@ -187,14 +179,6 @@ static uint64_t current_area(ls_lock *l)
 	uint64_t area = atomic_load_explicit(&l->wait_area_ns, memory_order_relaxed);
 	blame_unlock(l);
 	return area;
-}
-
-void ls_blame_hold_begin(ls_lock *l) { l->holder_mark = current_area(l); }
-
-uint64_t ls_blame_hold_end(ls_lock *l)
-{
-	uint64_t area = current_area(l);
-	return area > l->holder_mark ? area - l->holder_mark : 0;
 }
 
 void ls_site_foreach(void (*fn)(ls_site_stat *, void *), void *ctx)
@@ -265,7 +249,7 @@ void ls_site_reset_for_tests(void)
 	ls_site_stat *t = atomic_load(&table);
 	if (t)
 		memset(t, 0, SITE_SLOTS * sizeof *t);
-	memset(cache, 0, sizeof cache);
+	memset(ls_site_cache, 0, sizeof ls_site_cache);
 	atomic_store(&used, 0);
 	atomic_store(&overflow, 0);
 }

@@ -47,14 +47,36 @@ typedef struct ls_site_stat {
 	_Atomic uint64_t blamed_wait_ns;
 } ls_site_stat;
 
+#define LS_SITE_CACHE_SLOTS 128
+struct ls_site_cache_entry { uint64_t lock_id; uintptr_t site; ls_site_stat *rec; };
+extern __thread struct ls_site_cache_entry ls_site_cache[LS_SITE_CACHE_SLOTS]
+	__attribute__((tls_model("initial-exec")));
+ls_site_stat *ls_site_get_slow(const ls_lock *l, uintptr_t site, uint32_t stack);
+
 /* The record of (l, site), created if new; NULL when the table is full or
- * cannot be allocated.  The per-thread cache is consulted first. */
-ls_site_stat *ls_site_get(const ls_lock *l, uintptr_t site, uint32_t stack);
+ * cannot be allocated.  The per-thread cache is consulted first (inline:
+ * this is on every acquisition). */
+static inline ls_site_stat *ls_site_get(const ls_lock *l, uintptr_t site, uint32_t stack)
+{
+	struct ls_site_cache_entry *c =
+		&ls_site_cache[(l->id * 31 ^ site ^ (site >> 7)) & (LS_SITE_CACHE_SLOTS - 1)];
+	if (__builtin_expect(c->lock_id == l->id && c->site == site, 1))
+		return c->rec;
+	return ls_site_get_slow(l, site, stack);
+}
 /* The record of (lock_id, site) if it exists (no creation, no cache). */
 ls_site_stat *ls_site_find(uint64_t lock_id, uintptr_t site);
 
 /* Counter updates; `exclusive`: the caller holds the lock exclusively. */
-void ls_site_note_acquired(ls_site_stat *s, bool exclusive);
+static inline void ls_site_note_acquired(ls_site_stat *s, bool exclusive)
+{
+	if (exclusive)
+		atomic_store_explicit(&s->acquisitions,
+				      atomic_load_explicit(&s->acquisitions, memory_order_relaxed) + 1,
+				      memory_order_relaxed);
+	else
+		atomic_fetch_add_explicit(&s->acquisitions, 1, memory_order_relaxed);
+}
 void ls_site_note_wait(ls_site_stat *s, uint64_t wait_ns, bool exclusive);
 void ls_site_note_hold(ls_site_stat *s, uint64_t hold_ns, bool exclusive);
 /* Blame bookkeeping (see Blame).  `now` is ls_now_ns(). */
@@ -62,8 +84,21 @@ void ls_blame_wait_begin(ls_lock *l, uint64_t now);
 void ls_blame_wait_end(ls_lock *l, uint64_t now);
 /* An exclusive holder took / is about to release l; _end returns the wait
  * (ns) its hold caused. */
-void ls_blame_hold_begin(ls_lock *l);
-uint64_t ls_blame_hold_end(ls_lock *l);
+uint64_t ls_blame_current_area_slow(ls_lock *l);
+/* Without waiters the integral does not grow, so its stored value is
+ * current and no clock is read. */
+static inline uint64_t ls_blame_current_area(ls_lock *l)
+{
+	if (__builtin_expect(atomic_load_explicit(&l->waiters, memory_order_relaxed) == 0, 1))
+		return atomic_load_explicit(&l->wait_area_ns, memory_order_relaxed);
+	return ls_blame_current_area_slow(l);
+}
+static inline void ls_blame_hold_begin(ls_lock *l) { l->holder_mark = ls_blame_current_area(l); }
+static inline uint64_t ls_blame_hold_end(ls_lock *l)
+{
+	uint64_t area = ls_blame_current_area(l);
+	return area > l->holder_mark ? area - l->holder_mark : 0;
+}
 void ls_site_note_blame(ls_site_stat *s, uint64_t blamed_ns, bool exclusive);
 
 /* Calls fn for every record (of any lock), in table order. */

@@ -27,3 +27,4 @@ preload_liblockscope_preload_la_SOURCES += preload/live.c
 endif
 
 tools_lockscope_SOURCES += tools/top.c
+dist_man_MANS += man/lockscope-top.1
