@@ -41,17 +41,6 @@ uint64_t ls_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* Statistics of an exclusively held lock are only written by its holder, so
- * a plain load and store is exact and avoids a locked instruction on the
- * fast path; shared (read) holders need a real atomic add. */
-static inline void stat_add(_Atomic uint64_t *p, uint64_t v, bool exclusive)
-{
-	if (exclusive)
-		atomic_store_explicit(p, atomic_load_explicit(p, memory_order_relaxed) + v, memory_order_relaxed);
-	else
-		atomic_fetch_add_explicit(p, v, memory_order_relaxed);
-}
-
 static inline void stat_max(_Atomic uint64_t *p, uint64_t v)
 {
 	uint64_t cur = atomic_load_explicit(p, memory_order_relaxed);
@@ -67,12 +56,12 @@ static unsigned log2_bucket(uint64_t ns)
 
 static void note_wait(ls_thread_state *t, ls_lock *l, uint64_t wait, bool exclusive)
 {
-	stat_add(&l->contended, 1, exclusive);
-	stat_add(&l->wait_ns, wait, exclusive);
+	ls_stat_add(&l->contended, 1, exclusive);
+	ls_stat_add(&l->wait_ns, wait, exclusive);
 	stat_max(&l->max_wait_ns, wait);
-	stat_add(&l->wait_hist[log2_bucket(wait)], 1, exclusive);
-	stat_add(&t->contended, 1, true);
-	stat_add(&t->wait_ns, wait, true);
+	ls_stat_add(&l->wait_hist[log2_bucket(wait)], 1, exclusive);
+	ls_stat_add(&t->contended, 1, true);
+	ls_stat_add(&t->wait_ns, wait, true);
 }
 
 static void publish_wait(ls_thread_state *t, enum ls_wait_kind kind, ls_lock *l, uintptr_t object, uint8_t mode)
@@ -90,7 +79,7 @@ static void clear_wait(ls_thread_state *t)
 	atomic_store_explicit(&t->waiting_on, NULL, memory_order_relaxed);
 }
 
-static int wait_contended(ls_thread_state *t, ls_lock *l, ls_lock_call *c, uint8_t mode)
+int ls_wait_contended(ls_thread_state *t, ls_lock *l, const ls_lock_call *c, uint8_t mode)
 {
 	publish_wait(t, LS_WAIT_LOCK, l, (uintptr_t)c->lock, mode);
 	uint64_t start = atomic_load_explicit(&t->wait_start_ns, memory_order_relaxed);
@@ -103,96 +92,62 @@ static int wait_contended(ls_thread_state *t, ls_lock *l, ls_lock_call *c, uint8
 	return r;
 }
 
-static void note_acquired(ls_thread_state *t, ls_lock *l, uintptr_t addr, uint8_t mode,
-			  uintptr_t site, uint32_t site_stack, ls_held *already)
-{
-	bool exclusive = mode != LS_MODE_READ;
-	stat_add(&l->acquisitions, 1, exclusive);
-	stat_add(&t->acquisitions, 1, true);
-	if (already) {
-		already->count++;
-		return;
-	}
-	ls_held *h = ls_held_push(t);
-	if (LS_UNLIKELY(!h))
-		return;
-	h->addr = addr;
-	h->lock = l;
-	h->lock_id = l->id;
-	h->site_stack = site_stack;
-	h->site = site;
-	h->count = 1;
-	h->mode = mode;
-	if (ls_opts.hold_time)
-		h->since_ns = ls_now_ns();
-	if (exclusive)
-		atomic_store_explicit(&l->owner, t, memory_order_relaxed);
-}
-
-int ls_track_lock(ls_thread_state *t, ls_lock_call *c, enum ls_lock_kind kind, uint8_t mode, uintptr_t site)
+/* Everything the inline fast path leaves out: a lock's first acquisition
+ * (its init stack), nesting (order edges), recursion. */
+int ls_track_lock_general(ls_thread_state *t, const ls_lock_call *c, ls_lock *l, uint8_t mode, uintptr_t site,
+			  uint32_t site_stack, ls_held *already)
 {
 	uintptr_t addr = (uintptr_t)c->lock;
+	if (!l->init_stack)
+		l->init_stack = site_stack;
+	int r;
+	if (already) {
+		/* Recursive re-lock (or a self-deadlock / EDEADLK): never an edge,
+		 * and not contention. */
+		r = c->block(c);
+		if (r == 0 || r == c->owner_dead_code) {
+			ls_stat_add(&l->acquisitions, 1, mode != LS_MODE_READ);
+			ls_stat_add(&t->acquisitions, 1, true);
+			already->count++;
+		}
+		return r;
+	}
+	if (ls_opts.detect && ls_held_count(t) > 0)
+		ls_order_before_acquire(t, l, mode);
+	r = c->attempt(c->lock);
+	if (r == c->busy_code)
+		r = ls_wait_contended(t, l, c, mode);
+	if (r == 0 || r == c->owner_dead_code)
+		ls_note_acquired(t, l, addr, mode, site, site_stack);
+	return r;
+}
+
+int ls_track_trylock_acquired(ls_thread_state *t, void *lock, enum ls_lock_kind kind, uint8_t mode, uintptr_t site)
+{
+	uintptr_t addr = (uintptr_t)lock;
 	if (LS_UNLIKELY(ls_site_is_private(site)))
-		return c->block(c);
+		return 0;
 	ls_lock *l = ls_lock_get(addr, kind);
 	if (LS_UNLIKELY(!l))
-		return c->block(c);
+		return 0;
 	uint32_t site_stack = ls_thread_site_stack(t, site, ls_opts.stack_depth);
 	if (LS_UNLIKELY(!l->init_stack))
 		l->init_stack = site_stack;
 	ls_held *already = ls_held_find(t, addr);
-	int r;
-	if (LS_UNLIKELY(already != NULL)) {
-		/* Recursive re-lock (or a self-deadlock / EDEADLK): never an edge,
-		 * and not contention. */
-		r = c->block(c);
+	if (already) {
+		ls_stat_add(&l->acquisitions, 1, mode != LS_MODE_READ);
+		already->count++;
 	} else {
-		if (ls_opts.detect && ls_held_count(t) > 0)
-			ls_order_before_acquire(t, l, mode);
-		r = c->attempt(c);
-		if (r == c->busy_code)
-			r = wait_contended(t, l, c, mode);
+		ls_note_acquired(t, l, addr, mode, site, site_stack);
 	}
-	if (r == 0 || r == c->owner_dead_code)
-		note_acquired(t, l, addr, mode, site, site_stack, already);
-	return r;
+	return 0;
 }
 
-int ls_track_trylock(ls_thread_state *t, ls_lock_call *c, enum ls_lock_kind kind, uint8_t mode, uintptr_t site)
+void ls_note_hold_time(ls_lock *l, uint64_t since_ns)
 {
-	uintptr_t addr = (uintptr_t)c->lock;
-	int r = c->attempt(c);
-	if (r != 0 && r != c->owner_dead_code)
-		return r;
-	if (LS_UNLIKELY(ls_site_is_private(site)))
-		return r;
-	ls_lock *l = ls_lock_get(addr, kind);
-	if (LS_UNLIKELY(!l))
-		return r;
-	uint32_t site_stack = ls_thread_site_stack(t, site, ls_opts.stack_depth);
-	if (LS_UNLIKELY(!l->init_stack))
-		l->init_stack = site_stack;
-	note_acquired(t, l, addr, mode, site, site_stack, ls_held_find(t, addr));
-	return r;
-}
-
-void ls_track_unlock(ls_thread_state *t, void *lock)
-{
-	ls_held *h = ls_held_find(t, (uintptr_t)lock);
-	if (!h || --h->count > 0)
-		return;
-	ls_lock *l = h->lock;
-	if (h->mode != LS_MODE_READ) {
-		if (ls_opts.hold_time && h->since_ns) {
-			uint64_t held_for = ls_now_ns() - h->since_ns;
-			stat_add(&l->hold_ns, held_for, true);
-			stat_max(&l->max_hold_ns, held_for);
-		}
-		ls_thread_state *self = t;
-		atomic_compare_exchange_strong_explicit(&l->owner, &self, NULL, memory_order_relaxed,
-							memory_order_relaxed);
-	}
-	ls_held_remove(t, h);
+	uint64_t held_for = ls_now_ns() - since_ns;
+	ls_stat_add(&l->hold_ns, held_for, true);
+	stat_max(&l->max_hold_ns, held_for);
 }
 
 static void end_life(ls_lock *l)
@@ -259,7 +214,7 @@ void ls_track_cond_wait_end(ls_thread_state *t, void *mutex, ls_cond_wait_state 
 	*h = s->saved;
 	ls_lock *l = h->lock;
 	(void)mutex;
-	stat_add(&l->acquisitions, 1, true);
+	ls_stat_add(&l->acquisitions, 1, true);
 	atomic_store_explicit(&l->owner, t, memory_order_relaxed);
 }
 

@@ -8,3 +8,13 @@ lock_samples = samples/abba
 noinst_PROGRAMS += $(lock_samples)
 samples_abba_CFLAGS = $(SAMPLE_CFLAGS)
 samples_abba_LDFLAGS = $(sample_ldflags)
+
+# The overhead benchmark (make bench): optimised like real code.
+noinst_PROGRAMS += samples/lockbench
+samples_lockbench_CFLAGS = -std=gnu11 $(WARN_CFLAGS) -O2 -g -pthread
+samples_lockbench_LDFLAGS = -pthread
+dist_noinst_SCRIPTS += scripts/bench.sh
+
+bench: all
+	$(SHELL) $(srcdir)/scripts/bench.sh $(abs_top_builddir)
+.PHONY: bench

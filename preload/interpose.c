@@ -24,23 +24,23 @@
 
 /* ---- adapters: how to try and how to block for each lock API ---------- */
 
-static int mutex_try(ls_lock_call *c) { return real.pthread_mutex_trylock(c->lock); }
-static int mutex_block(ls_lock_call *c) { return real.pthread_mutex_lock(c->lock); }
-static int mutex_timed(ls_lock_call *c) { return real.pthread_mutex_timedlock(c->lock, c->arg1); }
-static int mutex_clock(ls_lock_call *c) { return real.pthread_mutex_clocklock(c->lock, c->arg2, c->arg1); }
-static int rd_try(ls_lock_call *c) { return real.pthread_rwlock_tryrdlock(c->lock); }
-static int rd_block(ls_lock_call *c) { return real.pthread_rwlock_rdlock(c->lock); }
-static int rd_timed(ls_lock_call *c) { return real.pthread_rwlock_timedrdlock(c->lock, c->arg1); }
-static int rd_clock(ls_lock_call *c) { return real.pthread_rwlock_clockrdlock(c->lock, c->arg2, c->arg1); }
-static int wr_try(ls_lock_call *c) { return real.pthread_rwlock_trywrlock(c->lock); }
-static int wr_block(ls_lock_call *c) { return real.pthread_rwlock_wrlock(c->lock); }
-static int wr_timed(ls_lock_call *c) { return real.pthread_rwlock_timedwrlock(c->lock, c->arg1); }
-static int wr_clock(ls_lock_call *c) { return real.pthread_rwlock_clockwrlock(c->lock, c->arg2, c->arg1); }
-static int spin_try(ls_lock_call *c) { return real.pthread_spin_trylock(c->lock); }
-static int spin_block(ls_lock_call *c) { return real.pthread_spin_lock(c->lock); }
-static int c11_try(ls_lock_call *c) { return real.mtx_trylock(c->lock); }
-static int c11_block(ls_lock_call *c) { return real.mtx_lock(c->lock); }
-static int c11_timed(ls_lock_call *c) { return real.mtx_timedlock(c->lock, c->arg1); }
+static int mutex_try(void *lock) { return real.pthread_mutex_trylock(lock); }
+static int mutex_block(const ls_lock_call *c) { return real.pthread_mutex_lock(c->lock); }
+static int mutex_timed(const ls_lock_call *c) { return real.pthread_mutex_timedlock(c->lock, c->arg1); }
+static int mutex_clock(const ls_lock_call *c) { return real.pthread_mutex_clocklock(c->lock, c->arg2, c->arg1); }
+static int rd_try(void *lock) { return real.pthread_rwlock_tryrdlock(lock); }
+static int rd_block(const ls_lock_call *c) { return real.pthread_rwlock_rdlock(c->lock); }
+static int rd_timed(const ls_lock_call *c) { return real.pthread_rwlock_timedrdlock(c->lock, c->arg1); }
+static int rd_clock(const ls_lock_call *c) { return real.pthread_rwlock_clockrdlock(c->lock, c->arg2, c->arg1); }
+static int wr_try(void *lock) { return real.pthread_rwlock_trywrlock(lock); }
+static int wr_block(const ls_lock_call *c) { return real.pthread_rwlock_wrlock(c->lock); }
+static int wr_timed(const ls_lock_call *c) { return real.pthread_rwlock_timedwrlock(c->lock, c->arg1); }
+static int wr_clock(const ls_lock_call *c) { return real.pthread_rwlock_clockwrlock(c->lock, c->arg2, c->arg1); }
+static int spin_try(void *lock) { return real.pthread_spin_trylock(lock); }
+static int spin_block(const ls_lock_call *c) { return real.pthread_spin_lock(c->lock); }
+static int c11_try(void *lock) { return real.mtx_trylock(lock); }
+static int c11_block(const ls_lock_call *c) { return real.mtx_lock(c->lock); }
+static int c11_timed(const ls_lock_call *c) { return real.mtx_timedlock(c->lock, c->arg1); }
 
 #define POSIX_CALL(l, try_fn, block_fn, a1, a2) \
 	{ .lock = (void *)(l), .attempt = try_fn, .block = block_fn, .arg1 = a1, .arg2 = a2, \
@@ -56,8 +56,7 @@ static int c11_timed(ls_lock_call *c) { return real.mtx_timedlock(c->lock, c->ar
 		ls_thread_state *t_ = ls_enter();                             \
 		if (!t_)                                                      \
 			return passthrough;                                   \
-		ls_lock_call c_ = call;                                       \
-		int r_ = track(t_, &c_, kind, mode, CALLER);                  \
+		int r_ = track(t_, (ls_lock_call)call, kind, mode, CALLER);   \
 		ls_leave();                                                   \
 		return r_;                                                    \
 	} while (0)
