@@ -88,20 +88,33 @@ struct text {
 	char *heap;
 };
 
-static const char *text_release(struct text *t)
+static void text_release(struct text *t)
 {
 	free(t->heap);
 	t->heap = NULL;
-	return NULL;
 }
 
-static const char *lock_text(struct text *t, const ls_lock_ref *l)
+typedef int (*lock_formatter)(char *buf, size_t len, const ls_lock_ref *l);
+
+static const char *lock_text_with(struct text *t, const ls_lock_ref *l, lock_formatter format)
 {
-	size_t n = (size_t)ls_format_lock(t->small, sizeof t->small, l);
+	size_t n = (size_t)format(t->small, sizeof t->small, l);
 	if (n < sizeof t->small || !(t->heap = malloc(n + 1)))
 		return t->small;
-	ls_format_lock(t->heap, n + 1, l);
+	format(t->heap, n + 1, l);
 	return t->heap;
+}
+
+/* "resource_a (mutex 0x55d0c0a4e040)" */
+static const char *lock_text(struct text *t, const ls_lock_ref *l)
+{
+	return lock_text_with(t, l, ls_format_lock);
+}
+
+/* The short name for cycle lines: "resource_a", else "mutex 0x55d0c0a4e040". */
+static const char *lock_label(struct text *t, const ls_lock_ref *l)
+{
+	return lock_text_with(t, l, ls_lock_label);
 }
 
 static const char *frame_text(struct text *t, unsigned index, const ls_frame *f)
@@ -111,16 +124,6 @@ static const char *frame_text(struct text *t, unsigned index, const ls_frame *f)
 		return t->small;
 	ls_format_frame(t->heap, n + 1, index, f);
 	return t->heap;
-}
-
-/* The short name of a lock for cycle lines: its name, else "KIND 0xADDR". */
-static const char *lock_label(struct text *t, const ls_lock_ref *l)
-{
-	if (l->name)
-		return l->name;
-	ls_lock_ref anonymous = *l;
-	anonymous.name = NULL;
-	return lock_text(t, &anonymous);
 }
 
 static bool lock_is_set(const ls_lock_ref *l)
@@ -380,7 +383,7 @@ static void write_summary(FILE *out, const ls_report *r)
 	fprintf(out, " in %s (pid %" PRId64 ")\n", r->program ? r->program : "unknown program", r->pid);
 }
 
-int ls_report_write_text(const ls_report *r, FILE *out)
+int ls_report_write_text_findings(const ls_report *r, FILE *out)
 {
 	for (size_t i = 0; i < r->n_inversions; i++)
 		write_inversion(out, &r->inversions[i]);
@@ -388,6 +391,12 @@ int ls_report_write_text(const ls_report *r, FILE *out)
 		write_deadlock(out, r, &r->deadlocks[i]);
 	if (r->n_threads)
 		write_thread_dump(out, r);
+	return ferror(out) ? -1 : 0;
+}
+
+int ls_report_write_text(const ls_report *r, FILE *out)
+{
+	ls_report_write_text_findings(r, out);
 	if (r->n_locks)
 		write_lock_stats(out, r);
 	write_summary(out, r);
