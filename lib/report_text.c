@@ -248,10 +248,15 @@ static void write_wait_entry(FILE *out, const ls_report *r, const ls_deadlock *d
 		put_acquired_at(out, &w->holds.lock, w->holds.mode, &w->holds.stack);
 }
 
+static bool is_deadlock_kind(const char *kind)
+{
+	return !kind || !strcmp(kind, "deadlock");
+}
+
 static void write_deadlock(FILE *out, const ls_report *r, const ls_deadlock *d)
 {
 	fprintf(out, "lockscope: %s\n", d->kind ? d->kind : "deadlock");
-	if (d->n > 1)
+	if (d->n > 1 && is_deadlock_kind(d->kind))
 		fprintf(out, "  Cycle of %zu threads, each waiting for a lock the next one holds:\n", d->n);
 	for (size_t i = 0; i < d->n; i++)
 		write_wait_entry(out, r, d, i);
@@ -350,11 +355,6 @@ static void write_lock_stats(FILE *out, const ls_report *r)
 
 /* Findings other than deadlocks are counted by kind in the summary. */
 static const char *const other_finding_kinds[] = { "hang", "stall", "hold-and-wait" };
-
-static bool is_deadlock_kind(const char *kind)
-{
-	return !kind || !strcmp(kind, "deadlock");
-}
 
 static void write_summary(FILE *out, const ls_report *r)
 {

@@ -93,6 +93,26 @@ for external in 'http://' 'https://' ' src=' '<link' '@import'; do
 	expect_not "$tmp/out.html" "$external"
 done
 
+# --- a deadlock and a hang with rwlock modes (second sample)
+deadlock_sample=$corpus/sample-deadlock.json
+"$lockscope" report "$deadlock_sample" >"$tmp/dl.text" || fail "deadlock sample: exit $?"
+head -n 1 "$tmp/dl.text" | grep -qx 'lockscope: deadlock' || fail "deadlock sample does not start with 'lockscope: deadlock'"
+expect "$tmp/dl.text" "  Thread T1 (reader, tid 5151) holds table_lock (rwlock 0x5611aa0010a0) for read and waits for log_lock (mutex 0x5611aa0010e0), owned by tid 5152 (writer)"
+expect "$tmp/dl.text" "  Thread T2 (writer, tid 5152) holds log_lock (mutex 0x5611aa0010e0) and waits for table_lock (rwlock 0x5611aa0010a0) for write"
+expect "$tmp/dl.text" "    table_lock was acquired for read at:"
+expect "$tmp/dl.text" "lockscope: hang"
+expect "$tmp/dl.text" "  Thread reader (tid 5151): waiting for lock, blocked on log_lock (mutex 0x5611aa0010e0) for 12.250 s"
+expect "$tmp/dl.text" "      #0 0x00007f5e0a48cd36 in __futex_abstimed_wait_common ./nptl/futex-internal.c:57"
+tail -n 1 "$tmp/dl.text" | grep -qx 'lockscope: 0 inversions, 1 deadlock, 1 hang in ./samples/rwlock (pid 5150)' ||
+	fail "deadlock sample summary: $(tail -n 1 "$tmp/dl.text")"
+"$lockscope" report --format=json "$deadlock_sample" >"$tmp/dl.json" &&
+	"$lockscope" report --format=json "$tmp/dl.json" | cmp -s - "$tmp/dl.json" || fail "deadlock sample: json not stable"
+"$lockscope" report --format=html "$deadlock_sample" >"$tmp/dl.html" || fail "deadlock sample html: exit $?"
+expect "$tmp/dl.html" "lockscope: hang"
+expect "$tmp/dl.html" "<td>janitor</td>"
+"$lockscope" report --format=folded "$deadlock_sample" >"$tmp/dl.folded" || fail "deadlock sample folded: exit $?"
+[ ! -s "$tmp/dl.folded" ] || fail "folded output of a report without lock statistics is not empty"
+
 # --- hostile inputs: status 1, one line on stderr naming the problem
 check_refused() { # corpus file, expected text of the error
 	"$lockscope" report "$corpus/$1" >"$tmp/out" 2>"$tmp/err"
