@@ -310,8 +310,8 @@ static void write_site(FILE *out, size_t rank, const ls_site *s)
 	ls_format_ns(wait, sizeof wait, s->wait_ns);
 	ls_format_ns(max_wait, sizeof max_wait, s->max_wait_ns);
 	ls_format_ns(hold, sizeof hold, s->hold_ns);
-	fprintf(out, "        site %zu: %" PRIu64 " acquisitions, %" PRIu64 " contended, wait %s (max %s), hold %s\n",
-		rank, s->acquisitions, s->contended, wait, max_wait, hold);
+	fprintf(out, "        site %zu: %" PRIu64 " acquisition%s, %" PRIu64 " contended, wait %s (max %s), hold %s\n",
+		rank, s->acquisitions, s->acquisitions == 1 ? "" : "s", s->contended, wait, max_wait, hold);
 	put_stack(out, &s->stack, 10, STATS_SITE_FRAMES);
 }
 
