@@ -414,7 +414,8 @@ static size_t lookup_uncached(ls_symbolizer *s, uint64_t address, bool is_return
 	 * function; DWARF may lack a name (artificial DIEs) or be missing. */
 	if (symname && (!outer->function || !outer->inlined)) {
 		free(outer->function);
-		outer->function = dup_or_null(symname);
+		/* .symtab spells versioned symbols "name@VERSION" / "name@@VERSION". */
+		outer->function = strndup(symname, strcspn(symname, "@"));
 	}
 	for (size_t i = 0; i < n; i++) {
 		frames[i].address = address;
