@@ -53,6 +53,8 @@ struct wait_pattern {
  * a mutex wait).  Substrings cover glibc's internal aliases
  * (___pthread_mutex_lock, __pthread_rwlock_wrlock_full64, ...). */
 static const struct wait_pattern wait_patterns[] = {
+	/* glibc's own int locks (stack cache, loader, stdio): no pthread_mutex_t */
+	{ "__lll_lock_wait_private", LS_WAIT_INTERNAL_LOCK },
 	{ "__lll_lock_wait", LS_WAIT_MUTEX },
 	{ "pthread_mutex_lock", LS_WAIT_MUTEX },
 	{ "pthread_mutex_timedlock", LS_WAIT_MUTEX },
@@ -103,6 +105,8 @@ const char *ls_wait_kind_state(ls_wait_kind kind)
 		return "in condition wait";
 	case LS_WAIT_JOIN:
 		return "joining a thread";
+	case LS_WAIT_INTERNAL_LOCK:
+		return "waiting for a glibc-internal lock";
 	case LS_WAIT_OTHER_FUTEX:
 		return "in futex wait";
 	case LS_WAIT_NONE:

@@ -35,6 +35,7 @@ typedef enum ls_wait_kind {
 	LS_WAIT_RWLOCK_WRITE,
 	LS_WAIT_CONDVAR,        /* pthread_cond_wait / timedwait, cnd_wait */
 	LS_WAIT_JOIN,           /* pthread_join */
+	LS_WAIT_INTERNAL_LOCK,  /* a lock inside glibc (__lll_lock_wait_private) */
 	LS_WAIT_OTHER_FUTEX,    /* sem_wait, barriers, raw futexes... */
 } ls_wait_kind;
 

@@ -47,6 +47,9 @@ struct capture {
 	int *pending_signal;      /* signal to re-inject at detach */
 	size_t next_thread;       /* iterator for the next_thread callback */
 	size_t max_frames;
+	/* Set while unwinding a thread again from the return address on top
+	 * of its stack (see unwind_thread); the pc it was stopped at. */
+	bool leaf_retry;
 	struct page_cache *cache;
 	char *err;
 	size_t errlen;
@@ -287,7 +290,7 @@ static pid_t next_thread(Dwfl *dwfl, void *arg, void **thread_argp)
 	while (c->next_thread < c->snap->n_threads) {
 		size_t i = c->next_thread++;
 		if (c->state[i] == STOPPED) {
-			*thread_argp = &c->snap->threads[i];
+			*thread_argp = c;
 			return c->snap->threads[i].tid;
 		}
 	}
@@ -321,11 +324,30 @@ static bool memory_read(Dwfl *dwfl, Dwarf_Addr address, Dwarf_Word *result, void
 	return read_remote(c->snap->pid, address, result, sizeof *result);
 }
 
+/* The leaf heuristic: in code without CFI that has not pushed anything
+ * (the parent side of clone3 right after the syscall, hand-written
+ * assembly), the return address is the word at the stack pointer.  Only
+ * believed when it points into a known module. */
+static bool pop_return_address(struct capture *c, Dwfl *dwfl, struct user_regs_struct *regs)
+{
+	Dwarf_Word ret;
+	if (!memory_read(dwfl, regs->rsp, &ret, c) || !dwfl_addrmodule(dwfl, ret))
+		return false;
+	regs->rip = ret;
+	regs->rsp += 8;
+	return true;
+}
+
+/* thread_arg is the capture: libdwfl asks for the registers of the thread
+ * next_thread has just handed out. */
 static bool set_initial_registers(Dwfl_Thread *thread, void *thread_arg)
 {
-	ls_proc_thread *t = thread_arg;
+	struct capture *c = thread_arg;
+	ls_proc_thread *t = &c->snap->threads[c->next_thread - 1];
 	struct user_regs_struct regs;
-	if (ptrace(PTRACE_GETREGS, t->tid, NULL, &regs) != 0)
+	if (t->tid != dwfl_thread_tid(thread) || ptrace(PTRACE_GETREGS, t->tid, NULL, &regs) != 0)
+		return false;
+	if (c->leaf_retry && !pop_return_address(c, dwfl_thread_dwfl(thread), &regs))
 		return false;
 	/* DWARF register numbering of x86-64: rax rdx rcx rbx rsi rdi rbp rsp
 	 * r8..r15, then the return address column (rip). */
@@ -350,6 +372,7 @@ struct frame_walk {
 	ls_proc_thread *thread;
 	size_t capacity;
 	size_t max_frames;
+	bool after_leaf;
 };
 
 static int collect_frame(Dwfl_Frame *frame, void *arg)
@@ -373,7 +396,9 @@ static int collect_frame(Dwfl_Frame *frame, void *arg)
 		w->capacity = cap;
 	}
 	t->pcs[t->n_frames] = pc;
-	t->is_activation[t->n_frames] = is_activation;
+	/* After the leaf heuristic, libdwfl's first frame is a return address. */
+	t->is_activation[t->n_frames] = is_activation && !w->after_leaf;
+	w->after_leaf = false;
 	t->n_frames++;
 	return t->n_frames >= w->max_frames ? DWARF_CB_ABORT : DWARF_CB_OK;
 }
@@ -385,13 +410,30 @@ static int unwind_thread(Dwfl_Thread *thread, void *arg)
 	ls_proc_thread *t = &c->snap->threads[c->next_thread - 1];
 	if (t->tid != dwfl_thread_tid(thread))
 		return DWARF_CB_OK;
-	struct frame_walk w = { t, 0, c->max_frames };
+	struct frame_walk w = { t, 0, c->max_frames, false };
 	/* 0: the walk reached the outermost frame; -1: it stopped on an error
 	 * (frame limit, unreadable memory, no CFI for a pc). */
-	if (dwfl_thread_getframes(thread, collect_frame, &w) != 0 && t->n_frames < c->max_frames) {
-		const char *msg = dwfl_errmsg(-1);
-		t->unwind_error = strdup(msg ? msg : "unwind failed");
+	int rc = dwfl_thread_getframes(thread, collect_frame, &w);
+	const char *msg = rc != 0 ? dwfl_errmsg(-1) : NULL;
+	if (rc != 0 && t->n_frames == 1 && c->max_frames > 1) {
+		/* Stuck on the very first pc: no CFI there.  Retry from the
+		 * return address on top of the stack. */
+		uint64_t first_pc = t->pcs[0];
+		c->leaf_retry = true;
+		t->n_frames = 0;
+		t->pcs[t->n_frames] = first_pc;
+		t->is_activation[t->n_frames] = true;
+		t->n_frames = 1;
+		w.after_leaf = true;
+		rc = dwfl_thread_getframes(thread, collect_frame, &w);
+		c->leaf_retry = false;
+		if (t->n_frames <= 1)
+			rc = -1; /* the heuristic did not help: report the first error */
+		else
+			msg = rc != 0 ? dwfl_errmsg(-1) : NULL;
 	}
+	if (rc != 0 && t->n_frames < c->max_frames)
+		t->unwind_error = strdup(msg ? msg : "unwind failed");
 	return DWARF_CB_OK;
 }
 

@@ -1,5 +1,7 @@
 /* stack_recursive.c — a deadlock between two recursive mutexes, each held
- * twice (nested calls) by one thread while it waits for the other's. */
+ * twice (nested calls) by one thread while it waits for the other's.
+ * noinline: the tests expect these calls as real frames even at -O2
+ * (the default CFLAGS come after the -O0 of mk/stack.mk). */
 #define _GNU_SOURCE /* pthread_setname_np */
 #include <pthread.h>
 #include <stdio.h>
@@ -8,13 +10,13 @@ pthread_mutex_t ledger_lock;
 pthread_mutex_t journal_lock;
 static pthread_barrier_t both_hold_one;
 
-static void append_to_journal(void)
+static __attribute__((noinline)) void append_to_journal(void)
 {
 	pthread_mutex_lock(&journal_lock); /* deadlock: append_to_journal */
 	pthread_mutex_unlock(&journal_lock);
 }
 
-static void post_entry(int depth)
+static __attribute__((noinline)) void post_entry(int depth)
 {
 	pthread_mutex_lock(&ledger_lock);
 	if (depth < 2) {
@@ -26,13 +28,13 @@ static void post_entry(int depth)
 	pthread_mutex_unlock(&ledger_lock);
 }
 
-static void update_ledger(void)
+static __attribute__((noinline)) void update_ledger(void)
 {
 	pthread_mutex_lock(&ledger_lock); /* deadlock: update_ledger */
 	pthread_mutex_unlock(&ledger_lock);
 }
 
-static void write_journal(int depth)
+static __attribute__((noinline)) void write_journal(int depth)
 {
 	pthread_mutex_lock(&journal_lock);
 	if (depth < 2) {

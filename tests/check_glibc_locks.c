@@ -178,6 +178,11 @@ START_TEST(test_wait_kind_from_frames)
 	s = (ls_stack){ cond_wait, 4 };
 	ck_assert_int_eq(ls_glibc_wait_kind(&s), LS_WAIT_CONDVAR);
 
+	ls_frame internal[] = { frame_named("futex_wait"), frame_named("__lll_lock_wait_private"),
+				frame_named("pthread_create"), frame_named("dispatcher") };
+	s = (ls_stack){ internal, 4 };
+	ck_assert_int_eq(ls_glibc_wait_kind(&s), LS_WAIT_INTERNAL_LOCK);
+
 	ls_frame unknown[] = { frame_named("syscall"), { .function = NULL } };
 	s = (ls_stack){ unknown, 2 };
 	ck_assert_int_eq(ls_glibc_wait_kind(&s), LS_WAIT_OTHER_FUTEX);
