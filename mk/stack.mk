@@ -42,3 +42,9 @@ stack_tests = tests/stack_abba.sh tests/stack_recursive.sh tests/stack_rwlock.sh
 	tests/stack_sleeper.sh tests/stack_idle.sh tests/stack_errors.sh tests/stack_churn.sh
 TESTS += $(stack_tests)
 dist_noinst_SCRIPTS += $(stack_tests) tests/stack-common.sh
+
+# `make bench-stack`: lockscope stack against eu-stack (prints ratios; not a test).
+EXTRA_DIST += scripts/bench-stack.sh
+bench-stack: tools/lockscope samples/stack_idle
+	$(SHELL) $(srcdir)/scripts/bench-stack.sh $(abs_top_builddir)
+.PHONY: bench-stack

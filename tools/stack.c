@@ -31,6 +31,7 @@ struct options {
 	pid_t pid;
 	bool json;
 	bool verbose;
+	bool no_lines;
 	size_t max_frames;
 };
 
@@ -56,13 +57,15 @@ struct analysis {
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: lockscope stack [-v] [--format=text|json] [--max-frames=N] -p PID\n"
+		"usage: lockscope stack [-v] [-n] [--format=text|json] [--max-frames=N] -p PID\n"
 		"Dump every thread of the running process PID (stopped briefly with ptrace),\n"
 		"symbolized, and name the deadlock cycle if its threads wait on each other's\n"
 		"mutexes or rwlocks.  The process does not need the lockscope shim.\n"
 		"  -p, --pid=PID        process to dump\n"
 		"      --format=FORMAT  text (default) or json (the lockscope-report(5) schema)\n"
 		"      --max-frames=N   frames unwound per thread (default 256)\n"
+		"  -n, --no-lines       function names and module offsets only: no file:line,\n"
+		"                       no inlined frames, no DWARF read (faster)\n"
 		"  -v, --verbose        also report how long the process was stopped\n"
 		"See lockscope-stack(1).\n");
 }
@@ -74,13 +77,14 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "format", required_argument, NULL, 'f' },
 		{ "max-frames", required_argument, NULL, 'm' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "no-lines", no_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	memset(o, 0, sizeof *o);
 	optind = 1;
 	int c;
-	while ((c = getopt_long(argc, argv, "p:vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "p:vnh", longopts, NULL)) != -1) {
 		char *end;
 		switch (c) {
 		case 'p': {
@@ -111,6 +115,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 		}
 		case 'v':
 			o->verbose = true;
+			break;
+		case 'n':
+			o->no_lines = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -571,6 +578,8 @@ int ls_cmd_stack(int argc, char **argv)
 		return 1;
 	}
 	a.sym = ls_symbolizer_new_dwfl(a.snap->dwfl);
+	if (a.sym)
+		ls_symbolizer_use_dwarf(a.sym, !o.no_lines);
 	int status = 0;
 	if (!a.sym || analyse(&a) != 0) {
 		fprintf(stderr, "lockscope stack: out of memory\n");
