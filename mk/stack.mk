@@ -48,3 +48,5 @@ EXTRA_DIST += scripts/bench-stack.sh
 bench-stack: tools/lockscope samples/stack_idle
 	$(SHELL) $(srcdir)/scripts/bench-stack.sh $(abs_top_builddir)
 .PHONY: bench-stack
+
+dist_man_MANS += man/lockscope-stack.1
