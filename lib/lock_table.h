@@ -31,6 +31,7 @@ typedef struct ls_lock {
 	uint64_t id;                 /* unique per life, never reused */
 	uint8_t kind;                /* enum ls_lock_kind */
 	bool dead;
+	bool inited;                 /* the program called *_init (else: static initializer) */
 	uint32_t init_stack;         /* depot id: where initialized or first used */
 	/* lock-order graph (owned by order_graph.c, under its lock) */
 	struct ls_edge *out_edges;

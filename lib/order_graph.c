@@ -273,6 +273,8 @@ static void copy_edge(ls_finding_edge *d, const ls_edge *e)
 	d->to_kind = e->to_kind;
 	d->from_mode = e->from_mode;
 	d->to_mode = e->to_mode;
+	d->from_inited = e->from_inited;
+	d->to_inited = e->to_inited;
 	d->from_init_stack = e->from_init_stack;
 	d->to_init_stack = e->to_init_stack;
 	d->held_stack = e->held_stack;
@@ -334,6 +336,8 @@ static ls_edge *edge_create_locked(ls_thread_state *t, const ls_held *h, ls_lock
 	e->to_addr = to->addr;
 	e->from_kind = from->kind;
 	e->to_kind = to->kind;
+	e->from_inited = from->inited;
+	e->to_inited = to->inited;
 	e->from_init_stack = from->init_stack;
 	e->to_init_stack = to->init_stack;
 	e->next_out = from->out_edges;

@@ -37,6 +37,7 @@ typedef struct ls_edge {
 	/* copies for reports made after the locks died */
 	uintptr_t from_addr, to_addr;
 	uint8_t from_kind, to_kind;
+	bool from_inited, to_inited;
 	uint32_t from_init_stack, to_init_stack;
 	struct ls_edge *next_out, *next_in, *hash_next;
 } ls_edge;
@@ -47,6 +48,7 @@ typedef struct ls_finding_edge {
 	uintptr_t from_addr, to_addr;
 	uint64_t from_id, to_id;
 	uint8_t from_kind, to_kind, from_mode, to_mode;
+	bool from_inited, to_inited;
 	uint32_t from_init_stack, to_init_stack;
 	uint32_t held_stack, acquire_stack;
 } ls_finding_edge;

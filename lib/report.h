@@ -152,6 +152,16 @@ char *ls_strdup_or_null(const char *s);
 /* Writers.  Each returns 0 on success, -1 on an I/O error. */
 int ls_report_write_text(const ls_report *r, FILE *out);
 int ls_report_write_json(const ls_report *r, FILE *out);
+/* The text report in parts: the shim prints each finding when it is found
+ * and only statistics and the summary at exit. */
+enum ls_text_parts {
+	LS_TEXT_FINDINGS = 1, /* inversions and deadlocks */
+	LS_TEXT_THREADS = 2,  /* the thread dump */
+	LS_TEXT_STATS = 4,    /* the lock statistics table */
+	LS_TEXT_SUMMARY = 8,  /* the closing count line */
+	LS_TEXT_ALL = 15
+};
+int ls_report_write_text_parts(const ls_report *r, FILE *out, unsigned parts);
 
 /* Reader: parses a JSON report.  On failure returns NULL and puts a one-line
  * description of the problem (no trailing newline) into err. */

@@ -380,16 +380,22 @@ static void write_summary(FILE *out, const ls_report *r)
 	fprintf(out, " in %s (pid %" PRId64 ")\n", r->program ? r->program : "unknown program", r->pid);
 }
 
+int ls_report_write_text_parts(const ls_report *r, FILE *out, unsigned parts)
+{
+	for (size_t i = 0; (parts & LS_TEXT_FINDINGS) && i < r->n_inversions; i++)
+		write_inversion(out, &r->inversions[i]);
+	for (size_t i = 0; (parts & LS_TEXT_FINDINGS) && i < r->n_deadlocks; i++)
+		write_deadlock(out, r, &r->deadlocks[i]);
+	if ((parts & LS_TEXT_THREADS) && r->n_threads)
+		write_thread_dump(out, r);
+	if ((parts & LS_TEXT_STATS) && r->n_locks)
+		write_lock_stats(out, r);
+	if (parts & LS_TEXT_SUMMARY)
+		write_summary(out, r);
+	return fflush(out) == 0 && !ferror(out) ? 0 : -1;
+}
+
 int ls_report_write_text(const ls_report *r, FILE *out)
 {
-	for (size_t i = 0; i < r->n_inversions; i++)
-		write_inversion(out, &r->inversions[i]);
-	for (size_t i = 0; i < r->n_deadlocks; i++)
-		write_deadlock(out, r, &r->deadlocks[i]);
-	if (r->n_threads)
-		write_thread_dump(out, r);
-	if (r->n_locks)
-		write_lock_stats(out, r);
-	write_summary(out, r);
-	return fflush(out) == 0 && !ferror(out) ? 0 : -1;
+	return ls_report_write_text_parts(r, out, LS_TEXT_ALL);
 }

@@ -109,6 +109,14 @@ void ls_depot_set_self_range(uintptr_t start, uintptr_t end)
 	self_end = end;
 }
 
+uintptr_t ls_private_start, ls_private_end;
+
+void ls_depot_set_private_range(uintptr_t start, uintptr_t end)
+{
+	ls_private_start = start;
+	ls_private_end = end;
+}
+
 static bool is_self(uint64_t pc) { return pc >= self_start && pc < self_end; }
 
 size_t ls_capture_stack(uint64_t *pcs, size_t max)
@@ -118,11 +126,11 @@ size_t ls_capture_stack(uint64_t *pcs, size_t max)
 		max = LS_MAX_STACK_DEPTH;
 	int got = unw_backtrace(raw, (int)LS_ARRAY_SIZE(raw));
 	size_t n = 0;
-	int i = 0;
-	while (i < got && is_self((uint64_t)(uintptr_t)raw[i]))
-		i++;
-	for (; i < got && n < max; i++)
-		pcs[n++] = (uint64_t)(uintptr_t)raw[i];
+	/* lockscope's frames go wherever they are: on top (the interposer)
+	 * and at the bottom (the thread trampoline). */
+	for (int i = 0; i < got && n < max; i++)
+		if (!is_self((uint64_t)(uintptr_t)raw[i]))
+			pcs[n++] = (uint64_t)(uintptr_t)raw[i];
 	return n;
 }
 

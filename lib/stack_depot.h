@@ -30,6 +30,14 @@ size_t ls_capture_stack(uint64_t *pcs, size_t max);
 uint32_t ls_capture_to_depot(size_t max_depth);
 /* Marks [start, end) as lockscope's own code (frames there are dropped). */
 void ls_depot_set_self_range(uintptr_t start, uintptr_t end);
+/* Marks [start, end) as code of a library lockscope uses privately
+ * (libunwind): lock calls made from there are not the program's. */
+void ls_depot_set_private_range(uintptr_t start, uintptr_t end);
+static inline int ls_site_is_private(uintptr_t site)
+{
+	extern uintptr_t ls_private_start, ls_private_end;
+	return site - ls_private_start < ls_private_end - ls_private_start;
+}
 
 /* The site table: the depot id of the first stack captured at call site
  * `return_address`, capturing it now if the site is new. */

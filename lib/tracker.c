@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <time.h>
 
+#include "lockscope_internal.h"
 #include "order_graph.h"
 #include "stack_depot.h"
 #include "tracker.h"
@@ -131,6 +132,8 @@ static void note_acquired(ls_thread_state *t, ls_lock *l, uintptr_t addr, uint8_
 int ls_track_lock(ls_thread_state *t, ls_lock_call *c, enum ls_lock_kind kind, uint8_t mode, uintptr_t site)
 {
 	uintptr_t addr = (uintptr_t)c->lock;
+	if (LS_UNLIKELY(ls_site_is_private(site)))
+		return c->block(c);
 	ls_lock *l = ls_lock_get(addr, kind);
 	if (LS_UNLIKELY(!l))
 		return c->block(c);
@@ -160,6 +163,8 @@ int ls_track_trylock(ls_thread_state *t, ls_lock_call *c, enum ls_lock_kind kind
 	uintptr_t addr = (uintptr_t)c->lock;
 	int r = c->attempt(c);
 	if (r != 0 && r != c->owner_dead_code)
+		return r;
+	if (LS_UNLIKELY(ls_site_is_private(site)))
 		return r;
 	ls_lock *l = ls_lock_get(addr, kind);
 	if (LS_UNLIKELY(!l))
@@ -202,8 +207,10 @@ void ls_track_init(ls_thread_state *t, void *lock, enum ls_lock_kind kind, uintp
 	if (old)
 		end_life(old);
 	ls_lock *l = ls_lock_get((uintptr_t)lock, kind);
-	if (l)
+	if (l) {
+		l->inited = true;
 		l->init_stack = ls_thread_site_stack(t, site, ls_opts.stack_depth);
+	}
 }
 
 void ls_track_destroy(void *lock)

@@ -38,9 +38,9 @@ static int wr_timed(ls_lock_call *c) { return real.pthread_rwlock_timedwrlock(c-
 static int wr_clock(ls_lock_call *c) { return real.pthread_rwlock_clockwrlock(c->lock, c->arg2, c->arg1); }
 static int spin_try(ls_lock_call *c) { return real.pthread_spin_trylock(c->lock); }
 static int spin_block(ls_lock_call *c) { return real.pthread_spin_lock(c->lock); }
-static int mtx_try(ls_lock_call *c) { return real.mtx_trylock(c->lock); }
-static int mtx_block(ls_lock_call *c) { return real.mtx_lock(c->lock); }
-static int mtx_timed(ls_lock_call *c) { return real.mtx_timedlock(c->lock, c->arg1); }
+static int c11_try(ls_lock_call *c) { return real.mtx_trylock(c->lock); }
+static int c11_block(ls_lock_call *c) { return real.mtx_lock(c->lock); }
+static int c11_timed(ls_lock_call *c) { return real.mtx_timedlock(c->lock, c->arg1); }
 
 #define POSIX_CALL(l, try_fn, block_fn, a1, a2) \
 	{ .lock = (void *)(l), .attempt = try_fn, .block = block_fn, .arg1 = a1, .arg2 = a2, \
@@ -228,18 +228,18 @@ EXPORT void mtx_destroy(mtx_t *m)
 
 EXPORT int mtx_lock(mtx_t *m)
 {
-	ACQUIRE(ls_track_lock, PASS(mtx_lock, m), C11_CALL(m, mtx_try, mtx_block, NULL), LS_KIND_MTX, LS_MODE_EXCL);
+	ACQUIRE(ls_track_lock, PASS(mtx_lock, m), C11_CALL(m, c11_try, c11_block, NULL), LS_KIND_MTX, LS_MODE_EXCL);
 }
 
 EXPORT int mtx_trylock(mtx_t *m)
 {
-	ACQUIRE(ls_track_trylock, PASS(mtx_trylock, m), C11_CALL(m, mtx_try, mtx_block, NULL), LS_KIND_MTX,
+	ACQUIRE(ls_track_trylock, PASS(mtx_trylock, m), C11_CALL(m, c11_try, c11_block, NULL), LS_KIND_MTX,
 		LS_MODE_EXCL);
 }
 
 EXPORT int mtx_timedlock(mtx_t *restrict m, const struct timespec *restrict abstime)
 {
-	ACQUIRE(ls_track_lock, PASS(mtx_timedlock, m, abstime), C11_CALL(m, mtx_try, mtx_timed, abstime),
+	ACQUIRE(ls_track_lock, PASS(mtx_timedlock, m, abstime), C11_CALL(m, c11_try, c11_timed, abstime),
 		LS_KIND_MTX, LS_MODE_EXCL);
 }
 

@@ -1,0 +1,305 @@
+/* bootstrap.c — start-up, threads, fork, memory reuse and exit.
+ *
+ * Bootstrap may run inside any lock call, including one made by another
+ * library's constructor before ours: it resolves every real function once,
+ * with the reentrancy guard set so that calls dlsym makes are passed through.
+ */
+#include "config.h"
+
+#define UNW_LOCAL_ONLY
+#include <dlfcn.h>
+#include <libunwind.h>
+#include <link.h>
+#include <malloc.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "arena.h"
+#include "lockscope_internal.h"
+#include "order_graph.h"
+#include "real.h"
+#include "shim.h"
+#include "stack_depot.h"
+#include "tracker.h"
+
+#define EXPORT __attribute__((visibility("default")))
+
+struct ls_real_functions real;
+static void (*real_free)(void *);
+static atomic_int boot_state; /* 0 not started, 1 running, 2 done */
+static pthread_key_t cleanup_key;
+
+/* The condition-variable functions exist in two ABI versions; the
+ * interposers implement the current one. */
+static void *resolve(const char *name)
+{
+	static const char *const versioned[] = { "pthread_cond_wait", "pthread_cond_timedwait" };
+	for (size_t i = 0; i < LS_ARRAY_SIZE(versioned); i++)
+		if (!strcmp(name, versioned[i])) {
+			void *p = dlvsym(RTLD_NEXT, name, "GLIBC_2.3.2");
+			if (p)
+				return p;
+		}
+	return dlsym(RTLD_NEXT, name);
+}
+
+static void resolve_all(void)
+{
+#define LS_RESOLVE(ret, name, args) real.name = (ret(*) args)resolve(#name);
+	LS_REAL_FUNCTIONS(LS_RESOLVE)
+#undef LS_RESOLVE
+	if (!real_free)
+		real_free = (void (*)(void *))dlsym(RTLD_NEXT, "free");
+}
+
+static void warn_option(void *ctx, const char *message)
+{
+	(void)ctx;
+	ls_write_stderr(message);
+	ls_write_stderr("\n");
+}
+
+/* The executable segment containing `code`, for telling lockscope's own
+ * frames (and libunwind's lock calls) apart from the program's. */
+struct segment_query { uintptr_t code, start, end; };
+
+static int find_segment(struct dl_phdr_info *info, size_t size, void *ctx)
+{
+	(void)size;
+	struct segment_query *q = ctx;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t start = info->dlpi_addr + ph->p_vaddr;
+		if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X) && q->code >= start && q->code < start + ph->p_memsz) {
+			q->start = start;
+			q->end = start + ph->p_memsz;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static void code_segment(const void *code, uintptr_t *start, uintptr_t *end)
+{
+	struct segment_query q = { (uintptr_t)code, 0, 0 };
+	dl_iterate_phdr(find_segment, &q);
+	*start = q.start;
+	*end = q.end;
+}
+
+static void thread_cleanup(void *p)
+{
+	ls_thread_state *t = p;
+	if (ls_tls_state == t)
+		ls_tls_state = NULL;
+	ls_thread_unregister(t);
+}
+
+void ls_thread_started(ls_thread_state *t);
+void ls_thread_started(ls_thread_state *t)
+{
+	pthread_setspecific(cleanup_key, t);
+}
+
+#define WEAK_HOOK(name) __attribute__((weak)) void name(void) {}
+WEAK_HOOK(ls_dumps_bootstrap)
+WEAK_HOOK(ls_dumps_atfork_child)
+WEAK_HOOK(ls_dumps_exit)
+WEAK_HOOK(ls_live_bootstrap)
+WEAK_HOOK(ls_live_atfork_child)
+WEAK_HOOK(ls_live_exit)
+
+static void atfork_prepare(void)
+{
+	ls_tls_busy++;
+	ls_order_atfork_prepare();
+	ls_lock_table_atfork_prepare();
+	ls_depot_atfork_prepare();
+	ls_thread_atfork_prepare();
+	ls_arena_atfork_prepare();
+}
+
+static void atfork_parent(void)
+{
+	ls_arena_atfork_parent();
+	ls_thread_atfork_parent();
+	ls_depot_atfork_parent();
+	ls_lock_table_atfork_parent();
+	ls_order_atfork_parent();
+	ls_tls_busy--;
+}
+
+static void atfork_child(void)
+{
+	ls_arena_atfork_child();
+	ls_thread_atfork_child(ls_tls_state);
+	ls_depot_atfork_child();
+	ls_lock_table_atfork_child();
+	ls_order_atfork_child();
+	ls_output_atfork_child();
+	ls_live_atfork_child();
+	ls_dumps_atfork_child();
+	ls_tls_busy--;
+}
+
+static void do_bootstrap(void)
+{
+	resolve_all();
+	ls_options_defaults(&ls_opts);
+	ls_options_parse(&ls_opts, getenv("LOCKSCOPE_OPTIONS"), warn_option, NULL);
+	uintptr_t start, end;
+	code_segment((const void *)&find_segment, &start, &end);
+	ls_depot_set_self_range(start, end);
+	code_segment((const void *)&unw_backtrace, &start, &end);
+	ls_depot_set_private_range(start, end);
+	ls_order_set_stack_depth(ls_opts.stack_depth);
+	ls_order_set_callback(ls_output_inversion);
+	/* libunwind takes a lock and walks the loader's list on first use: do
+	 * that now, not in the middle of a report. */
+	uint64_t warmup[4];
+	ls_capture_stack(warmup, 4);
+	pthread_key_create(&cleanup_key, thread_cleanup);
+	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+	ls_live_bootstrap();
+	ls_dumps_bootstrap();
+}
+
+void ls_bootstrap(void);
+void ls_bootstrap(void)
+{
+	int expected = 0;
+	if (atomic_load_explicit(&boot_state, memory_order_acquire) == 2)
+		return;
+	if (atomic_compare_exchange_strong(&boot_state, &expected, 1)) {
+		do_bootstrap();
+		atomic_store_explicit(&boot_state, 2, memory_order_release);
+		return;
+	}
+	while (atomic_load_explicit(&boot_state, memory_order_acquire) != 2)
+		sched_yield();
+}
+
+__attribute__((constructor)) static void shim_constructor(void)
+{
+	ls_thread_state *t = ls_enter();
+	if (t)
+		ls_leave();
+}
+
+__attribute__((destructor)) static void shim_destructor(void)
+{
+	if (atomic_load(&boot_state) != 2)
+		return;
+	ls_tls_busy++;
+	ls_dumps_exit();
+	ls_live_exit();
+	ls_output_exit_report();
+	ls_tls_busy--;
+}
+
+/* ---- threads ---------------------------------------------------------- */
+
+struct start_routine {
+	void *(*fn)(void *);
+	void *arg;
+};
+
+/* Registers the thread before it runs user code, so dumps see every thread. */
+static void *thread_trampoline(void *p)
+{
+	struct start_routine sr = *(struct start_routine *)p;
+	ls_arena_free(p, sizeof sr);
+	ls_thread_state *t = ls_enter();
+	if (t)
+		ls_leave();
+	return sr.fn(sr.arg);
+}
+
+EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
+{
+	ls_thread_state *t = ls_enter();
+	if (!t)
+		return real.pthread_create ? real.pthread_create(th, attr, fn, arg) : -1;
+	struct start_routine *sr = ls_arena_alloc(sizeof *sr);
+	ls_leave();
+	if (!sr)
+		return real.pthread_create(th, attr, fn, arg);
+	sr->fn = fn;
+	sr->arg = arg;
+	int r = real.pthread_create(th, attr, thread_trampoline, sr);
+	if (r)
+		ls_arena_free(sr, sizeof *sr);
+	return r;
+}
+
+/* ---- memory that held locks ------------------------------------------- */
+
+/* A lock in heap memory freed without destroy (objects set up by
+ * assignment) ends its life with the free. */
+static void forget_locks_in_block(void *p)
+{
+	if (!p || !ls_lock_live_count() || !real.malloc_usable_size)
+		return;
+	ls_thread_state *t = ls_enter();
+	if (!t)
+		return;
+	ls_track_free_range(p, real.malloc_usable_size(p));
+	ls_leave();
+}
+
+/* free and realloc can be called before bootstrap (by the loader, by libc's
+ * own start-up); resolve them on their own, and leak rather than recurse
+ * if dlsym itself frees while resolving. */
+static void *resolve_early(void *volatile *slot, const char *name)
+{
+	static __thread int resolving;
+	if (!*slot && !resolving) {
+		resolving = 1;
+		*slot = dlsym(RTLD_NEXT, name);
+		resolving = 0;
+	}
+	return *slot;
+}
+
+EXPORT void free(void *p)
+{
+	if (LS_UNLIKELY(!real_free) && !resolve_early((void *volatile *)&real_free, "free"))
+		return;
+	forget_locks_in_block(p);
+	real_free(p);
+}
+
+extern void *__libc_realloc(void *, size_t);
+
+EXPORT void *realloc(void *p, size_t size)
+{
+	if (LS_UNLIKELY(!real.realloc) && !resolve_early((void *volatile *)&real.realloc, "realloc"))
+		return __libc_realloc(p, size);
+	size_t old_size = p && real.malloc_usable_size && ls_lock_live_count() ? real.malloc_usable_size(p) : 0;
+	void *q = real.realloc(p, size);
+	if (old_size && q != p && (q || size == 0)) {
+		ls_thread_state *t = ls_enter();
+		if (t) {
+			ls_track_free_range(p, old_size);
+			ls_leave();
+		}
+	}
+	return q;
+}
+
+/* ---- dlclose ------------------------------------------------------------ */
+
+EXPORT int dlclose(void *handle)
+{
+	ls_thread_state *t = ls_enter();
+	if (t) {
+		struct link_map *lm = NULL;
+		if (dlinfo(handle, RTLD_DI_LINKMAP, &lm) == 0 && lm && lm->l_name && lm->l_name[0])
+			ls_output_remember_module(lm->l_name, lm->l_addr);
+		ls_leave();
+	}
+	return real.dlclose ? real.dlclose(handle) : -1;
+}

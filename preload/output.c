@@ -1,0 +1,201 @@
+/* output.c — where the shim's reports go, and writing them.
+ *
+ * Text findings are written the moment they are found (a program that then
+ * deadlocks has still said why); the exit report adds statistics and the
+ * summary.  JSON is written whole at exit.  A forked child writes to
+ * FILE.PID so it never overwrites its parent's report; an exec'd program
+ * keeps its pid and writes FILE.  Report files are created 0600 and never
+ * through a symbolic link.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "arena.h"
+#include "lockscope_internal.h"
+#include "shim.h"
+#include "shim_report.h"
+#include "symbolize.h"
+#include "tracker.h"
+
+#define MAX_REPORTED_LOCKS 1000
+
+struct closed_module {
+	struct closed_module *next;
+	uint64_t base;
+	char path[];
+};
+
+static ls_spinlock output_lock = LS_SPINLOCK_INIT;
+static pid_t owner_pid;            /* the process whose report is FILE */
+static size_t findings_before_fork;/* a child reports only its own findings */
+static bool text_file_started;     /* FILE truncated once, then appended */
+static struct closed_module *closed_modules;
+
+void ls_write_stderr(const char *msg)
+{
+	size_t len = strlen(msg);
+	while (len) {
+		ssize_t n = write(STDERR_FILENO, msg, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		msg += n;
+		len -= (size_t)n;
+	}
+}
+
+static const char *output_path(char *buf, size_t len)
+{
+	if (!ls_opts.output[0])
+		return NULL;
+	if (!owner_pid)
+		owner_pid = getpid();
+	if (getpid() == owner_pid)
+		return ls_opts.output;
+	snprintf(buf, len, "%s.%d", ls_opts.output, (int)getpid());
+	return buf;
+}
+
+/* Opens the report destination as a stdio stream (stderr when no file). */
+static FILE *open_destination(bool whole_report)
+{
+	char buf[LS_OPTIONS_PATH_MAX + 32];
+	const char *path = output_path(buf, sizeof buf);
+	int fd;
+	if (!path) {
+		fd = dup(STDERR_FILENO);
+	} else {
+		int flags = O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW;
+		flags |= whole_report || !text_file_started ? O_TRUNC : O_APPEND;
+		fd = open(path, flags, 0600);
+		if (fd < 0) {
+			char msg[LS_OPTIONS_PATH_MAX + 128];
+			snprintf(msg, sizeof msg, "lockscope: cannot write report to %s: %s\n", path, strerror(errno));
+			ls_write_stderr(msg);
+			fd = dup(STDERR_FILENO);
+		} else if (!whole_report) {
+			text_file_started = true;
+		}
+	}
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (!f && fd >= 0)
+		close(fd);
+	return f;
+}
+
+static ls_symbolizer *new_symbolizer(void)
+{
+	ls_symbolizer *s = ls_symbolizer_new_self();
+	if (!s)
+		return NULL;
+	for (struct closed_module *m = closed_modules; m; m = m->next)
+		ls_symbolizer_add_module(s, m->path, m->base);
+	return s;
+}
+
+static ls_report *new_report(const char *reason)
+{
+	ls_report *r = ls_report_new();
+	if (!r)
+		return NULL;
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n > 0) {
+		exe[n] = 0;
+		r->program = strdup(exe);
+	} else {
+		r->program = ls_strdup_or_null(program_invocation_name);
+	}
+	r->pid = getpid();
+	r->reason = strdup(reason);
+	return r;
+}
+
+void ls_output_inversion(const ls_inversion_finding *f)
+{
+	ls_spin_lock(&output_lock);
+	if (ls_opts.format == LS_FORMAT_JSON) {
+		char buf[LS_OPTIONS_PATH_MAX + 32], msg[LS_OPTIONS_PATH_MAX + 160];
+		const char *path = output_path(buf, sizeof buf);
+		snprintf(msg, sizeof msg,
+			 "lockscope: lock-order inversion (potential deadlock) found; details in the JSON report (%s) at exit\n",
+			 path ? path : "stderr");
+		ls_write_stderr(msg);
+	} else {
+		ls_symbolizer *s = new_symbolizer();
+		ls_report *r = new_report("inversion");
+		FILE *out = open_destination(false);
+		if (s && r && out && ls_shim_add_inversion(r, s, f) == 0)
+			ls_report_write_text_parts(r, out, LS_TEXT_FINDINGS);
+		if (out)
+			fclose(out);
+		ls_report_free(r);
+		ls_symbolizer_free(s);
+	}
+	ls_spin_unlock(&output_lock);
+}
+
+static int add_findings(ls_report *r, ls_symbolizer *s)
+{
+	for (const ls_inversion_finding *f = ls_order_findings(); f; f = f->next)
+		if (f->seq > findings_before_fork && ls_shim_add_inversion(r, s, f))
+			return -1;
+	return 0;
+}
+
+void ls_output_exit_report(void)
+{
+	ls_spin_lock(&output_lock);
+	ls_symbolizer *s = new_symbolizer();
+	ls_report *r = new_report("exit");
+	if (s && r) {
+		add_findings(r, s);
+		if (ls_opts.stats)
+			ls_shim_add_locks(r, s, MAX_REPORTED_LOCKS);
+		if (ls_opts.format == LS_FORMAT_JSON) {
+			ls_shim_add_order_edges(r, s);
+			ls_shim_add_threads(r, s);
+		}
+		bool json = ls_opts.format == LS_FORMAT_JSON;
+		FILE *out = open_destination(json);
+		if (out) {
+			if (json)
+				ls_report_write_json(r, out);
+			else
+				ls_report_write_text_parts(r, out, LS_TEXT_STATS | LS_TEXT_SUMMARY);
+			fclose(out);
+		}
+	}
+	ls_report_free(r);
+	ls_symbolizer_free(s);
+	ls_spin_unlock(&output_lock);
+}
+
+void ls_output_atfork_child(void)
+{
+	ls_spin_reset(&output_lock);
+	findings_before_fork = ls_order_finding_count();
+	text_file_started = false;
+}
+
+void ls_output_remember_module(const char *path, uint64_t base)
+{
+	size_t len = strlen(path) + 1;
+	struct closed_module *m = ls_arena_alloc(sizeof *m + len);
+	if (!m)
+		return;
+	memcpy(m->path, path, len);
+	m->base = base;
+	ls_spin_lock(&output_lock);
+	m->next = closed_modules;
+	closed_modules = m;
+	ls_spin_unlock(&output_lock);
+}

@@ -1,0 +1,39 @@
+/* shim.h — what the preload layer's files share.
+ *
+ * Contract: bootstrap.c owns start-up, fork and exit; output.c owns where
+ * reports go and writes them.  Everything here runs with the calling
+ * thread's reentrancy guard set (ls_tls_busy), so locks taken by the code
+ * it calls (libdw, stdio) pass through untracked.
+ */
+#ifndef LOCKSCOPE_SHIM_H
+#define LOCKSCOPE_SHIM_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "order_graph.h"
+
+/* Reports an inversion as soon as it is found. */
+void ls_output_inversion(const ls_inversion_finding *f);
+/* Writes the exit report of this process. */
+void ls_output_exit_report(void);
+/* After fork: the child writes its own report and only its own findings. */
+void ls_output_atfork_child(void);
+/* A library being dlclose'd: remember it so its frames still symbolize. */
+void ls_output_remember_module(const char *path, uint64_t base);
+/* write(2) a whole message to stderr (async-signal-safe). */
+void ls_write_stderr(const char *msg);
+
+/* Extension points for the dump machinery (dumps.c) and live statistics
+ * (live.c).  bootstrap.c calls them; each has a no-op weak default, so a
+ * piece that is not linked costs nothing.  *_bootstrap runs once the options
+ * are read and the real functions resolved, *_atfork_child in the child
+ * after the core is reset, *_exit before the exit report. */
+void ls_dumps_bootstrap(void);
+void ls_dumps_atfork_child(void);
+void ls_dumps_exit(void);
+void ls_live_bootstrap(void);
+void ls_live_atfork_child(void);
+void ls_live_exit(void);
+
+#endif
