@@ -182,6 +182,10 @@ void ls_output_exit_report(void)
 void ls_output_atfork_child(void)
 {
 	ls_spin_reset(&output_lock);
+	/* FILE belongs to the first process; it may not have written anything
+	 * yet (owner_pid is set on first use), but it is our parent. */
+	if (!owner_pid)
+		owner_pid = getppid();
 	findings_before_fork = ls_order_finding_count();
 	text_file_started = false;
 }
