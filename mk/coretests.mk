@@ -1,0 +1,15 @@
+# Tests of the core and the shim: Check unit tests of the core modules, and
+# integration tests that run the samples under `lockscope run` and check
+# what the reports say.
+
+# Integration tests need the shim, which is not built with sanitizers.
+shim_tests = tests/it_abba.sh tests/it_philosophers.sh tests/it_gate_abba.sh \
+	tests/it_trylock_backoff.sh tests/it_condwait.sh tests/it_rwlock.sh \
+	tests/it_recursive_mutex.sh tests/it_reuse.sh tests/it_timedlock.sh \
+	tests/it_early_lock.sh tests/it_many_locks.sh tests/it_long_cycle.sh \
+	tests/it_fork_child.sh tests/it_dlclose_frames.sh tests/it_c11_mtx.sh \
+	tests/it_spin_abba.sh tests/it_options.sh tests/it_exit_status.sh
+EXTRA_DIST += $(shim_tests) tests/lib.sh
+if !SANITIZERS
+TESTS += $(shim_tests)
+endif
