@@ -13,3 +13,23 @@ EXTRA_DIST += $(shim_tests) tests/lib.sh
 if !SANITIZERS
 TESTS += $(shim_tests)
 endif
+
+# Unit tests of the core modules (Check), in every build.
+core_unit_tests = tests/check_options tests/check_arena tests/check_stack_depot \
+	tests/check_lock_table tests/check_thread_state tests/check_order_graph
+check_PROGRAMS += $(core_unit_tests)
+TESTS += $(core_unit_tests)
+core_test_cflags = $(AM_CFLAGS) $(CHECK_CFLAGS)
+core_test_ldadd = lib/libcore.la $(CHECK_LIBS)
+tests_check_options_CFLAGS = $(core_test_cflags)
+tests_check_options_LDADD = $(core_test_ldadd)
+tests_check_arena_CFLAGS = $(core_test_cflags)
+tests_check_arena_LDADD = $(core_test_ldadd)
+tests_check_stack_depot_CFLAGS = $(core_test_cflags)
+tests_check_stack_depot_LDADD = $(core_test_ldadd)
+tests_check_lock_table_CFLAGS = $(core_test_cflags)
+tests_check_lock_table_LDADD = $(core_test_ldadd)
+tests_check_thread_state_CFLAGS = $(core_test_cflags)
+tests_check_thread_state_LDADD = $(core_test_ldadd)
+tests_check_order_graph_CFLAGS = $(core_test_cflags)
+tests_check_order_graph_LDADD = $(core_test_ldadd)
