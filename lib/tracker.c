@@ -129,6 +129,20 @@ static void note_acquired(ls_thread_state *t, ls_lock *l, uintptr_t addr, uint8_
 		atomic_store_explicit(&l->owner, t, memory_order_relaxed);
 }
 
+/* The thread's held entry for lock l at addr, if it holds l.  An entry at
+ * addr from an earlier life (a lock freed or destroyed while held) is not
+ * a hold of this lock: it is dropped, so the new lock is not mistaken for a
+ * recursive re-lock. */
+static ls_held *held_entry(ls_thread_state *t, uintptr_t addr, const ls_lock *l)
+{
+	ls_held *h = ls_held_find(t, addr);
+	if (LS_UNLIKELY(h && h->lock_id != l->id)) {
+		ls_held_remove(t, h);
+		h = NULL;
+	}
+	return h;
+}
+
 int ls_track_lock(ls_thread_state *t, ls_lock_call *c, enum ls_lock_kind kind, uint8_t mode, uintptr_t site)
 {
 	uintptr_t addr = (uintptr_t)c->lock;
@@ -140,7 +154,7 @@ int ls_track_lock(ls_thread_state *t, ls_lock_call *c, enum ls_lock_kind kind, u
 	uint32_t site_stack = ls_thread_site_stack(t, site, ls_opts.stack_depth);
 	if (LS_UNLIKELY(!l->init_stack))
 		l->init_stack = site_stack;
-	ls_held *already = ls_held_find(t, addr);
+	ls_held *already = held_entry(t, addr, l);
 	int r;
 	if (LS_UNLIKELY(already != NULL)) {
 		/* Recursive re-lock (or a self-deadlock / EDEADLK): never an edge,
@@ -172,7 +186,7 @@ int ls_track_trylock(ls_thread_state *t, ls_lock_call *c, enum ls_lock_kind kind
 	uint32_t site_stack = ls_thread_site_stack(t, site, ls_opts.stack_depth);
 	if (LS_UNLIKELY(!l->init_stack))
 		l->init_stack = site_stack;
-	note_acquired(t, l, addr, mode, site, site_stack, ls_held_find(t, addr));
+	note_acquired(t, l, addr, mode, site, site_stack, held_entry(t, addr, l));
 	return r;
 }
 
