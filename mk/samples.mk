@@ -8,7 +8,8 @@ lock_samples = samples/abba samples/philosophers samples/gate_abba samples/trylo
 	samples/condwait_inversion samples/rwlock_inversion samples/recursive_mutex \
 	samples/reuse_after_destroy samples/reuse_after_free samples/timedlock_inversion \
 	samples/early_lock samples/many_locks samples/long_cycle samples/fork_child \
-	samples/dlclose_frames samples/c11_mtx samples/spin_abba samples/exit_status
+	samples/dlclose_frames samples/c11_mtx samples/spin_abba samples/exit_status \
+	samples/free_while_held
 noinst_PROGRAMS += $(lock_samples)
 
 samples_abba_CFLAGS = $(SAMPLE_CFLAGS)
@@ -43,6 +44,8 @@ samples_spin_abba_CFLAGS = $(SAMPLE_CFLAGS)
 samples_spin_abba_LDFLAGS = $(sample_ldflags)
 samples_exit_status_CFLAGS = $(SAMPLE_CFLAGS)
 samples_exit_status_LDFLAGS = $(sample_ldflags)
+samples_free_while_held_CFLAGS = $(SAMPLE_CFLAGS)
+samples_free_while_held_LDFLAGS = $(sample_ldflags)
 samples_dlclose_frames_CFLAGS = $(SAMPLE_CFLAGS)
 samples_dlclose_frames_LDFLAGS = $(sample_ldflags)
 samples_dlclose_frames_LDADD = -ldl
