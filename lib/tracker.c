@@ -92,12 +92,27 @@ int ls_wait_contended(ls_thread_state *t, ls_lock *l, const ls_lock_call *c, uin
 	return r;
 }
 
+/* The thread's held entry for lock l at addr, if it holds l.  An entry at
+ * addr from an earlier life (a lock freed or destroyed while held) is not
+ * a hold of this lock: it is dropped, so the new lock is not mistaken for a
+ * recursive re-lock. */
+static ls_held *held_entry(ls_thread_state *t, uintptr_t addr, const ls_lock *l)
+{
+	ls_held *h = ls_held_find(t, addr);
+	if (LS_UNLIKELY(h && h->lock_id != l->id)) {
+		ls_held_remove(t, h);
+		h = NULL;
+	}
+	return h;
+}
+
 /* Everything the inline fast path leaves out: a lock's first acquisition
  * (its init stack), nesting (order edges), recursion. */
 int ls_track_lock_general(ls_thread_state *t, const ls_lock_call *c, ls_lock *l, uint8_t mode, uintptr_t site,
-			  uint32_t site_stack, ls_held *already)
+			  uint32_t site_stack)
 {
 	uintptr_t addr = (uintptr_t)c->lock;
+	ls_held *already = held_entry(t, addr, l);
 	if (!l->init_stack)
 		l->init_stack = site_stack;
 	int r;
@@ -133,7 +148,7 @@ int ls_track_trylock_acquired(ls_thread_state *t, void *lock, enum ls_lock_kind 
 	uint32_t site_stack = ls_thread_site_stack(t, site, ls_opts.stack_depth);
 	if (LS_UNLIKELY(!l->init_stack))
 		l->init_stack = site_stack;
-	ls_held *already = ls_held_find(t, addr);
+	ls_held *already = held_entry(t, addr, l);
 	if (already) {
 		ls_stat_add(&l->acquisitions, 1, mode != LS_MODE_READ);
 		already->count++;

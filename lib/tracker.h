@@ -66,7 +66,7 @@ static inline void ls_stat_add(_Atomic uint64_t *p, uint64_t v, bool exclusive)
 uint64_t ls_now_ns(void);
 int ls_wait_contended(ls_thread_state *t, ls_lock *l, const ls_lock_call *c, uint8_t mode);
 int ls_track_lock_general(ls_thread_state *t, const ls_lock_call *c, ls_lock *l, uint8_t mode, uintptr_t site,
-			  uint32_t site_stack, ls_held *already);
+			  uint32_t site_stack);
 void ls_note_hold_time(ls_lock *l, uint64_t since_ns);
 
 static inline __attribute__((always_inline)) void
@@ -104,7 +104,7 @@ ls_track_lock(ls_thread_state *t, ls_lock_call call, enum ls_lock_kind kind, uin
 		return slow.block(&slow);
 	uint32_t site_stack = ls_thread_site_stack(t, site, ls_opts.stack_depth);
 	if (__builtin_expect(ls_held_count(t) != 0 || !l->init_stack, 0))
-		return ls_track_lock_general(t, &slow, l, mode, site, site_stack, ls_held_find(t, addr));
+		return ls_track_lock_general(t, &slow, l, mode, site, site_stack);
 	int r = call.attempt(call.lock);
 	if (__builtin_expect(r == call.busy_code, 0))
 		r = ls_wait_contended(t, l, &slow, mode);

@@ -185,8 +185,10 @@ void ls_bootstrap(void)
 __attribute__((constructor)) static void shim_constructor(void)
 {
 	ls_thread_state *t = ls_enter();
-	if (t)
+	if (t) {
+		ls_output_claim_report();
 		ls_leave();
+	}
 }
 
 __attribute__((destructor)) static void shim_destructor(void)

@@ -179,9 +179,38 @@ void ls_output_exit_report(void)
 	ls_spin_unlock(&output_lock);
 }
 
+/* The environment variable that carries the owner of FILE across exec:
+ * "PID:FILE".  A program executed by a forked child has a new pid but no
+ * memory of its parent: without this it would take FILE and its report
+ * would be overwritten by (or overwrite) the parent's. */
+#define REPORT_OWNER_ENV "LOCKSCOPE_REPORT_OWNER"
+
+void ls_output_claim_report(void)
+{
+	if (!ls_opts.output[0])
+		return;
+	const char *env = getenv(REPORT_OWNER_ENV);
+	char *end = NULL;
+	long pid = env ? strtol(env, &end, 10) : 0;
+	/* Another FILE's owner (an outer session) does not own ours. */
+	if (pid > 0 && *end == ':' && !strcmp(end + 1, ls_opts.output)) {
+		owner_pid = (pid_t)pid;
+		return;
+	}
+	if (!owner_pid)
+		owner_pid = getpid();
+	char value[LS_OPTIONS_PATH_MAX + 32];
+	snprintf(value, sizeof value, "%d:%s", (int)owner_pid, ls_opts.output);
+	setenv(REPORT_OWNER_ENV, value, 1);
+}
+
 void ls_output_atfork_child(void)
 {
 	ls_spin_reset(&output_lock);
+	/* FILE belongs to the first process; it may not have written anything
+	 * yet (owner_pid is set on first use), but it is our parent. */
+	if (!owner_pid)
+		owner_pid = getppid();
 	findings_before_fork = ls_order_finding_count();
 	text_file_started = false;
 }

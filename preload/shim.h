@@ -17,6 +17,11 @@
 void ls_output_inversion(const ls_inversion_finding *f);
 /* Writes the exit report of this process. */
 void ls_output_exit_report(void);
+/* At load time: decides whether this process owns the report FILE or, as a
+ * program executed by a forked child, writes FILE.PID (the owner travels in
+ * the environment).  Sets an environment variable: call it only where the
+ * program cannot be inside getenv/setenv (the shim's constructor). */
+void ls_output_claim_report(void);
 /* After fork: the child writes its own report and only its own findings. */
 void ls_output_atfork_child(void);
 /* A library being dlclose'd: remember it so its frames still symbolize. */
