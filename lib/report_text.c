@@ -248,7 +248,7 @@ static void write_wait_entry(FILE *out, const ls_report *r, const ls_deadlock *d
 static void write_deadlock(FILE *out, const ls_report *r, const ls_deadlock *d)
 {
 	fprintf(out, "lockscope: %s\n", d->kind ? d->kind : "deadlock");
-	if (d->n > 1)
+	if (d->n > 1 && (!d->kind || !strcmp(d->kind, "deadlock")))
 		fprintf(out, "  Cycle of %zu threads, each waiting for a lock the next one holds:\n", d->n);
 	for (size_t i = 0; i < d->n; i++)
 		write_wait_entry(out, r, d, i);

@@ -293,7 +293,9 @@ static void find_stall(struct pass *p, size_t *members)
 	uint64_t sig = 0;
 	for (size_t i = 0; i < snap->n; i++) {
 		const ls_wd_thread *t = &snap->threads[i];
-		if (t->wait_kind == LS_WAIT_NONE || waited(snap, t) < p->a->hang_ns)
+		/* A thread already explained (a deadlock, a hang) makes the stall
+		 * a consequence, not news. */
+		if (t->wait_kind == LS_WAIT_NONE || waited(snap, t) < p->a->hang_ns || p->in_finding[i])
 			return;
 		members[i] = i;
 		sig = wait_signature(sig, t);

@@ -65,6 +65,7 @@ static atomic_bool exiting;
 static atomic_bool aborting;               /* on_hang=abort: let SIGABRT through */
 static _Atomic uint32_t dump_requests;     /* dump signals received */
 static _Atomic uint32_t dumps_done;        /* futex word: dumps written */
+static atomic_bool dumping;                /* the watchdog is writing a dump */
 static uint64_t start_ns;
 static uint64_t next_timer_dump_ns;
 static struct sigaction previous[NSIG];
@@ -99,10 +100,15 @@ static ls_wd_analyzer analyzer;
 
 static pid_t current_tid(void) { return (pid_t)syscall(SYS_gettid); }
 
+static void wake_all(_Atomic uint32_t *word)
+{
+	syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL, NULL, 0);
+}
+
 static void ring(_Atomic uint32_t *word)
 {
 	atomic_fetch_add(word, 1);
-	syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL, NULL, 0);
+	wake_all(word);
 }
 
 /* Waits (async-signal-safe) until *word leaves `seen` or the time is up. */
@@ -278,18 +284,29 @@ static void capture_and_add_dump(ls_report *r)
 {
 	ls_dump_result d;
 	ls_thread_dump_reserve(ls_thread_live_count() + 16);
+	uint64_t t0 = ls_now_ns();
 	ls_thread_dump_capture(LS_DUMP_ROUTINE, NULL, 0, CAPTURE_TIMEOUT_NS, &d);
+	uint64_t t1 = ls_now_ns();
 	add_dump(r, &d);
+	if (ls_opts.verbose) {
+		char msg[200];
+		snprintf(msg, sizeof msg,
+			 "lockscope: (verbose) dump of %zu threads (%zu missed): capture %.3f ms, symbolize %.3f ms\n",
+			 d.n, d.missed, (double)(t1 - t0) / 1e6, (double)(ls_now_ns() - t1) / 1e6);
+		ls_write_stderr(msg);
+	}
 }
 
 static void write_dump(const char *reason, const char *headline)
 {
+	atomic_store(&dumping, true);
 	ls_report *r = ls_output_new_report(reason);
-	if (!r)
-		return;
-	capture_and_add_dump(r);
-	ls_output_event(r, headline);
-	ls_report_free(r);
+	if (r) {
+		capture_and_add_dump(r);
+		ls_output_event(r, headline);
+		ls_report_free(r);
+	}
+	atomic_store(&dumping, false);
 	ring(&dumps_done);
 }
 
@@ -661,7 +678,7 @@ static void *watchdog_main(void *arg)
 		if (atomic_load(&crash.state) == CRASH_REQUESTED) {
 			write_crash_report();
 			atomic_store(&crash.state, CRASH_DONE);
-			ring(&crash.state);
+			wake_all(&crash.state);
 			continue;
 		}
 		/* Once a thread crashed or the program exits, only answer. */
@@ -798,8 +815,20 @@ void ls_dumps_atfork_child(void)
 	start_watchdog();
 }
 
+#define EXIT_DUMP_WAIT_NS (3 * NS_PER_S)
+
 void ls_dumps_exit(void)
 {
+	/* A dump asked for just before exit (a signal, a timer) is still
+	 * written: the program may end right after asking. */
+	uint64_t deadline = ls_now_ns() + EXIT_DUMP_WAIT_NS;
+	while (atomic_load(&watchdog_running) && (atomic_load(&dump_requests) || atomic_load(&dumping)) &&
+	       ls_now_ns() < deadline) {
+		uint32_t done = atomic_load(&dumps_done);
+		if (!atomic_load(&dump_requests) && !atomic_load(&dumping))
+			break;
+		wait_change(&dumps_done, done, deadline - ls_now_ns());
+	}
 	atomic_store(&exiting, true);
 	ring(&doorbell);
 }

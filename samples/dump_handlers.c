@@ -2,9 +2,11 @@
  * Its SIGQUIT handler counts and then calls the handler it replaced (as a
  * polite library does); its SIGSEGV handler reports and exits with 3.
  * Under lockscope both must still run, and the exit status stays 3. */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static struct sigaction previous_quit;
@@ -27,6 +29,14 @@ static void on_segv(int sig)
 	_exit(3);
 }
 
+/* Any signal handler cuts a sleep short (EINTR): sleep the whole time. */
+static void nap(double seconds)
+{
+	struct timespec ts = { (time_t)seconds, (long)((seconds - (time_t)seconds) * 1e9) };
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
 static void crash(void)
 {
 	volatile int *nowhere = NULL;
@@ -47,7 +57,7 @@ int main(void)
 	raise(SIGQUIT);
 	printf("dump_handlers: my SIGQUIT handler ran %d time(s)\n", (int)quits);
 	fflush(stdout);
-	usleep(500 * 1000);
+	nap(1.0);
 	crash();
 	return 0;
 }
