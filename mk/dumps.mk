@@ -46,3 +46,5 @@ TESTS += $(dump_tests)
 endif
 EXTRA_DIST += tests/dump_deadlock.sh tests/dump_hang.sh tests/dump_crash.sh tests/dump_signal.sh \
 	tests/dump_eventloop.sh tests/dump_lib.sh scripts/bench-dump.sh
+
+dist_man_MANS += man/lockscope-dumps.7

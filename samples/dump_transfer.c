@@ -2,10 +2,14 @@
  * accounts in opposite orders.  A barrier makes sure each holds its first
  * account before asking for the second, so the run always deadlocks; the
  * shim's watchdog must report the cycle (and end the program with
- * --on-hang=exit). */
+ * --on-hang=exit).  `dump_transfer fork` deadlocks in a forked child while
+ * the parent waits for it: the child needs a watchdog of its own. */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 struct account {
 	pthread_mutex_t lock;
@@ -43,8 +47,17 @@ static void *teller_2(void *arg)
 	return NULL;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	if (argc > 1 && !strcmp(argv[1], "fork")) {
+		pid_t child = fork();
+		if (child > 0) {
+			int status = 0;
+			waitpid(child, &status, 0);
+			printf("dump_transfer: child exited with %d\n", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+			return 0;
+		}
+	}
 	pthread_t t1, t2;
 	pthread_barrier_init(&both_hold_one, NULL, 2);
 	pthread_create(&t1, NULL, teller_1, NULL);

@@ -11,9 +11,28 @@
 
 #define S 1000000000ull
 
+/* Everything a test builds, freed by the fixture's teardown. */
+static void *built[64];
+static size_t n_built;
+
+static void *build(size_t size)
+{
+	void *p = calloc(1, size);
+	ck_assert_ptr_nonnull(p);
+	ck_assert_uint_lt(n_built, sizeof built / sizeof built[0]);
+	built[n_built++] = p;
+	return p;
+}
+
+static void free_built(void)
+{
+	while (n_built)
+		free(built[--n_built]);
+}
+
 static ls_thread_state *new_thread(pid_t tid)
 {
-	ls_thread_state *t = calloc(1, sizeof *t);
+	ls_thread_state *t = build(sizeof *t);
 	t->tid = tid;
 	t->cap_held = LS_INLINE_HELD;
 	atomic_store(&t->held, t->inline_held);
@@ -23,7 +42,7 @@ static ls_thread_state *new_thread(pid_t tid)
 
 static ls_lock *new_lock(uint64_t id, uintptr_t addr)
 {
-	ls_lock *l = calloc(1, sizeof *l);
+	ls_lock *l = build(sizeof *l);
 	l->id = id;
 	l->addr = addr;
 	return l;
@@ -253,6 +272,7 @@ static Suite *watchdog_suite(void)
 {
 	Suite *s = suite_create("watchdog");
 	TCase *tc = tcase_create("analysis");
+	tcase_add_checked_fixture(tc, NULL, free_built);
 	tcase_add_test(tc, two_thread_cycle_is_reported_once_when_stable);
 	tcase_add_test(tc, changing_waits_are_not_a_deadlock);
 	tcase_add_test(tc, three_thread_cycle);

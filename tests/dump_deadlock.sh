@@ -11,12 +11,12 @@ expect "$WORK/cycle.txt" 'Cycle of 2 threads' "two-thread cycle"
 expect "$WORK/cycle.txt" 'teller-1, tid [0-9]+\) holds checking \(mutex 0x[0-9a-f]+\) and waits for savings' "teller-1 holds checking, waits for savings"
 expect "$WORK/cycle.txt" 'teller-2, tid [0-9]+\) holds savings \(mutex 0x[0-9a-f]+\) and waits for checking' "teller-2 holds savings, waits for checking"
 expect "$WORK/cycle.txt" 'owned by tid [0-9]+ \(teller-2\)' "owner named"
-expect "$WORK/cycle.txt" 'in transfer .*dump_transfer.c:21' "where the held lock was taken"
+expect "$WORK/cycle.txt" 'in transfer .*dump_transfer.c:25' "where the held lock was taken"
 expect "$WORK/transfer.txt" '^lockscope: thread dump \(3 threads\)' "every thread dumped"
 expect "$WORK/transfer.txt" 'Thread dump_transfer \(tid [0-9]+\): joining thread tid' "main thread joining"
 expect "$WORK/transfer.txt" 'Thread teller-1 \(tid [0-9]+\): waiting for lock, blocked on savings' "teller-1 state"
-expect "$WORK/transfer.txt" '#[0-9]+ 0x[0-9a-f]+ in transfer .*dump_transfer.c:23 \[inlined\]' "live stack at the blocking lock call"
-expect "$WORK/transfer.txt" '#[0-9]+ 0x[0-9a-f]+ in main .*dump_transfer.c:52' "main's live stack"
+expect "$WORK/transfer.txt" '#[0-9]+ 0x[0-9a-f]+ in transfer .*dump_transfer.c:27 \[inlined\]' "live stack at the blocking lock call"
+expect "$WORK/transfer.txt" '#[0-9]+ 0x[0-9a-f]+ in main .*dump_transfer.c:65' "main's live stack"
 expect "$WORK/transfer.txt" '__pthread_mutex_lock' "libc frames in the live stack"
 expect_not "$WORK/transfer.txt" 'dump_transfer: balances' "the program did not finish"
 
@@ -49,6 +49,12 @@ for i in 0 1 2; do
 	next=$(( (i + 1) % 3 ))
 	expect "$WORK/cycle3-section.txt" "philosopher-$i, tid [0-9]+\) holds fork_$i .* waits for fork_$next" "philosopher-$i in the cycle"
 done
+
+# In a forked child: the child's own watchdog reports and ends it.
+run_ls "$WORK/fork.txt" --on-hang=exit -- "$SAMPLES/dump_transfer" fork
+expect_status 0 "the parent exits normally"
+expect "$WORK/fork.txt" 'dump_transfer: child exited with 86' "the child ended by on_hang=exit"
+expect "$WORK/fork.txt" '^lockscope: deadlock$' "the child's deadlock reported"
 
 # Default on_hang=report: the report, then the program keeps waiting
 # (killed by timeout).
