@@ -102,12 +102,14 @@ void ls_thread_started(ls_thread_state *t);
 void ls_thread_started(ls_thread_state *t)
 {
 	pthread_setspecific(cleanup_key, t);
+	ls_dumps_thread_started();
 }
 
 #define WEAK_HOOK(name) __attribute__((weak)) void name(void) {}
 WEAK_HOOK(ls_dumps_bootstrap)
 WEAK_HOOK(ls_dumps_atfork_child)
 WEAK_HOOK(ls_dumps_exit)
+WEAK_HOOK(ls_dumps_thread_started)
 WEAK_HOOK(ls_live_bootstrap)
 WEAK_HOOK(ls_live_atfork_child)
 WEAK_HOOK(ls_live_exit)

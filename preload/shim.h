@@ -12,6 +12,8 @@
 #include <sys/types.h>
 
 #include "order_graph.h"
+#include "report.h"
+#include "symbolize.h"
 
 /* Reports an inversion as soon as it is found. */
 void ls_output_inversion(const ls_inversion_finding *f);
@@ -26,6 +28,16 @@ void ls_output_claim_report(void);
 void ls_output_atfork_child(void);
 /* A library being dlclose'd: remember it so its frames still symbolize. */
 void ls_output_remember_module(const char *path, uint64_t base);
+/* A symbolizer for this process (including dlclose'd modules), and an
+ * empty report naming the program. */
+struct ls_symbolizer *ls_output_new_symbolizer(void);
+struct ls_report *ls_output_new_report(const char *reason);
+/* Writes an event found while the program runs (deadlock, hang, stall,
+ * hold-and-wait, thread dump, fatal signal) at once: in text, `headline`
+ * (one line, may be NULL) then its findings and thread dump; in JSON, the
+ * whole report so far.  Its findings (r->deadlocks) move to the exit
+ * report; the caller still frees `event`. */
+void ls_output_event(struct ls_report *event, const char *headline);
 /* write(2) a whole message to stderr (async-signal-safe). */
 void ls_write_stderr(const char *msg);
 
@@ -37,6 +49,8 @@ void ls_write_stderr(const char *msg);
 void ls_dumps_bootstrap(void);
 void ls_dumps_atfork_child(void);
 void ls_dumps_exit(void);
+/* A thread was registered (it runs this): its alternate signal stack. */
+void ls_dumps_thread_started(void);
 void ls_live_bootstrap(void);
 void ls_live_atfork_child(void);
 void ls_live_exit(void);
