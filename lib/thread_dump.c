@@ -15,6 +15,7 @@
 
 #include "lockscope_internal.h"
 #include "thread_dump.h"
+#include "tracker.h"
 
 /* Slot arrays are mmap'd and never unmapped: a late answer from a thread
  * that was given up on may still write into an old array. */
@@ -261,8 +262,7 @@ static void wait_answers(struct capture_set *cs, size_t sent, uint64_t timeout_n
 
 static ls_thread_state *registered(pid_t tid)
 {
-	extern __thread ls_thread_state *ls_tls_state __attribute__((tls_model("initial-exec")));
-	ls_thread_state *t = ls_tls_state;
+	ls_thread_state *t = ls_tls.state;
 	return t && t->tid == tid ? t : NULL;
 }
 

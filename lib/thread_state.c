@@ -105,7 +105,7 @@ void ls_held_remove_inner(ls_thread_state *t, ls_held *h)
 uint32_t ls_thread_site_stack_miss(ls_thread_state *t, uintptr_t ret, unsigned depth)
 {
 	size_t i = (ret ^ (ret >> 9)) & (LS_SITE_CACHE_SIZE - 1);
-	uint32_t stack = ls_site_stack(ret, depth);
+	uint32_t stack = ls_site_is_private(ret) ? LS_PRIVATE_SITE : ls_site_stack(ret, depth);
 	t->site_cache[i].ret = ret;
 	t->site_cache[i].stack = stack;
 	return stack;

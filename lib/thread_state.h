@@ -114,7 +114,9 @@ static inline void ls_held_remove(ls_thread_state *t, ls_held *h)
 
 uint32_t ls_thread_site_stack_miss(ls_thread_state *t, uintptr_t ret, unsigned depth);
 
-/* The depot id of the first stack seen at this call site (per-thread cached). */
+/* The depot id of the first stack seen at this call site (per-thread
+ * cached); LS_PRIVATE_SITE for a call from a library lockscope uses itself. */
+#define LS_PRIVATE_SITE UINT32_MAX
 static inline uint32_t ls_thread_site_stack(ls_thread_state *t, uintptr_t ret, unsigned depth)
 {
 	size_t i = (ret ^ (ret >> 9)) & (LS_SITE_CACHE_SIZE - 1);

@@ -8,8 +8,7 @@
 #include "stack_depot.h"
 #include "tracker.h"
 
-__thread ls_thread_state *ls_tls_state __attribute__((tls_model("initial-exec")));
-__thread unsigned ls_tls_busy __attribute__((tls_model("initial-exec")));
+__thread struct ls_tls ls_tls __attribute__((tls_model("initial-exec")));
 ls_options ls_opts = { .detect = true, .stack_depth = 32, .stats = true };
 bool ls_tracking_enabled = true;
 
@@ -22,14 +21,14 @@ __attribute__((weak)) void ls_thread_started(ls_thread_state *t) { (void)t; }
 
 ls_thread_state *ls_enter_slow(void)
 {
-	ls_tls_busy = 1;
+	ls_tls.busy = 1;
 	ls_bootstrap();
 	ls_thread_state *t = ls_tracking_enabled ? ls_thread_register() : NULL;
 	if (!t) {
-		ls_tls_busy = 0;
+		ls_tls.busy = 0;
 		return NULL;
 	}
-	ls_tls_state = t;
+	ls_tls.state = t;
 	ls_thread_started(t);
 	return t;
 }
@@ -140,12 +139,10 @@ int ls_track_lock_general(ls_thread_state *t, const ls_lock_call *c, ls_lock *l,
 int ls_track_trylock_acquired(ls_thread_state *t, void *lock, enum ls_lock_kind kind, uint8_t mode, uintptr_t site)
 {
 	uintptr_t addr = (uintptr_t)lock;
-	if (LS_UNLIKELY(ls_site_is_private(site)))
-		return 0;
-	ls_lock *l = ls_lock_get(addr, kind);
-	if (LS_UNLIKELY(!l))
-		return 0;
 	uint32_t site_stack = ls_thread_site_stack(t, site, ls_opts.stack_depth);
+	ls_lock *l;
+	if (LS_UNLIKELY(site_stack == LS_PRIVATE_SITE) || !(l = ls_lock_get(addr, kind)))
+		return 0;
 	if (LS_UNLIKELY(!l->init_stack))
 		l->init_stack = site_stack;
 	ls_held *already = held_entry(t, addr, l);
@@ -179,7 +176,8 @@ void ls_track_init(ls_thread_state *t, void *lock, enum ls_lock_kind kind, uintp
 	ls_lock *l = ls_lock_get((uintptr_t)lock, kind);
 	if (l) {
 		l->inited = true;
-		l->init_stack = ls_thread_site_stack(t, site, ls_opts.stack_depth);
+		uint32_t stack = ls_thread_site_stack(t, site, ls_opts.stack_depth);
+		l->init_stack = stack == LS_PRIVATE_SITE ? 0 : stack;
 	}
 }
 

@@ -20,8 +20,12 @@
 #include "stack_depot.h"
 #include "thread_state.h"
 
-extern __thread ls_thread_state *ls_tls_state __attribute__((tls_model("initial-exec")));
-extern __thread unsigned ls_tls_busy __attribute__((tls_model("initial-exec")));
+/* One thread-local block, so the fast path reaches both with one GOT load. */
+struct ls_tls {
+	ls_thread_state *state;  /* NULL until the thread's first tracked call */
+	unsigned busy;           /* inside lockscope: pass lock calls through */
+};
+extern __thread struct ls_tls ls_tls __attribute__((tls_model("initial-exec")));
 extern ls_options ls_opts __attribute__((visibility("hidden")));
 extern bool ls_tracking_enabled __attribute__((visibility("hidden")));
 
@@ -29,16 +33,16 @@ ls_thread_state *ls_enter_slow(void);
 
 static inline ls_thread_state *ls_enter(void)
 {
-	if (__builtin_expect(ls_tls_busy != 0, 0))
+	if (__builtin_expect(ls_tls.busy != 0, 0))
 		return 0;
-	ls_thread_state *t = ls_tls_state;
+	ls_thread_state *t = ls_tls.state;
 	if (__builtin_expect(t == 0, 0))
 		return ls_enter_slow();
-	ls_tls_busy = 1;
+	ls_tls.busy = 1;
 	return t;
 }
 
-static inline void ls_leave(void) { ls_tls_busy = 0; }
+static inline void ls_leave(void) { ls_tls.busy = 0; }
 
 /* A lock call, abstracted: `attempt` tries without blocking; `block` waits
  * (for timed variants it may time out).  Both return 0 on success. */
@@ -99,15 +103,20 @@ ls_track_lock(ls_thread_state *t, ls_lock_call call, enum ls_lock_kind kind, uin
 {
 	uintptr_t addr = (uintptr_t)call.lock;
 	ls_lock *l;
-	ls_lock_call slow = call;
-	if (__builtin_expect(ls_site_is_private(site), 0) || !(l = ls_lock_get(addr, kind)))
-		return slow.block(&slow);
 	uint32_t site_stack = ls_thread_site_stack(t, site, ls_opts.stack_depth);
-	if (__builtin_expect(ls_held_count(t) != 0 || !l->init_stack, 0))
+	if (__builtin_expect(site_stack == LS_PRIVATE_SITE, 0) || !(l = ls_lock_get(addr, kind))) {
+		ls_lock_call slow = call;
+		return slow.block(&slow);
+	}
+	if (__builtin_expect(ls_held_count(t) != 0 || !l->init_stack, 0)) {
+		ls_lock_call slow = call;
 		return ls_track_lock_general(t, &slow, l, mode, site, site_stack);
+	}
 	int r = call.attempt(call.lock);
-	if (__builtin_expect(r == call.busy_code, 0))
+	if (__builtin_expect(r == call.busy_code, 0)) {
+		ls_lock_call slow = call;
 		r = ls_wait_contended(t, l, &slow, mode);
+	}
 	if (r == 0 || r == call.owner_dead_code)
 		ls_note_acquired(t, l, addr, mode, site, site_stack);
 	return r;

@@ -2,7 +2,7 @@
  *
  * Contract: bootstrap.c owns start-up, fork and exit; output.c owns where
  * reports go and writes them.  Everything here runs with the calling
- * thread's reentrancy guard set (ls_tls_busy), so locks taken by the code
+ * thread's reentrancy guard set (ls_tls.busy), so locks taken by the code
  * it calls (libdw, stdio) pass through untracked.
  */
 #ifndef LOCKSCOPE_SHIM_H
