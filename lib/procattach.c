@@ -403,6 +403,18 @@ static int collect_frame(Dwfl_Frame *frame, void *arg)
 	return t->n_frames >= w->max_frames ? DWARF_CB_ABORT : DWARF_CB_OK;
 }
 
+/* A return address outside every module is not code: the unwinder went
+ * astray (a thread caught on the child side of clone3, before its frame is
+ * set up).  What follows it is garbage too. */
+static void truncate_at_garbage(ls_proc_thread *t, Dwfl *dwfl)
+{
+	for (size_t i = 1; i < t->n_frames; i++)
+		if (!dwfl_addrmodule(dwfl, t->pcs[i])) {
+			t->n_frames = i;
+			return;
+		}
+}
+
 static int unwind_thread(Dwfl_Thread *thread, void *arg)
 {
 	struct capture *c = arg;
@@ -434,6 +446,7 @@ static int unwind_thread(Dwfl_Thread *thread, void *arg)
 	}
 	if (rc != 0 && t->n_frames < c->max_frames)
 		t->unwind_error = strdup(msg ? msg : "unwind failed");
+	truncate_at_garbage(t, dwfl_thread_dwfl(thread));
 	return DWARF_CB_OK;
 }
 

@@ -7,6 +7,9 @@
 #include <unistd.h>
 
 static volatile unsigned long handled;
+/* Both dispatchers exist before either spawns a worker, so they are the two
+ * oldest threads after main (the test picks them by tid). */
+static pthread_barrier_t dispatchers_ready;
 
 static __attribute__((noinline)) void *handle_request(void *arg)
 {
@@ -19,6 +22,7 @@ static __attribute__((noinline)) void *handle_request(void *arg)
 static void *dispatcher(void *arg)
 {
 	(void)arg;
+	pthread_barrier_wait(&dispatchers_ready);
 	for (;;) {
 		pthread_t t;
 		if (pthread_create(&t, NULL, handle_request, NULL) == 0)
@@ -32,10 +36,12 @@ static void *dispatcher(void *arg)
 int main(void)
 {
 	pthread_t d[2];
+	pthread_barrier_init(&dispatchers_ready, NULL, 3);
 	for (int i = 0; i < 2; i++) {
 		pthread_create(&d[i], NULL, dispatcher, NULL);
 		pthread_setname_np(d[i], "dispatcher");
 	}
+	pthread_barrier_wait(&dispatchers_ready);
 	pthread_join(d[0], NULL);
 	puts("unreachable");
 	return 0;
