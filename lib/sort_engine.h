@@ -81,10 +81,10 @@ static void SF(binary_insertion)(struct ls_sort_state *st, char *p, size_t sorte
 		size_t lo = 0, hi = i;
 		while (lo < hi) {
 			size_t mid = lo + (hi - lo) / 2;
-			if (LESS(pivot, AT(p, mid)))
-				hi = mid;
-			else
-				lo = mid + 1;
+			bool before = LESS(pivot, AT(p, mid));
+			/* Selects, not branches: the outcome is unpredictable. */
+			hi = before ? mid : hi;
+			lo = before ? lo : mid + 1;
 		}
 		if (lo < i)
 			SF(shift_into)(st, AT(p, lo), pivot);
@@ -185,6 +185,13 @@ static void SF(merge_in_place)(struct ls_sort_state *st, char *a, size_t na, siz
 	}
 }
 
+/* mask is all ones or zero: x or y, chosen without a branch (compilers
+ * turn a ?: on an unpredictable comparison back into a jump). */
+static inline const char *SF(pick)(size_t mask, const char *x, const char *y)
+{
+	return (const char *)(((uintptr_t)x & mask) | ((uintptr_t)y & ~mask));
+}
+
 /* Merge with na <= nb: A goes to the buffer, the merge fills from the left.
  * Preconditions from trimming: B[0] < A[0] and A[na-1] > B[nb-1]; with a
  * consistent comparator that makes the unconditional first/last moves
@@ -203,25 +210,26 @@ static void SF(merge_lo)(struct ls_sort_state *st, char *a, size_t na, char *b, 
 		goto last_a;
 	for (;;) {
 		size_t acount = 0, bcount = 0;
-		/* One element at a time until one side keeps winning. */
+		/* One element at a time until one side keeps winning.  The
+		 * winner is selected without a branch on the comparison (random
+		 * data would mispredict half of them); one of the counts is
+		 * always 0, so their OR is the current streak. */
 		for (;;) {
-			if (LESS(pb, pa)) {
-				memcpy(dest, pb, ES);
-				dest += ES, pb += ES, nb--;
-				if (nb == 0)
-					goto done;
-				acount = 0;
-				if (++bcount >= min_gallop)
-					break;
-			} else {
-				memcpy(dest, pa, ES);
-				dest += ES, pa += ES, na--;
-				if (na == 1)
-					goto last_a;
-				bcount = 0;
-				if (++acount >= min_gallop)
-					break;
-			}
+			size_t b_mask = -(size_t)LESS(pb, pa);
+			memcpy(dest, SF(pick)(b_mask, pb, pa), ES);
+			dest += ES;
+			pb += ES & b_mask;
+			pa += ES & ~b_mask;
+			nb += b_mask;
+			na -= 1 + b_mask;
+			bcount = (bcount + 1) & b_mask;
+			acount = (acount + 1) & ~b_mask;
+			if (nb == 0)
+				goto done;
+			if (na == 1)
+				goto last_a;
+			if ((acount | bcount) >= min_gallop)
+				break;
 		}
 		/* Galloping: copy whole stretches while they stay long; the
 		 * threshold drops while galloping pays and rises when it stops. */
@@ -288,23 +296,18 @@ static void SF(merge_hi)(struct ls_sort_state *st, char *a, size_t na, char *b, 
 	for (;;) {
 		size_t acount = 0, bcount = 0;
 		for (;;) {
-			if (LESS(AT(tmp, nb - 1), AT(a, na - 1))) {
-				memcpy(AT(a, na + nb - 1), AT(a, na - 1), ES);
-				na--;
-				if (na == 0)
-					goto done;
-				bcount = 0;
-				if (++acount >= min_gallop)
-					break;
-			} else {
-				memcpy(AT(a, na + nb - 1), AT(tmp, nb - 1), ES);
-				nb--;
-				if (nb == 1)
-					goto first_b;
-				acount = 0;
-				if (++bcount >= min_gallop)
-					break;
-			}
+			size_t a_mask = -(size_t)LESS(AT(tmp, nb - 1), AT(a, na - 1));
+			memcpy(AT(a, na + nb - 1), SF(pick)(a_mask, AT(a, na - 1), AT(tmp, nb - 1)), ES);
+			na += a_mask;
+			nb -= 1 + a_mask;
+			acount = (acount + 1) & a_mask;
+			bcount = (bcount + 1) & ~a_mask;
+			if (na == 0)
+				goto done;
+			if (nb == 1)
+				goto first_b;
+			if ((acount | bcount) >= min_gallop)
+				break;
 		}
 		min_gallop++;
 		do {

@@ -177,12 +177,13 @@ static void pat_runs_sqrt(int64_t *k, size_t n, struct rng *r)
 
 /* Buss and Knop's run-length family that drives the original Timsort rule
  * to about 1.5 n lg n merge cost:  R(m) = <m> for m <= 3, else
- * R(floor(m/2)) R(floor(m/2) - 2) <m - 2 floor(m/2) + 2>.  Lengths are in
- * units of 32 elements so each run survives minrun extension. */
+ * R(floor(m/2)) R(floor(m/2) - 2) <m - 2 floor(m/2) + 2>, zero lengths
+ * dropped.  Lengths are in units of 64 elements (the largest minrun), so
+ * minrun extension never joins two runs. */
 static size_t timsort_bad_lengths(size_t m, size_t *out, size_t cap, size_t used)
 {
 	if (m <= 3 || used + 3 > cap) {
-		if (used < cap)
+		if (used < cap && m > 0)
 			out[used++] = m;
 		return used;
 	}
@@ -196,7 +197,7 @@ static size_t timsort_bad_lengths(size_t m, size_t *out, size_t cap, size_t used
 
 static void pat_timsort_bad(int64_t *k, size_t n, struct rng *r)
 {
-	enum { UNIT = 32 };
+	enum { UNIT = 64 };
 	size_t cap = n / UNIT + 2, at = 0;
 	size_t *lens = malloc(cap * sizeof *lens);
 	size_t count = lens ? timsort_bad_lengths(n / UNIT, lens, cap, 0) : 0;
