@@ -25,7 +25,15 @@
  * in between up by one. */
 static inline void SF(shift_into)(struct ls_sort_state *st, char *dst, char *src)
 {
-	if (ES <= 64) {
+	if (ES <= 16) {
+		/* Short distances (insertion into a run of at most 64): an
+		 * inline loop beats a memmove call. */
+		char hold[16];
+		memcpy(hold, src, ES);
+		for (char *q = src; q != dst; q -= ES)
+			memcpy(q, q - ES, ES);
+		memcpy(dst, hold, ES);
+	} else if (ES <= 64) {
 		char hold[64];
 		memcpy(hold, src, ES);
 		memmove(dst + ES, dst, (size_t)(src - dst));
@@ -185,6 +193,11 @@ static void SF(merge_in_place)(struct ls_sort_state *st, char *a, size_t na, siz
 	}
 }
 
+/* The last 16 winners of a one-at-a-time merge (1 bit each, newest in bit
+ * 0) alternate, a pattern a branch predictor learns; the branchy loop then
+ * runs while each winner repeats the one two steps earlier. */
+#define LS_SORT_PERIODIC(history) ((((history) ^ ((history) >> 1)) & 0xffff) == 0xffff)
+
 /* mask is all ones or zero: x or y, chosen without a branch (compilers
  * turn a ?: on an unpredictable comparison back into a jump). */
 static inline const char *SF(pick)(size_t mask, const char *x, const char *y)
@@ -200,6 +213,7 @@ static void SF(merge_lo)(struct ls_sort_state *st, char *a, size_t na, char *b, 
 {
 	char *pa = st->tmp, *pb = b, *dest = a;
 	size_t min_gallop = st->min_gallop;
+	uint64_t history = 3;
 
 	memcpy(st->tmp, a, na * ES);
 	memcpy(dest, pb, ES);
@@ -210,10 +224,12 @@ static void SF(merge_lo)(struct ls_sort_state *st, char *a, size_t na, char *b, 
 		goto last_a;
 	for (;;) {
 		size_t acount = 0, bcount = 0;
-		/* One element at a time until one side keeps winning.  The
-		 * winner is selected without a branch on the comparison (random
-		 * data would mispredict half of them); one of the counts is
-		 * always 0, so their OR is the current streak. */
+		/* One element at a time until one side keeps winning.  When
+		 * the winners look random the winner is selected without a
+		 * branch (half the branches would mispredict); when they follow
+		 * a period-1-or-2 pattern (interleaved inputs), a branch that the
+		 * CPU predicts is faster.  One of the counts is always 0, so
+		 * their OR is the current streak. */
 		for (;;) {
 			size_t b_mask = -(size_t)LESS(pb, pa);
 			memcpy(dest, SF(pick)(b_mask, pb, pa), ES);
@@ -224,13 +240,40 @@ static void SF(merge_lo)(struct ls_sort_state *st, char *a, size_t na, char *b, 
 			na -= 1 + b_mask;
 			bcount = (bcount + 1) & b_mask;
 			acount = (acount + 1) & ~b_mask;
+			history = history << 1 | (b_mask & 1);
 			if (nb == 0)
 				goto done;
 			if (na == 1)
 				goto last_a;
 			if ((acount | bcount) >= min_gallop)
 				break;
+			if (LS_SORT_PERIODIC(history)) {
+				for (;;) {
+					bool take_b = LESS(pb, pa), predicted = history >> 1 & 1;
+					if (take_b) {
+						memcpy(dest, pb, ES);
+						dest += ES, pb += ES, nb--;
+						if (nb == 0)
+							goto done;
+						acount = 0;
+						if (++bcount >= min_gallop)
+							goto gallop;
+					} else {
+						memcpy(dest, pa, ES);
+						dest += ES, pa += ES, na--;
+						if (na == 1)
+							goto last_a;
+						bcount = 0;
+						if (++acount >= min_gallop)
+							goto gallop;
+					}
+					history = history << 1 | take_b;
+					if (take_b != predicted)
+						break;
+				}
+			}
 		}
+gallop:
 		/* Galloping: copy whole stretches while they stay long; the
 		 * threshold drops while galloping pays and rises when it stops. */
 		min_gallop++;
@@ -285,6 +328,7 @@ static void SF(merge_hi)(struct ls_sort_state *st, char *a, size_t na, char *b, 
 {
 	char *tmp = st->tmp;
 	size_t min_gallop = st->min_gallop;
+	uint64_t history = 3;
 
 	memcpy(tmp, b, nb * ES);
 	memcpy(AT(a, na + nb - 1), AT(a, na - 1), ES);
@@ -295,6 +339,8 @@ static void SF(merge_hi)(struct ls_sort_state *st, char *a, size_t na, char *b, 
 		goto first_b;
 	for (;;) {
 		size_t acount = 0, bcount = 0;
+		/* As in merge_lo: selects for random winners, predicted
+		 * branches for periodic ones. */
 		for (;;) {
 			size_t a_mask = -(size_t)LESS(AT(tmp, nb - 1), AT(a, na - 1));
 			memcpy(AT(a, na + nb - 1), SF(pick)(a_mask, AT(a, na - 1), AT(tmp, nb - 1)), ES);
@@ -302,13 +348,38 @@ static void SF(merge_hi)(struct ls_sort_state *st, char *a, size_t na, char *b, 
 			nb -= 1 + a_mask;
 			acount = (acount + 1) & a_mask;
 			bcount = (bcount + 1) & ~a_mask;
+			history = history << 1 | (a_mask & 1);
 			if (na == 0)
 				goto done;
 			if (nb == 1)
 				goto first_b;
 			if ((acount | bcount) >= min_gallop)
 				break;
+			if (LS_SORT_PERIODIC(history)) {
+				for (;;) {
+					bool take_a = LESS(AT(tmp, nb - 1), AT(a, na - 1)), predicted = history >> 1 & 1;
+					if (take_a) {
+						memcpy(AT(a, na + nb - 1), AT(a, na - 1), ES);
+						if (--na == 0)
+							goto done;
+						bcount = 0;
+						if (++acount >= min_gallop)
+							goto gallop;
+					} else {
+						memcpy(AT(a, na + nb - 1), AT(tmp, nb - 1), ES);
+						if (--nb == 1)
+							goto first_b;
+						acount = 0;
+						if (++bcount >= min_gallop)
+							goto gallop;
+					}
+					history = history << 1 | take_a;
+					if (take_a != predicted)
+						break;
+				}
+			}
 		}
+gallop:
 		min_gallop++;
 		do {
 			size_t k;
