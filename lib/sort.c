@@ -99,23 +99,23 @@ void ls_sort_swap_bytes(char *a, char *b, size_t len)
 
 void ls_sort_rotate(struct ls_sort_state *st, char *p, size_t left, size_t right)
 {
-	char hold[256];
+	/* Only called outside merges, so the merge buffer is free scratch. */
+	char *scratch = st->tmp;
 	if (left == 0 || right == 0)
 		return;
-	if (right <= sizeof hold) {
-		memcpy(hold, p + left, right);
+	if (right <= st->tmp_bytes) {
+		memcpy(scratch, p + left, right);
 		memmove(p + right, p, left);
-		memcpy(p, hold, right);
+		memcpy(p, scratch, right);
 		return;
 	}
-	if (left <= sizeof hold) {
-		memcpy(hold, p, left);
+	if (left <= st->tmp_bytes) {
+		memcpy(scratch, p, left);
 		memmove(p, p + left, right);
-		memcpy(p + right, hold, left);
+		memcpy(p + right, scratch, left);
 		return;
 	}
 	/* Block swaps (Gries-Mills): linear, no memory. */
-	(void)st;
 	while (left && right) {
 		if (left <= right) {
 			ls_sort_swap_bytes(p, p + left, left);

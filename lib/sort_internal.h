@@ -68,7 +68,8 @@ LS_SORT_HIDDEN unsigned ls_sort_node_power(size_t s1, size_t n1, size_t n2, size
 /* Exchanges two non-overlapping byte ranges of equal length. */
 LS_SORT_HIDDEN void ls_sort_swap_bytes(char *a, char *b, size_t len);
 /* Turns [p, p+left) [p+left, p+left+right) into the second block followed
- * by the first, in place (bounded stack scratch, else block swaps). */
+ * by the first, in place: through st->tmp when the smaller block fits,
+ * else by block swaps.  Must not be called while a merge uses st->tmp. */
 LS_SORT_HIDDEN void ls_sort_rotate(struct ls_sort_state *st, char *p, size_t left, size_t right);
 
 /* Statistics bookkeeping (only called when st->stats is set). */

@@ -564,7 +564,7 @@ START_TEST(test_rotate)
 	struct ls_sort_state st;
 	static unsigned char buf[5000], want[5000];
 	static const size_t cases[][2] = { { 0, 10 }, { 10, 0 }, { 1, 4999 }, { 4999, 1 }, { 300, 700 },
-					   { 2500, 2500 }, { 1234, 3000 }, { 257, 4743 } };
+					   { 2500, 2500 }, { 1234, 3000 }, { 257, 4743 }, { 2100, 2900 }, { 2900, 2100 } };
 	ls_sort_state_init(&st, buf, 0, 1);
 	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
 		size_t l = cases[c][0], r = cases[c][1];

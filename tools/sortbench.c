@@ -347,12 +347,16 @@ struct row {
 	bool sorted, stable;
 };
 
+struct counted_cmp {
+	const struct elem_type *type;
+	uint64_t calls;
+};
+
 static int counted_cmp(const void *a, const void *b, void *arg)
 {
-	const struct elem_type *t = ((void **)arg)[0];
-	uint64_t *calls = ((void **)arg)[1];
-	++*calls;
-	return t->cmp(a, b);
+	struct counted_cmp *c = arg;
+	c->calls++;
+	return c->type->cmp(a, b);
 }
 
 static int plain_cmp(const void *a, const void *b, void *arg)
@@ -487,8 +491,7 @@ static bool measure(struct row *row, const struct corpus *c, const struct elem_t
 	size_t n = c->n;
 	const void *input = corpus_input(c, t);
 	char *ours = malloc(n * t->size + 1), *theirs = malloc(n * t->size + 1);
-	uint64_t qsort_calls = 0;
-	void *counter[2] = { (void *)t, &qsort_calls };
+	struct counted_cmp qsort_counter = { t, 0 };
 	struct lockscope_sort_stats st, natural;
 
 	if (!ours || !theirs) {
@@ -500,12 +503,12 @@ static bool measure(struct row *row, const struct corpus *c, const struct elem_t
 	row->n = n;
 
 	memcpy(theirs, input, n * t->size);
-	qsort_r(theirs, n, t->size, counted_cmp, counter);
+	qsort_r(theirs, n, t->size, counted_cmp, &qsort_counter);
 	memcpy(ours, input, n * t->size);
 	lockscope_sort_stats(ours, n, t->size, plain_cmp, (void *)t, &st);
 	lockscope_sort_analyze(input, n, t->size, plain_cmp, (void *)t, &natural);
 	row->cmp_ours = n ? (double)st.comparisons / (double)n : 0;
-	row->cmp_qsort = n ? (double)qsort_calls / (double)n : 0;
+	row->cmp_qsort = n ? (double)qsort_counter.calls / (double)n : 0;
 	row->merge_cost = st.merge_cost;
 	row->runs = st.runs;
 	row->nH = st.nH;
