@@ -231,6 +231,33 @@ START_TEST(test_stable_large)
 }
 END_TEST
 
+/* Two runs whose keys interleave exactly, with equal keys across them:
+ * the merge alternates winners (the predicted-branch path) and must put
+ * each left-run element before its equal in the right run. */
+START_TEST(test_interleaved_runs_stable)
+{
+	static const size_t shapes[][2] = { { 600, 400 }, { 400, 600 }, { 5000, 5000 }, { 70, 3000 } };
+	struct rec {
+		int64_t key;
+		uint64_t seq;
+	};
+	for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+		size_t up = shapes[s][0], down = shapes[s][1], n = up + down;
+		struct rec *r = malloc(n * sizeof *r);
+		ck_assert(r);
+		for (size_t i = 0; i < n; i++)
+			r[i] = (struct rec){ i < up ? (int64_t)i : (int64_t)(n - 1 - i), i };
+		lockscope_sort(r, n, sizeof *r, cmp_i64);
+		for (size_t i = 1; i < n; i++) {
+			ck_assert(r[i - 1].key <= r[i].key);
+			if (r[i - 1].key == r[i].key)
+				ck_assert_msg(r[i - 1].seq < r[i].seq, "unstable at %zu (shape %zu)", i, s);
+		}
+		free(r);
+	}
+}
+END_TEST
+
 static int cmp_f64_bits(const void *a, const void *b)
 {
 	return memcmp(a, b, 8);
@@ -587,6 +614,7 @@ static Suite *sort_suite(void)
 	tcase_add_test(tc, test_matches_qsort);
 	tcase_add_test(tc, test_stable_many_sizes);
 	tcase_add_test(tc, test_stable_large);
+	tcase_add_test(tc, test_interleaved_runs_stable);
 	tcase_add_test(tc, test_typed_u64_f64);
 	tcase_add_test(tc, test_typed_str);
 	tcase_add_test(tc, test_stats_sorted_inputs);
