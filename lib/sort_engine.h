@@ -231,16 +231,18 @@ static void SF(merge_lo)(struct ls_sort_state *st, char *a, size_t na, char *b, 
 		 * CPU predicts is faster.  One of the counts is always 0, so
 		 * their OR is the current streak. */
 		for (;;) {
-			size_t b_mask = -(size_t)LESS(pb, pa);
+			/* Advancing by take_b * ES keeps the loop-carried chain
+			 * at compare, multiply-add, load. */
+			size_t take_b = LESS(pb, pa), b_mask = -take_b;
 			memcpy(dest, SF(pick)(b_mask, pb, pa), ES);
 			dest += ES;
-			pb += ES & b_mask;
-			pa += ES & ~b_mask;
-			nb += b_mask;
-			na -= 1 + b_mask;
+			pb += take_b * ES;
+			pa += (take_b ^ 1) * ES;
+			nb -= take_b;
+			na -= take_b ^ 1;
 			bcount = (bcount + 1) & b_mask;
 			acount = (acount + 1) & ~b_mask;
-			history = history << 1 | (b_mask & 1);
+			history = history << 1 | take_b;
 			if (nb == 0)
 				goto done;
 			if (na == 1)
@@ -342,13 +344,13 @@ static void SF(merge_hi)(struct ls_sort_state *st, char *a, size_t na, char *b, 
 		/* As in merge_lo: selects for random winners, predicted
 		 * branches for periodic ones. */
 		for (;;) {
-			size_t a_mask = -(size_t)LESS(AT(tmp, nb - 1), AT(a, na - 1));
+			size_t take_a = LESS(AT(tmp, nb - 1), AT(a, na - 1)), a_mask = -take_a;
 			memcpy(AT(a, na + nb - 1), SF(pick)(a_mask, AT(a, na - 1), AT(tmp, nb - 1)), ES);
-			na += a_mask;
-			nb -= 1 + a_mask;
+			na -= take_a;
+			nb -= take_a ^ 1;
 			acount = (acount + 1) & a_mask;
 			bcount = (bcount + 1) & ~a_mask;
-			history = history << 1 | (a_mask & 1);
+			history = history << 1 | take_a;
 			if (na == 0)
 				goto done;
 			if (nb == 1)
