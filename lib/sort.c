@@ -170,6 +170,7 @@ static inline bool f64_less(double x, double y)
 	return x < y || (isnan(y) && !isnan(x));
 }
 
+#define SORT_CHEAP_LESS 0
 #define SORT_SUFFIX any
 #define SORT_ES(st) ((st)->size)
 #define SORT_LESS(st, a, b) ls_sort_cmp_less(st, a, b)
@@ -189,6 +190,8 @@ static inline bool f64_less(double x, double y)
 #undef SORT_SUFFIX
 #undef SORT_LESS
 
+#undef SORT_CHEAP_LESS
+#define SORT_CHEAP_LESS 1
 #define SORT_SUFFIX i64
 #define SORT_LESS(st, a, b) (load_i64(a) < load_i64(b))
 #include "sort_engine.h"
@@ -207,12 +210,15 @@ static inline bool f64_less(double x, double y)
 #undef SORT_SUFFIX
 #undef SORT_LESS
 
+#undef SORT_CHEAP_LESS
+#define SORT_CHEAP_LESS 0
 #define SORT_SUFFIX str
 #define SORT_LESS(st, a, b) (strcmp(load_str(a), load_str(b)) < 0)
 #include "sort_engine.h"
 #undef SORT_SUFFIX
 #undef SORT_LESS
 #undef SORT_ES
+#undef SORT_CHEAP_LESS
 
 /* ---- public API ------------------------------------------------------ */
 

@@ -5,6 +5,8 @@
  *   SORT_SUFFIX          suffix of the generated function names
  *   SORT_ES(st)          element size in bytes (a constant for typed kinds)
  *   SORT_LESS(st, a, b)  true when element *a orders strictly before *b
+ *   SORT_CHEAP_LESS      1 when SORT_LESS is an inlined compare of loaded
+ *                        values (no call), else 0
  * It defines `static void ls_sort_engine_SUFFIX(struct ls_sort_state *)`,
  * which sorts st->base stably.  Every index below is checked against counts
  * that only shrink, never against comparator answers, so an inconsistent
@@ -81,18 +83,35 @@ static size_t SF(count_run)(struct ls_sort_state *st, char *p, size_t n)
 }
 
 /* p[0, sorted) is sorted; inserts p[sorted, n) one by one, each after the
- * elements equal to it. */
+ * elements equal to it.  With an inlined comparison on small elements a
+ * linear scan (pipelined, one unpredictable exit) beats bisection (a chain
+ * of dependent loads); the result is the same, only the number of
+ * comparisons differs, which no caller of a typed path can observe.  A
+ * comparator is called the minimum number of times: bisection. */
 static void SF(binary_insertion)(struct ls_sort_state *st, char *p, size_t sorted, size_t n)
 {
+#if SORT_CHEAP_LESS
+	if (ES <= 16) {
+		for (size_t i = sorted; i < n; i++) {
+			char hold[16], *q = AT(p, i);
+			memcpy(hold, q, ES);
+			for (; q != p && LESS(hold, q - ES); q -= ES)
+				memcpy(q, q - ES, ES);
+			memcpy(q, hold, ES);
+		}
+		return;
+	}
+#endif
 	for (size_t i = sorted; i < n; i++) {
 		char *pivot = AT(p, i);
 		size_t lo = 0, hi = i;
 		while (lo < hi) {
 			size_t mid = lo + (hi - lo) / 2;
-			bool before = LESS(pivot, AT(p, mid));
-			/* Selects, not branches: the outcome is unpredictable. */
-			hi = before ? mid : hi;
-			lo = before ? lo : mid + 1;
+			/* Masks, not branches (nor ?:, which compilers turn back
+			 * into branches): the outcome is unpredictable. */
+			size_t before = -(size_t)LESS(pivot, AT(p, mid));
+			hi = (mid & before) | (hi & ~before);
+			lo = (lo & before) | ((mid + 1) & ~before);
 		}
 		if (lo < i)
 			SF(shift_into)(st, AT(p, lo), pivot);
@@ -251,8 +270,8 @@ static void SF(merge_lo)(struct ls_sort_state *st, char *a, size_t na, char *b, 
 				break;
 			if (LS_SORT_PERIODIC(history)) {
 				for (;;) {
-					bool take_b = LESS(pb, pa), predicted = history >> 1 & 1;
-					if (take_b) {
+					bool won_b = LESS(pb, pa), predicted = history >> 1 & 1;
+					if (won_b) {
 						memcpy(dest, pb, ES);
 						dest += ES, pb += ES, nb--;
 						if (nb == 0)
@@ -269,8 +288,8 @@ static void SF(merge_lo)(struct ls_sort_state *st, char *a, size_t na, char *b, 
 						if (++acount >= min_gallop)
 							goto gallop;
 					}
-					history = history << 1 | take_b;
-					if (take_b != predicted)
+					history = history << 1 | won_b;
+					if (won_b != predicted)
 						break;
 				}
 			}
@@ -359,8 +378,8 @@ static void SF(merge_hi)(struct ls_sort_state *st, char *a, size_t na, char *b, 
 				break;
 			if (LS_SORT_PERIODIC(history)) {
 				for (;;) {
-					bool take_a = LESS(AT(tmp, nb - 1), AT(a, na - 1)), predicted = history >> 1 & 1;
-					if (take_a) {
+					bool won_a = LESS(AT(tmp, nb - 1), AT(a, na - 1)), predicted = history >> 1 & 1;
+					if (won_a) {
 						memcpy(AT(a, na + nb - 1), AT(a, na - 1), ES);
 						if (--na == 0)
 							goto done;
@@ -375,8 +394,8 @@ static void SF(merge_hi)(struct ls_sort_state *st, char *a, size_t na, char *b, 
 						if (++bcount >= min_gallop)
 							goto gallop;
 					}
-					history = history << 1 | take_a;
-					if (take_a != predicted)
+					history = history << 1 | won_a;
+					if (won_a != predicted)
 						break;
 				}
 			}
