@@ -24,3 +24,4 @@ tools_lockscope_SOURCES += tools/sortbench.c
 TESTS += tests/sortbench.sh
 EXTRA_DIST += tests/sortbench.sh
 dist_man_MANS += man/lockscope_sort.3 man/lockscope-sortbench.1
+dist_noinst_SCRIPTS += samples/sortcorpus.sh
