@@ -190,6 +190,14 @@ static inline bool f64_less(double x, double y)
 #undef SORT_SUFFIX
 #undef SORT_LESS
 
+/* 8-byte elements with a qsort-style comparator, the commonest call:
+ * no per-comparison test of which comparator kind is set. */
+#define SORT_SUFFIX w8_plain
+#define SORT_LESS(st, a, b) ((st)->cmp(a, b) < 0)
+#include "sort_engine.h"
+#undef SORT_SUFFIX
+#undef SORT_LESS
+
 #undef SORT_CHEAP_LESS
 #define SORT_CHEAP_LESS 1
 #define SORT_SUFFIX i64
@@ -231,7 +239,9 @@ static bool sortable(size_t nmemb, size_t size)
  * there is one. */
 static void sort_with_comparator(struct ls_sort_state *st)
 {
-	if (st->size == 8)
+	if (st->size == 8 && st->cmp)
+		ls_sort_engine_w8_plain(st);
+	else if (st->size == 8)
 		ls_sort_engine_w8(st);
 	else if (st->size == 4)
 		ls_sort_engine_w4(st);

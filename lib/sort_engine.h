@@ -212,11 +212,6 @@ static void SF(merge_in_place)(struct ls_sort_state *st, char *a, size_t na, siz
 	}
 }
 
-/* The last 16 winners of a one-at-a-time merge (1 bit each, newest in bit
- * 0) alternate, a pattern a branch predictor learns; the branchy loop then
- * runs while each winner repeats the one two steps earlier. */
-#define LS_SORT_PERIODIC(history) ((((history) ^ ((history) >> 1)) & 0xffff) == 0xffff)
-
 /* mask is all ones or zero: x or y, chosen without a branch (compilers
  * turn a ?: on an unpredictable comparison back into a jump). */
 static inline const char *SF(pick)(size_t mask, const char *x, const char *y)
@@ -231,8 +226,9 @@ static inline const char *SF(pick)(size_t mask, const char *x, const char *y)
 static void SF(merge_lo)(struct ls_sort_state *st, char *a, size_t na, char *b, size_t nb)
 {
 	char *pa = st->tmp, *pb = b, *dest = a;
-	size_t min_gallop = st->min_gallop;
-	uint64_t history = 3;
+	size_t min_gallop = st->min_gallop, until_check = LS_SORT_PERIOD_CHECK;
+	uint64_t history = 0; /* winners, newest in bit 0: 1 = B in merge_lo, A in merge_hi */
+	unsigned period;
 
 	memcpy(st->tmp, a, na * ES);
 	memcpy(dest, pb, ES);
@@ -245,10 +241,11 @@ static void SF(merge_lo)(struct ls_sort_state *st, char *a, size_t na, char *b, 
 		size_t acount = 0, bcount = 0;
 		/* One element at a time until one side keeps winning.  When
 		 * the winners look random the winner is selected without a
-		 * branch (half the branches would mispredict); when they follow
-		 * a period-1-or-2 pattern (interleaved inputs), a branch that the
-		 * CPU predicts is faster.  One of the counts is always 0, so
-		 * their OR is the current streak. */
+		 * branch (half the branches would mispredict); when they repeat
+		 * with a short period (interleaved inputs), a branch that the
+		 * CPU predicts is faster, so every LS_SORT_PERIOD_CHECK steps
+		 * the recent winners are tested for a period.  One of the counts
+		 * is always 0, so their OR is the current streak. */
 		for (;;) {
 			/* Advancing by take_b * ES keeps the loop-carried chain
 			 * at compare, multiply-add, load. */
@@ -268,9 +265,9 @@ static void SF(merge_lo)(struct ls_sort_state *st, char *a, size_t na, char *b, 
 				goto last_a;
 			if ((acount | bcount) >= min_gallop)
 				break;
-			if (LS_SORT_PERIODIC(history)) {
+			if (--until_check == 0 && (until_check = LS_SORT_PERIOD_CHECK, period = ls_sort_period(history))) {
 				for (;;) {
-					bool won_b = LESS(pb, pa), predicted = history >> 1 & 1;
+					bool won_b = LESS(pb, pa), predicted = history >> (period - 1) & 1;
 					if (won_b) {
 						memcpy(dest, pb, ES);
 						dest += ES, pb += ES, nb--;
@@ -348,8 +345,9 @@ last_a:
 static void SF(merge_hi)(struct ls_sort_state *st, char *a, size_t na, char *b, size_t nb)
 {
 	char *tmp = st->tmp;
-	size_t min_gallop = st->min_gallop;
-	uint64_t history = 3;
+	size_t min_gallop = st->min_gallop, until_check = LS_SORT_PERIOD_CHECK;
+	uint64_t history = 0; /* winners, newest in bit 0: 1 = B in merge_lo, A in merge_hi */
+	unsigned period;
 
 	memcpy(tmp, b, nb * ES);
 	memcpy(AT(a, na + nb - 1), AT(a, na - 1), ES);
@@ -376,9 +374,9 @@ static void SF(merge_hi)(struct ls_sort_state *st, char *a, size_t na, char *b, 
 				goto first_b;
 			if ((acount | bcount) >= min_gallop)
 				break;
-			if (LS_SORT_PERIODIC(history)) {
+			if (--until_check == 0 && (until_check = LS_SORT_PERIOD_CHECK, period = ls_sort_period(history))) {
 				for (;;) {
-					bool won_a = LESS(AT(tmp, nb - 1), AT(a, na - 1)), predicted = history >> 1 & 1;
+					bool won_a = LESS(AT(tmp, nb - 1), AT(a, na - 1)), predicted = history >> (period - 1) & 1;
 					if (won_a) {
 						memcpy(AT(a, na + nb - 1), AT(a, na - 1), ES);
 						if (--na == 0)

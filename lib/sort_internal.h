@@ -72,6 +72,20 @@ LS_SORT_HIDDEN void ls_sort_swap_bytes(char *a, char *b, size_t len);
  * else by block swaps.  Must not be called while a merge uses st->tmp. */
 LS_SORT_HIDDEN void ls_sort_rotate(struct ls_sort_state *st, char *p, size_t left, size_t right);
 
+/* Steps between tests of a merge's recent winners for a period. */
+#define LS_SORT_PERIOD_CHECK 32
+
+/* Smallest p in [2, 16] such that each of the last 32 outcomes in
+ * `history` (newest in bit 0) repeats the one p steps earlier, else 0.
+ * Such outcomes are what a branch predictor learns. */
+static inline unsigned ls_sort_period(uint64_t history)
+{
+	for (unsigned p = 2; p <= 16; p++)
+		if (((history ^ (history >> p)) & 0xffffffffu) == 0)
+			return p;
+	return 0;
+}
+
 /* Statistics bookkeeping (only called when st->stats is set). */
 LS_SORT_HIDDEN void ls_sort_note_run(struct ls_sort_state *st, size_t len);
 

@@ -255,6 +255,23 @@ START_TEST(test_interleaved_runs_stable)
 		}
 		free(r);
 	}
+	/* Saw teeth of equal keys: merged teeth interleave with periods 2,
+	 * 3, 4, ... (AB, AAB, AABB) and ties everywhere. */
+	static const size_t teeth[] = { 64, 100, 1000 };
+	for (size_t t = 0; t < sizeof teeth / sizeof teeth[0]; t++) {
+		size_t n = 40000;
+		struct rec *r = malloc(n * sizeof *r);
+		ck_assert(r);
+		for (size_t i = 0; i < n; i++)
+			r[i] = (struct rec){ (int64_t)(i % teeth[t]), i };
+		lockscope_sort(r, n, sizeof *r, cmp_i64);
+		for (size_t i = 1; i < n; i++) {
+			ck_assert(r[i - 1].key <= r[i].key);
+			if (r[i - 1].key == r[i].key)
+				ck_assert_msg(r[i - 1].seq < r[i].seq, "unstable at %zu (tooth %zu)", i, teeth[t]);
+		}
+		free(r);
+	}
 }
 END_TEST
 
