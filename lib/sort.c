@@ -30,6 +30,19 @@ void ls_sort_state_init(struct ls_sort_state *st, void *base, size_t n, size_t s
 	st->tmp_bytes = sizeof st->inline_tmp;
 	st->nruns = 0;
 	st->stats = NULL;
+	st->merge_style = LS_MERGE_TRIAL;
+	st->trials = 0;
+	st->trial_best[0] = st->trial_best[1] = UINT64_MAX;
+}
+
+void ls_sort_note_trial(struct ls_sort_state *st, bool select, uint64_t cost_per_element)
+{
+	/* The minimum, not the mean: a trial interrupted by the scheduler
+	 * must not decide. */
+	if (cost_per_element < st->trial_best[select])
+		st->trial_best[select] = cost_per_element;
+	if (++st->trials == 2 * LS_SORT_TRIALS)
+		st->merge_style = st->trial_best[1] <= st->trial_best[0] ? LS_MERGE_SELECT : LS_MERGE_BRANCH;
 }
 
 void ls_sort_state_release(struct ls_sort_state *st)
@@ -164,13 +177,15 @@ static inline const char *load_str(const void *p)
 	return v;
 }
 
-/* NaNs after all numbers, equal among themselves. */
+/* NaNs after all numbers, equal among themselves.  Bitwise, not
+ * short-circuit, operators: no branch. */
 static inline bool f64_less(double x, double y)
 {
-	return x < y || (isnan(y) && !isnan(x));
+	return (x < y) | (isnan(y) & !isnan(x));
 }
 
 #define SORT_CHEAP_LESS 0
+#define SORT_MERGE_STYLE LS_MERGE_TRIAL
 #define SORT_SUFFIX any
 #define SORT_ES(st) ((st)->size)
 #define SORT_LESS(st, a, b) ls_sort_cmp_less(st, a, b)
@@ -199,7 +214,9 @@ static inline bool f64_less(double x, double y)
 #undef SORT_LESS
 
 #undef SORT_CHEAP_LESS
+#undef SORT_MERGE_STYLE
 #define SORT_CHEAP_LESS 1
+#define SORT_MERGE_STYLE LS_MERGE_SELECT
 #define SORT_SUFFIX i64
 #define SORT_LESS(st, a, b) (load_i64(a) < load_i64(b))
 #include "sort_engine.h"
@@ -219,7 +236,10 @@ static inline bool f64_less(double x, double y)
 #undef SORT_LESS
 
 #undef SORT_CHEAP_LESS
+#undef SORT_MERGE_STYLE
 #define SORT_CHEAP_LESS 0
+/* Each comparison dereferences two pointers into scattered strings. */
+#define SORT_MERGE_STYLE LS_MERGE_BRANCH
 #define SORT_SUFFIX str
 #define SORT_LESS(st, a, b) (strcmp(load_str(a), load_str(b)) < 0)
 #include "sort_engine.h"
@@ -227,6 +247,7 @@ static inline bool f64_less(double x, double y)
 #undef SORT_LESS
 #undef SORT_ES
 #undef SORT_CHEAP_LESS
+#undef SORT_MERGE_STYLE
 
 /* ---- public API ------------------------------------------------------ */
 

@@ -7,6 +7,8 @@
  *   SORT_LESS(st, a, b)  true when element *a orders strictly before *b
  *   SORT_CHEAP_LESS      1 when SORT_LESS is an inlined compare of loaded
  *                        values (no call), else 0
+ *   SORT_MERGE_STYLE     how one-at-a-time merging picks winners:
+ *                        LS_MERGE_SELECT, LS_MERGE_BRANCH or LS_MERGE_TRIAL
  * It defines `static void ls_sort_engine_SUFFIX(struct ls_sort_state *)`,
  * which sorts st->base stably.  Every index below is checked against counts
  * that only shrink, never against comparator answers, so an inconsistent
@@ -107,11 +109,12 @@ static void SF(binary_insertion)(struct ls_sort_state *st, char *p, size_t sorte
 		size_t lo = 0, hi = i;
 		while (lo < hi) {
 			size_t mid = lo + (hi - lo) / 2;
-			/* Masks, not branches (nor ?:, which compilers turn back
-			 * into branches): the outcome is unpredictable. */
-			size_t before = -(size_t)LESS(pivot, AT(p, mid));
-			hi = (mid & before) | (hi & ~before);
-			lo = (lo & before) | ((mid + 1) & ~before);
+			/* A branch, not a select: when comparisons miss the
+			 * cache, speculation overlaps the misses. */
+			if (LESS(pivot, AT(p, mid)))
+				hi = mid;
+			else
+				lo = mid + 1;
 		}
 		if (lo < i)
 			SF(shift_into)(st, AT(p, lo), pivot);
@@ -223,7 +226,7 @@ static inline const char *SF(pick)(size_t mask, const char *x, const char *y)
  * Preconditions from trimming: B[0] < A[0] and A[na-1] > B[nb-1]; with a
  * consistent comparator that makes the unconditional first/last moves
  * right, without one they still move each element exactly once. */
-static void SF(merge_lo)(struct ls_sort_state *st, char *a, size_t na, char *b, size_t nb)
+static void SF(merge_lo)(struct ls_sort_state *st, char *a, size_t na, char *b, size_t nb, bool select)
 {
 	char *pa = st->tmp, *pb = b, *dest = a;
 	size_t min_gallop = st->min_gallop, until_check = LS_SORT_PERIOD_CHECK;
@@ -245,7 +248,12 @@ static void SF(merge_lo)(struct ls_sort_state *st, char *a, size_t na, char *b, 
 		 * with a short period (interleaved inputs), a branch that the
 		 * CPU predicts is faster, so every LS_SORT_PERIOD_CHECK steps
 		 * the recent winners are tested for a period.  One of the counts
-		 * is always 0, so their OR is the current streak. */
+		 * is always 0, so their OR is the current streak.  Without
+		 * `select` only the branchy loop runs (period 0: no exit). */
+		if (!select) {
+			period = 0;
+			goto branchy;
+		}
 		for (;;) {
 			/* Advancing by take_b * ES keeps the loop-carried chain
 			 * at compare, multiply-add, load. */
@@ -266,8 +274,9 @@ static void SF(merge_lo)(struct ls_sort_state *st, char *a, size_t na, char *b, 
 			if ((acount | bcount) >= min_gallop)
 				break;
 			if (--until_check == 0 && (until_check = LS_SORT_PERIOD_CHECK, period = ls_sort_period(history))) {
+branchy:
 				for (;;) {
-					bool won_b = LESS(pb, pa), predicted = history >> (period - 1) & 1;
+					bool won_b = LESS(pb, pa), predicted = period && (history >> (period - 1) & 1);
 					if (won_b) {
 						memcpy(dest, pb, ES);
 						dest += ES, pb += ES, nb--;
@@ -286,7 +295,7 @@ static void SF(merge_lo)(struct ls_sort_state *st, char *a, size_t na, char *b, 
 							goto gallop;
 					}
 					history = history << 1 | won_b;
-					if (won_b != predicted)
+					if (period && won_b != predicted)
 						break;
 				}
 			}
@@ -342,7 +351,7 @@ last_a:
 /* Merge with na > nb: B goes to the buffer, the merge fills from the right.
  * Positions are derived from the remaining counts: A's rest is a[0, na),
  * B's rest is tmp[0, nb), the next free slot is a[na + nb - 1]. */
-static void SF(merge_hi)(struct ls_sort_state *st, char *a, size_t na, char *b, size_t nb)
+static void SF(merge_hi)(struct ls_sort_state *st, char *a, size_t na, char *b, size_t nb, bool select)
 {
 	char *tmp = st->tmp;
 	size_t min_gallop = st->min_gallop, until_check = LS_SORT_PERIOD_CHECK;
@@ -359,7 +368,11 @@ static void SF(merge_hi)(struct ls_sort_state *st, char *a, size_t na, char *b, 
 	for (;;) {
 		size_t acount = 0, bcount = 0;
 		/* As in merge_lo: selects for random winners, predicted
-		 * branches for periodic ones. */
+		 * branches for periodic ones or when not `select`. */
+		if (!select) {
+			period = 0;
+			goto branchy;
+		}
 		for (;;) {
 			size_t take_a = LESS(AT(tmp, nb - 1), AT(a, na - 1)), a_mask = -take_a;
 			memcpy(AT(a, na + nb - 1), SF(pick)(a_mask, AT(a, na - 1), AT(tmp, nb - 1)), ES);
@@ -375,8 +388,10 @@ static void SF(merge_hi)(struct ls_sort_state *st, char *a, size_t na, char *b, 
 			if ((acount | bcount) >= min_gallop)
 				break;
 			if (--until_check == 0 && (until_check = LS_SORT_PERIOD_CHECK, period = ls_sort_period(history))) {
+branchy:
 				for (;;) {
-					bool won_a = LESS(AT(tmp, nb - 1), AT(a, na - 1)), predicted = history >> (period - 1) & 1;
+					bool won_a = LESS(AT(tmp, nb - 1), AT(a, na - 1)),
+					     predicted = period && (history >> (period - 1) & 1);
 					if (won_a) {
 						memcpy(AT(a, na + nb - 1), AT(a, na - 1), ES);
 						if (--na == 0)
@@ -393,7 +408,7 @@ static void SF(merge_hi)(struct ls_sort_state *st, char *a, size_t na, char *b, 
 							goto gallop;
 					}
 					history = history << 1 | won_a;
-					if (won_a != predicted)
+					if (period && won_a != predicted)
 						break;
 				}
 			}
@@ -468,12 +483,23 @@ static void SF(merge_at)(struct ls_sort_state *st, size_t i)
 	nb = SF(gallop_left)(st, AT(a, na - 1), b, nb, nb - 1);
 	if (nb == 0)
 		return;
-	if (!ls_sort_reserve_tmp(st, (na <= nb ? na : nb) * ES))
+	if (!ls_sort_reserve_tmp(st, (na <= nb ? na : nb) * ES)) {
 		SF(merge_in_place)(st, a, na, nb);
-	else if (na <= nb)
-		SF(merge_lo)(st, a, na, b, nb);
+		return;
+	}
+	/* Both one-at-a-time loops make the same comparisons and moves; which
+	 * is faster depends on the comparator (a cheap one favours selects, one
+	 * that chases pointers favours speculation past branches), so while
+	 * the style is on trial merges alternate and are timed. */
+	bool trial = st->merge_style == LS_MERGE_TRIAL && na + nb >= LS_SORT_TRIAL_MIN;
+	bool select = trial ? st->trials % 2 == 0 : st->merge_style != LS_MERGE_BRANCH;
+	uint64_t start = trial ? ls_sort_ticks() : 0;
+	if (na <= nb)
+		SF(merge_lo)(st, a, na, b, nb, select);
 	else
-		SF(merge_hi)(st, a, na, b, nb);
+		SF(merge_hi)(st, a, na, b, nb, select);
+	if (trial)
+		ls_sort_note_trial(st, select, 16 * (ls_sort_ticks() - start) / (na + nb));
 }
 
 /* Powersort: before pushing run [start, start+len), merge while the run
@@ -504,6 +530,7 @@ static void SF(ls_sort_engine)(struct ls_sort_state *st)
 		return;
 	}
 	minrun = ls_sort_minrun(n);
+	st->merge_style = SORT_MERGE_STYLE;
 	while (lo < n) {
 		char *p = AT(st->base, lo);
 		size_t len = SF(count_run)(st, p, n - lo);

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "lockscope/sort.h"
 
@@ -32,6 +33,15 @@ struct ls_sort_run {
 	unsigned power; /* of the boundary between this run and the next one */
 };
 
+/* How one-at-a-time merging chooses each winner: branch-free selects
+ * (best when comparisons are cheap and their outcomes random), branches
+ * (best when a comparison misses the cache: speculation overlaps the
+ * misses), or timed trials of both on the first merges. */
+enum ls_merge_style { LS_MERGE_SELECT, LS_MERGE_BRANCH, LS_MERGE_TRIAL };
+/* Trials per style, and the smallest merge worth timing. */
+#define LS_SORT_TRIALS 8
+#define LS_SORT_TRIAL_MIN 64
+
 struct ls_sort_state {
 	char *base;
 	size_t n;
@@ -46,6 +56,9 @@ struct ls_sort_state {
 	size_t nruns;
 	struct ls_sort_run stack[LS_SORT_MAX_RUNS];
 	struct lockscope_sort_stats *stats; /* NULL unless counting */
+	enum ls_merge_style merge_style;
+	unsigned trials;
+	uint64_t trial_best[2]; /* fastest 16ths of a tick per element: [select] */
 	_Alignas(16) char inline_tmp[LS_SORT_INLINE_TMP];
 };
 
@@ -85,6 +98,22 @@ static inline unsigned ls_sort_period(uint64_t history)
 			return p;
 	return 0;
 }
+
+/* A cheap monotonic tick count, for trials only. */
+static inline uint64_t ls_sort_ticks(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	return __builtin_ia32_rdtsc();
+#else
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+#endif
+}
+
+/* Records one timed merge; after LS_SORT_TRIALS of each style keeps the
+ * one with the lower best cost. */
+LS_SORT_HIDDEN void ls_sort_note_trial(struct ls_sort_state *st, bool select, uint64_t cost_per_element);
 
 /* Statistics bookkeeping (only called when st->stats is set). */
 LS_SORT_HIDDEN void ls_sort_note_run(struct ls_sort_state *st, size_t len);
