@@ -7,23 +7,10 @@
 #include "lockscope_internal.h"
 
 /* Open addressing keyed by address.  A slot's key is 0 (never used),
- * TOMBSTONE (removed) or an address.  A table is replaced by a larger copy
- * when full; old tables stay mapped so lock-free readers holding them finish
- * safely, and a reader that misses re-checks under the lock. */
-#define TOMBSTONE ((uintptr_t)1)
+ * LS_LOCK_TOMBSTONE (removed) or an address.  A table is replaced by a larger
+ * copy when full; old tables stay mapped so lock-free readers holding them
+ * finish safely, and a reader that misses re-checks under the lock. */
 #define MIN_CAPACITY 1024u
-
-struct slot {
-	_Atomic uintptr_t key;
-	_Atomic(ls_lock *) lock;
-};
-
-struct table {
-	size_t capacity;  /* power of two */
-	size_t used;      /* live + tombstones */
-	size_t live;
-	struct slot slots[];
-};
 
 /* Counting filter of pages that hold tracked locks, so free() of memory
  * without locks costs one or two loads. */
@@ -32,54 +19,38 @@ struct table {
 static _Atomic uint32_t page_filter[PAGE_FILTER_SIZE];
 
 static ls_spinlock table_lock = LS_SPINLOCK_INIT;
-static _Atomic(struct table *) current;
+_Atomic(struct ls_lock_table *) ls_lock_table_current;
 static ls_lock *retired;
 static atomic_uint_fast64_t next_lock_id = 1;
 
 static size_t page_slot(uintptr_t addr) { return ls_hash64(addr >> PAGE_SHIFT) & (PAGE_FILTER_SIZE - 1); }
 
-static struct table *table_new(size_t capacity)
+static struct ls_lock_table *table_new(size_t capacity)
 {
-	struct table *t = ls_arena_alloc(sizeof *t + capacity * sizeof(struct slot));
-	if (t)
+	struct ls_lock_table *t = ls_arena_alloc(sizeof *t + capacity * sizeof(struct ls_lock_slot));
+	if (t) {
 		t->capacity = capacity;
+		t->shift = 64u - (unsigned)__builtin_ctzll(capacity);
+	}
 	return t;
 }
 
-static struct slot *probe(struct table *t, uintptr_t addr)
-{
-	size_t mask = t->capacity - 1;
-	for (size_t i = ls_hash64(addr) & mask, n = 0; n < t->capacity; n++, i = (i + 1) & mask) {
-		uintptr_t k = atomic_load_explicit(&t->slots[i].key, memory_order_acquire);
-		if (k == addr)
-			return &t->slots[i];
-		if (k == 0)
-			return NULL;
-	}
-	return NULL;
-}
-
-static ls_lock *lookup(struct table *t, uintptr_t addr)
+static ls_lock *lookup(struct ls_lock_table *t, uintptr_t addr)
 {
 	if (!t)
 		return NULL;
-	struct slot *s = probe(t, addr);
+	struct ls_lock_slot *s = ls_lock_probe(t, addr);
 	return s ? atomic_load_explicit(&s->lock, memory_order_relaxed) : NULL;
 }
 
-ls_lock *ls_lock_find(uintptr_t addr)
-{
-	return lookup(atomic_load_explicit(&current, memory_order_acquire), addr);
-}
-
 /* Inserts into t, which has room; reuses the first tombstone on the path. */
-static void insert_locked(struct table *t, uintptr_t addr, ls_lock *l)
+static void insert_locked(struct ls_lock_table *t, uintptr_t addr, ls_lock *l)
 {
 	size_t mask = t->capacity - 1;
-	size_t i = ls_hash64(addr) & mask;
+	size_t i = ls_lock_slot_index(t, addr);
 	while (1) {
 		uintptr_t k = atomic_load_explicit(&t->slots[i].key, memory_order_relaxed);
-		if (k == 0 || k == TOMBSTONE) {
+		if (k == 0 || k == LS_LOCK_TOMBSTONE) {
 			if (k == 0)
 				t->used++;
 			t->live++;
@@ -91,21 +62,21 @@ static void insert_locked(struct table *t, uintptr_t addr, ls_lock *l)
 	}
 }
 
-static struct table *rehash_locked(struct table *old)
+static struct ls_lock_table *rehash_locked(struct ls_lock_table *old)
 {
 	size_t live = old ? old->live : 0;
 	size_t capacity = MIN_CAPACITY;
 	while (capacity < (live + 1) * 4)
 		capacity *= 2;
-	struct table *t = table_new(capacity);
+	struct ls_lock_table *t = table_new(capacity);
 	if (!t)
 		return NULL;
 	for (size_t i = 0; old && i < old->capacity; i++) {
 		uintptr_t k = atomic_load_explicit(&old->slots[i].key, memory_order_relaxed);
-		if (k > TOMBSTONE)
+		if (k > LS_LOCK_TOMBSTONE)
 			insert_locked(t, k, atomic_load_explicit(&old->slots[i].lock, memory_order_relaxed));
 	}
-	atomic_store_explicit(&current, t, memory_order_release);
+	atomic_store_explicit(&ls_lock_table_current, t, memory_order_release);
 	return t;
 }
 
@@ -124,13 +95,11 @@ static ls_lock *new_record(uintptr_t addr, enum ls_lock_kind kind)
 	return l;
 }
 
-ls_lock *ls_lock_get(uintptr_t addr, enum ls_lock_kind kind)
+ls_lock *ls_lock_create(uintptr_t addr, enum ls_lock_kind kind)
 {
-	ls_lock *l = ls_lock_find(addr);
-	if (LS_LIKELY(l != NULL))
-		return l;
+	ls_lock *l;
 	ls_spin_lock(&table_lock);
-	struct table *t = atomic_load_explicit(&current, memory_order_relaxed);
+	struct ls_lock_table *t = atomic_load_explicit(&ls_lock_table_current, memory_order_relaxed);
 	l = lookup(t, addr);
 	if (!l) {
 		if (!t || (t->used + 1) * 4 > t->capacity * 3)
@@ -146,12 +115,12 @@ ls_lock *ls_lock_get(uintptr_t addr, enum ls_lock_kind kind)
 
 static ls_lock *forget_locked(uintptr_t addr)
 {
-	struct table *t = atomic_load_explicit(&current, memory_order_relaxed);
-	struct slot *s = t ? probe(t, addr) : NULL;
+	struct ls_lock_table *t = atomic_load_explicit(&ls_lock_table_current, memory_order_relaxed);
+	struct ls_lock_slot *s = t ? ls_lock_probe(t, addr) : NULL;
 	if (!s)
 		return NULL;
 	ls_lock *l = atomic_load_explicit(&s->lock, memory_order_relaxed);
-	atomic_store_explicit(&s->key, TOMBSTONE, memory_order_release);
+	atomic_store_explicit(&s->key, LS_LOCK_TOMBSTONE, memory_order_release);
 	t->live--;
 	atomic_fetch_sub_explicit(&page_filter[page_slot(addr)], 1, memory_order_relaxed);
 	l->dead = true;
@@ -182,19 +151,19 @@ bool ls_lock_range_maybe_tracked(uintptr_t start, size_t len)
  * the table when it is large. */
 static size_t collect_range_locked(uintptr_t start, size_t len, ls_lock **found, size_t max)
 {
-	struct table *t = atomic_load_explicit(&current, memory_order_relaxed);
+	struct ls_lock_table *t = atomic_load_explicit(&ls_lock_table_current, memory_order_relaxed);
 	size_t n = 0;
 	if (!t)
 		return 0;
 	if (len / 4 < t->capacity) {
 		for (uintptr_t a = (start + 3) & ~(uintptr_t)3; a - start < len && n < max; a += 4)
-			if (probe(t, a))
+			if (ls_lock_probe(t, a))
 				found[n++] = forget_locked(a);
 		return n;
 	}
 	for (size_t i = 0; i < t->capacity && n < max; i++) {
 		uintptr_t k = atomic_load_explicit(&t->slots[i].key, memory_order_relaxed);
-		if (k > TOMBSTONE && k >= start && k - start < len)
+		if (k > LS_LOCK_TOMBSTONE && k >= start && k - start < len)
 			found[n++] = forget_locked(k);
 	}
 	return n;
@@ -227,16 +196,16 @@ void ls_lock_retire(ls_lock *l)
 
 size_t ls_lock_live_count(void)
 {
-	struct table *t = atomic_load(&current);
+	struct ls_lock_table *t = atomic_load(&ls_lock_table_current);
 	return t ? t->live : 0;
 }
 
 void ls_lock_foreach(void (*fn)(ls_lock *, void *), void *ctx)
 {
-	struct table *t = atomic_load(&current);
+	struct ls_lock_table *t = atomic_load(&ls_lock_table_current);
 	for (size_t i = 0; t && i < t->capacity; i++) {
 		uintptr_t k = atomic_load_explicit(&t->slots[i].key, memory_order_acquire);
-		if (k > TOMBSTONE)
+		if (k > LS_LOCK_TOMBSTONE)
 			fn(atomic_load_explicit(&t->slots[i].lock, memory_order_relaxed), ctx);
 	}
 }

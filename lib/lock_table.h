@@ -59,8 +59,55 @@ typedef struct ls_lock {
 	struct ls_lock *next_dead;   /* retired records (reused for new lives) */
 } ls_lock;
 
-ls_lock *ls_lock_get(uintptr_t addr, enum ls_lock_kind kind);
-ls_lock *ls_lock_find(uintptr_t addr);
+/* The table itself is here only so that lookups inline into the fast path. */
+#define LS_LOCK_TOMBSTONE ((uintptr_t)1)
+struct ls_lock_slot {
+	_Atomic uintptr_t key;
+	_Atomic(ls_lock *) lock;
+};
+struct ls_lock_table {
+	size_t capacity;  /* power of two */
+	unsigned shift;   /* 64 - log2(capacity) */
+	size_t used;      /* live + tombstones */
+	size_t live;
+	struct ls_lock_slot slots[];
+};
+extern _Atomic(struct ls_lock_table *) ls_lock_table_current __attribute__((visibility("hidden")));
+
+/* Fibonacci hashing: one multiply; locks are at least 4-byte aligned. */
+static inline size_t ls_lock_slot_index(const struct ls_lock_table *t, uintptr_t addr)
+{
+	return (size_t)((addr >> 2) * 0x9e3779b97f4a7c15ULL >> t->shift);
+}
+
+static inline struct ls_lock_slot *ls_lock_probe(struct ls_lock_table *t, uintptr_t addr)
+{
+	size_t mask = t->capacity - 1;
+	for (size_t i = ls_lock_slot_index(t, addr), n = 0; n < t->capacity; n++, i = (i + 1) & mask) {
+		uintptr_t k = atomic_load_explicit(&t->slots[i].key, memory_order_acquire);
+		if (k == addr)
+			return &t->slots[i];
+		if (k == 0)
+			return 0;
+	}
+	return 0;
+}
+
+static inline ls_lock *ls_lock_find(uintptr_t addr)
+{
+	struct ls_lock_table *t = atomic_load_explicit(&ls_lock_table_current, memory_order_acquire);
+	struct ls_lock_slot *s = t ? ls_lock_probe(t, addr) : 0;
+	return s ? atomic_load_explicit(&s->lock, memory_order_relaxed) : 0;
+}
+
+ls_lock *ls_lock_create(uintptr_t addr, enum ls_lock_kind kind);
+
+/* The record of the lock at addr, created on first use. */
+static inline ls_lock *ls_lock_get(uintptr_t addr, enum ls_lock_kind kind)
+{
+	ls_lock *l = ls_lock_find(addr);
+	return __builtin_expect(l != 0, 1) ? l : ls_lock_create(addr, kind);
+}
 /* Ends the life of the lock at addr (if tracked); returns its record or NULL.
  * The caller passes the record to ls_lock_retire when nothing refers to it. */
 ls_lock *ls_lock_forget(uintptr_t addr);

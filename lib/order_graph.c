@@ -353,15 +353,21 @@ static ls_edge *edge_create_locked(ls_thread_state *t, const ls_held *h, ls_lock
 
 /* The slow path: the edge is new to this thread's cache, or gated by a
  * lock this thread does not hold now. */
+static bool held_life_ended(const ls_held *h) { return h->lock->dead || h->lock->id != h->lock_id; }
+
 static ls_edge *record_edge(ls_thread_state *t, const ls_held *h, ls_lock *to, uint8_t mode)
 {
+	/* A lock destroyed or freed while held stays in the held set, and its
+	 * record may already serve another lock: no edge from a past life. */
+	if (held_life_ended(h))
+		return NULL;
 	ls_edge *e = edge_lookup(h->lock_id, to->id, h->mode, mode);
 	uint32_t acquire_stack = 0;
 	if (!e) /* unwind before taking the graph lock: it is slow */
 		acquire_stack = ls_capture_to_depot(stack_depth);
 	ls_inversion_finding *found = NULL;
 	ls_spin_lock(&graph_lock);
-	if (h->lock->dead || to->dead) { /* raced with destroy: nothing to record */
+	if (held_life_ended(h) || to->dead) { /* raced with destroy: nothing to record */
 		ls_spin_unlock(&graph_lock);
 		return NULL;
 	}

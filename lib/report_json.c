@@ -300,6 +300,10 @@ static bool fail(struct reader *rd, const char *fmt, ...)
 		snprintf(rd->err, rd->errlen, "%s: %s", rd->path, msg);
 	else
 		snprintf(rd->err, rd->errlen, "%s", msg);
+	/* jansson quotes the offending input: keep the message one clean line. */
+	for (char *p = rd->err; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 	return false;
 }
 

@@ -9,6 +9,7 @@
 #ifndef LOCKSCOPE_REPORT_RENDER_H
 #define LOCKSCOPE_REPORT_RENDER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -24,6 +25,10 @@ int ls_report_write_folded(const ls_report *r, FILE *out);
  * lock-order graph as inline SVG.  No network fetch, no external file. */
 int ls_report_write_html(const ls_report *r, FILE *out);
 
+/* The findings (inversions, deadlocks, hangs) and the thread dump of the
+ * text report, without the statistics table and summary line. */
+int ls_report_write_text_findings(const ls_report *r, FILE *out);
+
 /* "12 ns", "3.4 us", "5.678 ms", "1.234 s". */
 void ls_format_ns(char *buf, size_t len, uint64_t ns);
 /* Indexes of r->locks sorted by wait time, most first (ties: contended,
@@ -31,5 +36,27 @@ void ls_format_ns(char *buf, size_t len, uint64_t ns);
 size_t *ls_locks_by_wait(const ls_report *r);
 /* Indexes of l->sites in the same order. */
 size_t *ls_sites_by_wait(const ls_lock_stats *l);
+
+/* The short name of a lock: its name, else "KIND 0xADDR"; snprintf-like. */
+int ls_lock_label(char *buf, size_t len, const ls_lock_ref *l);
+
+/* The lock-order graph: one node per distinct lock (by address, then name)
+ * among the lock_order edges and the inversion cycles, one edge per
+ * distinct (held, acquired) pair, in_inversion if any source said so. */
+typedef struct ls_graph_edge {
+	size_t from, to;
+	bool in_inversion;
+} ls_graph_edge;
+
+typedef struct ls_lock_graph {
+	const ls_lock_ref **nodes;
+	size_t n_nodes;
+	ls_graph_edge *edges;
+	size_t n_edges;
+} ls_lock_graph;
+
+/* Returns 0, or -1 on ENOMEM (g is then empty). */
+int ls_lock_graph_build(const ls_report *r, ls_lock_graph *g);
+void ls_lock_graph_free(ls_lock_graph *g);
 
 #endif

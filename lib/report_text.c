@@ -88,20 +88,33 @@ struct text {
 	char *heap;
 };
 
-static const char *text_release(struct text *t)
+static void text_release(struct text *t)
 {
 	free(t->heap);
 	t->heap = NULL;
-	return NULL;
 }
 
-static const char *lock_text(struct text *t, const ls_lock_ref *l)
+typedef int (*lock_formatter)(char *buf, size_t len, const ls_lock_ref *l);
+
+static const char *lock_text_with(struct text *t, const ls_lock_ref *l, lock_formatter format)
 {
-	size_t n = (size_t)ls_format_lock(t->small, sizeof t->small, l);
+	size_t n = (size_t)format(t->small, sizeof t->small, l);
 	if (n < sizeof t->small || !(t->heap = malloc(n + 1)))
 		return t->small;
-	ls_format_lock(t->heap, n + 1, l);
+	format(t->heap, n + 1, l);
 	return t->heap;
+}
+
+/* "resource_a (mutex 0x55d0c0a4e040)" */
+static const char *lock_text(struct text *t, const ls_lock_ref *l)
+{
+	return lock_text_with(t, l, ls_format_lock);
+}
+
+/* The short name for cycle lines: "resource_a", else "mutex 0x55d0c0a4e040". */
+static const char *lock_label(struct text *t, const ls_lock_ref *l)
+{
+	return lock_text_with(t, l, ls_lock_label);
 }
 
 static const char *frame_text(struct text *t, unsigned index, const ls_frame *f)
@@ -111,16 +124,6 @@ static const char *frame_text(struct text *t, unsigned index, const ls_frame *f)
 		return t->small;
 	ls_format_frame(t->heap, n + 1, index, f);
 	return t->heap;
-}
-
-/* The short name of a lock for cycle lines: its name, else "KIND 0xADDR". */
-static const char *lock_label(struct text *t, const ls_lock_ref *l)
-{
-	if (l->name)
-		return l->name;
-	ls_lock_ref anonymous = *l;
-	anonymous.name = NULL;
-	return lock_text(t, &anonymous);
 }
 
 static bool lock_is_set(const ls_lock_ref *l)
@@ -245,10 +248,15 @@ static void write_wait_entry(FILE *out, const ls_report *r, const ls_deadlock *d
 		put_acquired_at(out, &w->holds.lock, w->holds.mode, &w->holds.stack);
 }
 
+static bool is_deadlock_kind(const char *kind)
+{
+	return !kind || !strcmp(kind, "deadlock");
+}
+
 static void write_deadlock(FILE *out, const ls_report *r, const ls_deadlock *d)
 {
 	fprintf(out, "lockscope: %s\n", d->kind ? d->kind : "deadlock");
-	if (d->n > 1)
+	if (d->n > 1 && is_deadlock_kind(d->kind))
 		fprintf(out, "  Cycle of %zu threads, each waiting for a lock the next one holds:\n", d->n);
 	for (size_t i = 0; i < d->n; i++)
 		write_wait_entry(out, r, d, i);
@@ -302,8 +310,8 @@ static void write_site(FILE *out, size_t rank, const ls_site *s)
 	ls_format_ns(wait, sizeof wait, s->wait_ns);
 	ls_format_ns(max_wait, sizeof max_wait, s->max_wait_ns);
 	ls_format_ns(hold, sizeof hold, s->hold_ns);
-	fprintf(out, "        site %zu: %" PRIu64 " acquisitions, %" PRIu64 " contended, wait %s (max %s), hold %s\n",
-		rank, s->acquisitions, s->contended, wait, max_wait, hold);
+	fprintf(out, "        site %zu: %" PRIu64 " acquisition%s, %" PRIu64 " contended, wait %s (max %s), hold %s\n",
+		rank, s->acquisitions, s->acquisitions == 1 ? "" : "s", s->contended, wait, max_wait, hold);
 	put_stack(out, &s->stack, 10, STATS_SITE_FRAMES);
 }
 
@@ -348,11 +356,6 @@ static void write_lock_stats(FILE *out, const ls_report *r)
 /* Findings other than deadlocks are counted by kind in the summary. */
 static const char *const other_finding_kinds[] = { "hang", "stall", "hold-and-wait" };
 
-static bool is_deadlock_kind(const char *kind)
-{
-	return !kind || !strcmp(kind, "deadlock");
-}
-
 static void write_summary(FILE *out, const ls_report *r)
 {
 	size_t deadlocks = 0, other[LS_ARRAY_SIZE(other_finding_kinds)] = { 0 }, unknown = 0;
@@ -393,6 +396,11 @@ int ls_report_write_text_parts(const ls_report *r, FILE *out, unsigned parts)
 	if (parts & LS_TEXT_SUMMARY)
 		write_summary(out, r);
 	return fflush(out) == 0 && !ferror(out) ? 0 : -1;
+}
+
+int ls_report_write_text_findings(const ls_report *r, FILE *out)
+{
+	return ls_report_write_text_parts(r, out, LS_TEXT_FINDINGS | LS_TEXT_THREADS);
 }
 
 int ls_report_write_text(const ls_report *r, FILE *out)

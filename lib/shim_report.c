@@ -298,16 +298,16 @@ static char *thread_name(pid_t tid)
 	return strdup(name);
 }
 
-struct thread_ctx { ls_report *r; ls_symbolizer *s; int rc; };
-
-static void add_thread(ls_thread_state *t, void *ctx)
+void ls_shim_lock_ref(ls_lock_ref *ref, ls_symbolizer *s, const ls_lock *l)
 {
-	struct thread_ctx *c = ctx;
-	ls_thread *th = ls_report_push(&c->r->threads, &c->r->n_threads, sizeof *th);
-	if (!th) {
-		c->rc = -1;
-		return;
-	}
+	fill_lock_ref(ref, s, l->addr, l->kind, l->inited, l->init_stack);
+}
+
+ls_thread *ls_shim_add_thread(ls_report *r, ls_symbolizer *s, ls_thread_state *t)
+{
+	ls_thread *th = ls_report_push(&r->threads, &r->n_threads, sizeof *th);
+	if (!th)
+		return NULL;
 	th->tid = (uint64_t)t->tid;
 	th->name = thread_name(t->tid);
 	th->acquisitions = atomic_load(&t->acquisitions);
@@ -319,11 +319,21 @@ static void add_thread(ls_thread_state *t, void *ctx)
 		ls_held_lock *hl = ls_report_push(&th->held, &th->n_held, sizeof *hl);
 		if (!hl)
 			break;
-		const ls_lock *l = held[i].lock;
-		fill_lock_ref(&hl->lock, c->s, held[i].addr, l->kind, l->inited, l->init_stack);
+		ls_shim_lock_ref(&hl->lock, s, held[i].lock);
+		hl->lock.address = held[i].addr;
 		hl->mode = strdup(ls_mode_name(held[i].mode));
-		ls_shim_fill_stack(&hl->stack, c->s, held[i].site_stack);
+		ls_shim_fill_stack(&hl->stack, s, held[i].site_stack);
 	}
+	return th;
+}
+
+struct thread_ctx { ls_report *r; ls_symbolizer *s; int rc; };
+
+static void add_thread(ls_thread_state *t, void *ctx)
+{
+	struct thread_ctx *c = ctx;
+	if (!ls_shim_add_thread(c->r, c->s, t))
+		c->rc = -1;
 }
 
 int ls_shim_add_threads(ls_report *r, ls_symbolizer *s)

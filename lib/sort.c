@@ -30,6 +30,19 @@ void ls_sort_state_init(struct ls_sort_state *st, void *base, size_t n, size_t s
 	st->tmp_bytes = sizeof st->inline_tmp;
 	st->nruns = 0;
 	st->stats = NULL;
+	st->merge_style = LS_MERGE_TRIAL;
+	st->trials = 0;
+	st->trial_best[0] = st->trial_best[1] = UINT64_MAX;
+}
+
+void ls_sort_note_trial(struct ls_sort_state *st, bool select, uint64_t cost_per_element)
+{
+	/* The minimum, not the mean: a trial interrupted by the scheduler
+	 * must not decide. */
+	if (cost_per_element < st->trial_best[select])
+		st->trial_best[select] = cost_per_element;
+	if (++st->trials == 2 * LS_SORT_TRIALS)
+		st->merge_style = st->trial_best[1] <= st->trial_best[0] ? LS_MERGE_SELECT : LS_MERGE_BRANCH;
 }
 
 void ls_sort_state_release(struct ls_sort_state *st)
@@ -99,23 +112,23 @@ void ls_sort_swap_bytes(char *a, char *b, size_t len)
 
 void ls_sort_rotate(struct ls_sort_state *st, char *p, size_t left, size_t right)
 {
-	char hold[256];
+	/* Only called outside merges, so the merge buffer is free scratch. */
+	char *scratch = st->tmp;
 	if (left == 0 || right == 0)
 		return;
-	if (right <= sizeof hold) {
-		memcpy(hold, p + left, right);
+	if (right <= st->tmp_bytes) {
+		memcpy(scratch, p + left, right);
 		memmove(p + right, p, left);
-		memcpy(p, hold, right);
+		memcpy(p, scratch, right);
 		return;
 	}
-	if (left <= sizeof hold) {
-		memcpy(hold, p, left);
+	if (left <= st->tmp_bytes) {
+		memcpy(scratch, p, left);
 		memmove(p, p + left, right);
-		memcpy(p + right, hold, left);
+		memcpy(p + right, scratch, left);
 		return;
 	}
 	/* Block swaps (Gries-Mills): linear, no memory. */
-	(void)st;
 	while (left && right) {
 		if (left <= right) {
 			ls_sort_swap_bytes(p, p + left, left);
@@ -164,12 +177,15 @@ static inline const char *load_str(const void *p)
 	return v;
 }
 
-/* NaNs after all numbers, equal among themselves. */
+/* NaNs after all numbers, equal among themselves.  Bitwise, not
+ * short-circuit, operators: no branch. */
 static inline bool f64_less(double x, double y)
 {
-	return x < y || (isnan(y) && !isnan(x));
+	return (x < y) | (isnan(y) & !isnan(x));
 }
 
+#define SORT_CHEAP_LESS 0
+#define SORT_MERGE_STYLE LS_MERGE_TRIAL
 #define SORT_SUFFIX any
 #define SORT_ES(st) ((st)->size)
 #define SORT_LESS(st, a, b) ls_sort_cmp_less(st, a, b)
@@ -189,6 +205,18 @@ static inline bool f64_less(double x, double y)
 #undef SORT_SUFFIX
 #undef SORT_LESS
 
+/* 8-byte elements with a qsort-style comparator, the commonest call:
+ * no per-comparison test of which comparator kind is set. */
+#define SORT_SUFFIX w8_plain
+#define SORT_LESS(st, a, b) ((st)->cmp(a, b) < 0)
+#include "sort_engine.h"
+#undef SORT_SUFFIX
+#undef SORT_LESS
+
+#undef SORT_CHEAP_LESS
+#undef SORT_MERGE_STYLE
+#define SORT_CHEAP_LESS 1
+#define SORT_MERGE_STYLE LS_MERGE_SELECT
 #define SORT_SUFFIX i64
 #define SORT_LESS(st, a, b) (load_i64(a) < load_i64(b))
 #include "sort_engine.h"
@@ -207,12 +235,19 @@ static inline bool f64_less(double x, double y)
 #undef SORT_SUFFIX
 #undef SORT_LESS
 
+#undef SORT_CHEAP_LESS
+#undef SORT_MERGE_STYLE
+#define SORT_CHEAP_LESS 0
+/* Each comparison dereferences two pointers into scattered strings. */
+#define SORT_MERGE_STYLE LS_MERGE_BRANCH
 #define SORT_SUFFIX str
 #define SORT_LESS(st, a, b) (strcmp(load_str(a), load_str(b)) < 0)
 #include "sort_engine.h"
 #undef SORT_SUFFIX
 #undef SORT_LESS
 #undef SORT_ES
+#undef SORT_CHEAP_LESS
+#undef SORT_MERGE_STYLE
 
 /* ---- public API ------------------------------------------------------ */
 
@@ -225,7 +260,9 @@ static bool sortable(size_t nmemb, size_t size)
  * there is one. */
 static void sort_with_comparator(struct ls_sort_state *st)
 {
-	if (st->size == 8)
+	if (st->size == 8 && st->cmp)
+		ls_sort_engine_w8_plain(st);
+	else if (st->size == 8)
 		ls_sort_engine_w8(st);
 	else if (st->size == 4)
 		ls_sort_engine_w4(st);

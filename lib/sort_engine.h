@@ -5,6 +5,10 @@
  *   SORT_SUFFIX          suffix of the generated function names
  *   SORT_ES(st)          element size in bytes (a constant for typed kinds)
  *   SORT_LESS(st, a, b)  true when element *a orders strictly before *b
+ *   SORT_CHEAP_LESS      1 when SORT_LESS is an inlined compare of loaded
+ *                        values (no call), else 0
+ *   SORT_MERGE_STYLE     how one-at-a-time merging picks winners:
+ *                        LS_MERGE_SELECT, LS_MERGE_BRANCH or LS_MERGE_TRIAL
  * It defines `static void ls_sort_engine_SUFFIX(struct ls_sort_state *)`,
  * which sorts st->base stably.  Every index below is checked against counts
  * that only shrink, never against comparator answers, so an inconsistent
@@ -25,7 +29,15 @@
  * in between up by one. */
 static inline void SF(shift_into)(struct ls_sort_state *st, char *dst, char *src)
 {
-	if (ES <= 64) {
+	if (ES <= 16) {
+		/* Short distances (insertion into a run of at most 64): an
+		 * inline loop beats a memmove call. */
+		char hold[16];
+		memcpy(hold, src, ES);
+		for (char *q = src; q != dst; q -= ES)
+			memcpy(q, q - ES, ES);
+		memcpy(dst, hold, ES);
+	} else if (ES <= 64) {
 		char hold[64];
 		memcpy(hold, src, ES);
 		memmove(dst + ES, dst, (size_t)(src - dst));
@@ -73,14 +85,32 @@ static size_t SF(count_run)(struct ls_sort_state *st, char *p, size_t n)
 }
 
 /* p[0, sorted) is sorted; inserts p[sorted, n) one by one, each after the
- * elements equal to it. */
+ * elements equal to it.  With an inlined comparison on small elements a
+ * linear scan (pipelined, one unpredictable exit) beats bisection (a chain
+ * of dependent loads); the result is the same, only the number of
+ * comparisons differs, which no caller of a typed path can observe.  A
+ * comparator is called the minimum number of times: bisection. */
 static void SF(binary_insertion)(struct ls_sort_state *st, char *p, size_t sorted, size_t n)
 {
+#if SORT_CHEAP_LESS
+	if (ES <= 16) {
+		for (size_t i = sorted; i < n; i++) {
+			char hold[16], *q = AT(p, i);
+			memcpy(hold, q, ES);
+			for (; q != p && LESS(hold, q - ES); q -= ES)
+				memcpy(q, q - ES, ES);
+			memcpy(q, hold, ES);
+		}
+		return;
+	}
+#endif
 	for (size_t i = sorted; i < n; i++) {
 		char *pivot = AT(p, i);
 		size_t lo = 0, hi = i;
 		while (lo < hi) {
 			size_t mid = lo + (hi - lo) / 2;
+			/* A branch, not a select: when comparisons miss the
+			 * cache, speculation overlaps the misses. */
 			if (LESS(pivot, AT(p, mid)))
 				hi = mid;
 			else
@@ -185,14 +215,23 @@ static void SF(merge_in_place)(struct ls_sort_state *st, char *a, size_t na, siz
 	}
 }
 
+/* mask is all ones or zero: x or y, chosen without a branch (compilers
+ * turn a ?: on an unpredictable comparison back into a jump). */
+static inline const char *SF(pick)(size_t mask, const char *x, const char *y)
+{
+	return (const char *)(((uintptr_t)x & mask) | ((uintptr_t)y & ~mask));
+}
+
 /* Merge with na <= nb: A goes to the buffer, the merge fills from the left.
  * Preconditions from trimming: B[0] < A[0] and A[na-1] > B[nb-1]; with a
  * consistent comparator that makes the unconditional first/last moves
  * right, without one they still move each element exactly once. */
-static void SF(merge_lo)(struct ls_sort_state *st, char *a, size_t na, char *b, size_t nb)
+static void SF(merge_lo)(struct ls_sort_state *st, char *a, size_t na, char *b, size_t nb, bool select)
 {
 	char *pa = st->tmp, *pb = b, *dest = a;
-	size_t min_gallop = st->min_gallop;
+	size_t min_gallop = st->min_gallop, until_check = LS_SORT_PERIOD_CHECK;
+	uint64_t history = 0; /* winners, newest in bit 0: 1 = B in merge_lo, A in merge_hi */
+	unsigned period;
 
 	memcpy(st->tmp, a, na * ES);
 	memcpy(dest, pb, ES);
@@ -203,26 +242,65 @@ static void SF(merge_lo)(struct ls_sort_state *st, char *a, size_t na, char *b, 
 		goto last_a;
 	for (;;) {
 		size_t acount = 0, bcount = 0;
-		/* One element at a time until one side keeps winning. */
+		/* One element at a time until one side keeps winning.  When
+		 * the winners look random the winner is selected without a
+		 * branch (half the branches would mispredict); when they repeat
+		 * with a short period (interleaved inputs), a branch that the
+		 * CPU predicts is faster, so every LS_SORT_PERIOD_CHECK steps
+		 * the recent winners are tested for a period.  One of the counts
+		 * is always 0, so their OR is the current streak.  Without
+		 * `select` only the branchy loop runs (period 0: no exit). */
+		if (!select) {
+			period = 0;
+			goto branchy;
+		}
 		for (;;) {
-			if (LESS(pb, pa)) {
-				memcpy(dest, pb, ES);
-				dest += ES, pb += ES, nb--;
-				if (nb == 0)
-					goto done;
-				acount = 0;
-				if (++bcount >= min_gallop)
-					break;
-			} else {
-				memcpy(dest, pa, ES);
-				dest += ES, pa += ES, na--;
-				if (na == 1)
-					goto last_a;
-				bcount = 0;
-				if (++acount >= min_gallop)
-					break;
+			/* Advancing by take_b * ES keeps the loop-carried chain
+			 * at compare, multiply-add, load. */
+			size_t take_b = LESS(pb, pa), b_mask = -take_b;
+			memcpy(dest, SF(pick)(b_mask, pb, pa), ES);
+			dest += ES;
+			pb += take_b * ES;
+			pa += (take_b ^ 1) * ES;
+			nb -= take_b;
+			na -= take_b ^ 1;
+			bcount = (bcount + 1) & b_mask;
+			acount = (acount + 1) & ~b_mask;
+			history = history << 1 | take_b;
+			if (nb == 0)
+				goto done;
+			if (na == 1)
+				goto last_a;
+			if ((acount | bcount) >= min_gallop)
+				break;
+			if (--until_check == 0 && (until_check = LS_SORT_PERIOD_CHECK, period = ls_sort_period(history))) {
+branchy:
+				for (;;) {
+					bool won_b = LESS(pb, pa), predicted = period && (history >> (period - 1) & 1);
+					if (won_b) {
+						memcpy(dest, pb, ES);
+						dest += ES, pb += ES, nb--;
+						if (nb == 0)
+							goto done;
+						acount = 0;
+						if (++bcount >= min_gallop)
+							goto gallop;
+					} else {
+						memcpy(dest, pa, ES);
+						dest += ES, pa += ES, na--;
+						if (na == 1)
+							goto last_a;
+						bcount = 0;
+						if (++acount >= min_gallop)
+							goto gallop;
+					}
+					history = history << 1 | won_b;
+					if (period && won_b != predicted)
+						break;
+				}
 			}
 		}
+gallop:
 		/* Galloping: copy whole stretches while they stay long; the
 		 * threshold drops while galloping pays and rises when it stops. */
 		min_gallop++;
@@ -273,10 +351,12 @@ last_a:
 /* Merge with na > nb: B goes to the buffer, the merge fills from the right.
  * Positions are derived from the remaining counts: A's rest is a[0, na),
  * B's rest is tmp[0, nb), the next free slot is a[na + nb - 1]. */
-static void SF(merge_hi)(struct ls_sort_state *st, char *a, size_t na, char *b, size_t nb)
+static void SF(merge_hi)(struct ls_sort_state *st, char *a, size_t na, char *b, size_t nb, bool select)
 {
 	char *tmp = st->tmp;
-	size_t min_gallop = st->min_gallop;
+	size_t min_gallop = st->min_gallop, until_check = LS_SORT_PERIOD_CHECK;
+	uint64_t history = 0; /* winners, newest in bit 0: 1 = B in merge_lo, A in merge_hi */
+	unsigned period;
 
 	memcpy(tmp, b, nb * ES);
 	memcpy(AT(a, na + nb - 1), AT(a, na - 1), ES);
@@ -287,25 +367,53 @@ static void SF(merge_hi)(struct ls_sort_state *st, char *a, size_t na, char *b, 
 		goto first_b;
 	for (;;) {
 		size_t acount = 0, bcount = 0;
+		/* As in merge_lo: selects for random winners, predicted
+		 * branches for periodic ones or when not `select`. */
+		if (!select) {
+			period = 0;
+			goto branchy;
+		}
 		for (;;) {
-			if (LESS(AT(tmp, nb - 1), AT(a, na - 1))) {
-				memcpy(AT(a, na + nb - 1), AT(a, na - 1), ES);
-				na--;
-				if (na == 0)
-					goto done;
-				bcount = 0;
-				if (++acount >= min_gallop)
-					break;
-			} else {
-				memcpy(AT(a, na + nb - 1), AT(tmp, nb - 1), ES);
-				nb--;
-				if (nb == 1)
-					goto first_b;
-				acount = 0;
-				if (++bcount >= min_gallop)
-					break;
+			size_t take_a = LESS(AT(tmp, nb - 1), AT(a, na - 1)), a_mask = -take_a;
+			memcpy(AT(a, na + nb - 1), SF(pick)(a_mask, AT(a, na - 1), AT(tmp, nb - 1)), ES);
+			na -= take_a;
+			nb -= take_a ^ 1;
+			acount = (acount + 1) & a_mask;
+			bcount = (bcount + 1) & ~a_mask;
+			history = history << 1 | take_a;
+			if (na == 0)
+				goto done;
+			if (nb == 1)
+				goto first_b;
+			if ((acount | bcount) >= min_gallop)
+				break;
+			if (--until_check == 0 && (until_check = LS_SORT_PERIOD_CHECK, period = ls_sort_period(history))) {
+branchy:
+				for (;;) {
+					bool won_a = LESS(AT(tmp, nb - 1), AT(a, na - 1)),
+					     predicted = period && (history >> (period - 1) & 1);
+					if (won_a) {
+						memcpy(AT(a, na + nb - 1), AT(a, na - 1), ES);
+						if (--na == 0)
+							goto done;
+						bcount = 0;
+						if (++acount >= min_gallop)
+							goto gallop;
+					} else {
+						memcpy(AT(a, na + nb - 1), AT(tmp, nb - 1), ES);
+						if (--nb == 1)
+							goto first_b;
+						acount = 0;
+						if (++bcount >= min_gallop)
+							goto gallop;
+					}
+					history = history << 1 | won_a;
+					if (period && won_a != predicted)
+						break;
+				}
 			}
 		}
+gallop:
 		min_gallop++;
 		do {
 			size_t k;
@@ -375,12 +483,23 @@ static void SF(merge_at)(struct ls_sort_state *st, size_t i)
 	nb = SF(gallop_left)(st, AT(a, na - 1), b, nb, nb - 1);
 	if (nb == 0)
 		return;
-	if (!ls_sort_reserve_tmp(st, (na <= nb ? na : nb) * ES))
+	if (!ls_sort_reserve_tmp(st, (na <= nb ? na : nb) * ES)) {
 		SF(merge_in_place)(st, a, na, nb);
-	else if (na <= nb)
-		SF(merge_lo)(st, a, na, b, nb);
+		return;
+	}
+	/* Both one-at-a-time loops make the same comparisons and moves; which
+	 * is faster depends on the comparator (a cheap one favours selects, one
+	 * that chases pointers favours speculation past branches), so while
+	 * the style is on trial merges alternate and are timed. */
+	bool trial = st->merge_style == LS_MERGE_TRIAL && na + nb >= LS_SORT_TRIAL_MIN;
+	bool select = trial ? st->trials % 2 == 0 : st->merge_style != LS_MERGE_BRANCH;
+	uint64_t start = trial ? ls_sort_ticks() : 0;
+	if (na <= nb)
+		SF(merge_lo)(st, a, na, b, nb, select);
 	else
-		SF(merge_hi)(st, a, na, b, nb);
+		SF(merge_hi)(st, a, na, b, nb, select);
+	if (trial)
+		ls_sort_note_trial(st, select, 16 * (ls_sort_ticks() - start) / (na + nb));
 }
 
 /* Powersort: before pushing run [start, start+len), merge while the run
@@ -411,6 +530,7 @@ static void SF(ls_sort_engine)(struct ls_sort_state *st)
 		return;
 	}
 	minrun = ls_sort_minrun(n);
+	st->merge_style = SORT_MERGE_STYLE;
 	while (lo < n) {
 		char *p = AT(st->base, lo);
 		size_t len = SF(count_run)(st, p, n - lo);

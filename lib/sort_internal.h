@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "lockscope/sort.h"
 
@@ -32,6 +33,15 @@ struct ls_sort_run {
 	unsigned power; /* of the boundary between this run and the next one */
 };
 
+/* How one-at-a-time merging chooses each winner: branch-free selects
+ * (best when comparisons are cheap and their outcomes random), branches
+ * (best when a comparison misses the cache: speculation overlaps the
+ * misses), or timed trials of both on the first merges. */
+enum ls_merge_style { LS_MERGE_SELECT, LS_MERGE_BRANCH, LS_MERGE_TRIAL };
+/* Trials per style, and the smallest merge worth timing. */
+#define LS_SORT_TRIALS 8
+#define LS_SORT_TRIAL_MIN 64
+
 struct ls_sort_state {
 	char *base;
 	size_t n;
@@ -46,6 +56,9 @@ struct ls_sort_state {
 	size_t nruns;
 	struct ls_sort_run stack[LS_SORT_MAX_RUNS];
 	struct lockscope_sort_stats *stats; /* NULL unless counting */
+	enum ls_merge_style merge_style;
+	unsigned trials;
+	uint64_t trial_best[2]; /* fastest 16ths of a tick per element: [select] */
 	_Alignas(16) char inline_tmp[LS_SORT_INLINE_TMP];
 };
 
@@ -68,8 +81,39 @@ LS_SORT_HIDDEN unsigned ls_sort_node_power(size_t s1, size_t n1, size_t n2, size
 /* Exchanges two non-overlapping byte ranges of equal length. */
 LS_SORT_HIDDEN void ls_sort_swap_bytes(char *a, char *b, size_t len);
 /* Turns [p, p+left) [p+left, p+left+right) into the second block followed
- * by the first, in place (bounded stack scratch, else block swaps). */
+ * by the first, in place: through st->tmp when the smaller block fits,
+ * else by block swaps.  Must not be called while a merge uses st->tmp. */
 LS_SORT_HIDDEN void ls_sort_rotate(struct ls_sort_state *st, char *p, size_t left, size_t right);
+
+/* Steps between tests of a merge's recent winners for a period. */
+#define LS_SORT_PERIOD_CHECK 32
+
+/* Smallest p in [2, 16] such that each of the last 32 outcomes in
+ * `history` (newest in bit 0) repeats the one p steps earlier, else 0.
+ * Such outcomes are what a branch predictor learns. */
+static inline unsigned ls_sort_period(uint64_t history)
+{
+	for (unsigned p = 2; p <= 16; p++)
+		if (((history ^ (history >> p)) & 0xffffffffu) == 0)
+			return p;
+	return 0;
+}
+
+/* A cheap monotonic tick count, for trials only. */
+static inline uint64_t ls_sort_ticks(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	return __builtin_ia32_rdtsc();
+#else
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+#endif
+}
+
+/* Records one timed merge; after LS_SORT_TRIALS of each style keeps the
+ * one with the lower best cost. */
+LS_SORT_HIDDEN void ls_sort_note_trial(struct ls_sort_state *st, bool select, uint64_t cost_per_element);
 
 /* Statistics bookkeeping (only called when st->stats is set). */
 LS_SORT_HIDDEN void ls_sort_note_run(struct ls_sort_state *st, size_t len);

@@ -35,7 +35,8 @@ void ls_depot_set_self_range(uintptr_t start, uintptr_t end);
 void ls_depot_set_private_range(uintptr_t start, uintptr_t end);
 static inline int ls_site_is_private(uintptr_t site)
 {
-	extern uintptr_t ls_private_start, ls_private_end;
+	extern uintptr_t ls_private_start __attribute__((visibility("hidden")));
+	extern uintptr_t ls_private_end __attribute__((visibility("hidden")));
 	return site - ls_private_start < ls_private_end - ls_private_start;
 }
 

@@ -43,6 +43,7 @@ struct cache_entry {
 struct ls_symbolizer {
 	Dwfl *dwfl;
 	bool owns_dwfl;
+	bool use_dwarf; /* file:line and inline chains; else ELF symbols only */
 	struct cache_entry *table;
 	size_t capacity; /* power of two */
 	size_t count;
@@ -171,6 +172,7 @@ static ls_symbolizer *symbolizer_wrap(Dwfl *dwfl, bool owns)
 		return NULL;
 	s->dwfl = dwfl;
 	s->owns_dwfl = owns;
+	s->use_dwarf = true;
 	return s;
 }
 
@@ -403,7 +405,7 @@ static size_t lookup_uncached(ls_symbolizer *s, uint64_t address, bool is_return
 		frames[0].address = address;
 		return 1;
 	}
-	size_t n = dwarf_chain(mod, pc, frames, max);
+	size_t n = s->use_dwarf ? dwarf_chain(mod, pc, frames, max) : 0;
 	if (n == 0)
 		n = 1;
 	ls_frame *outer = &frames[n - 1];
@@ -414,7 +416,8 @@ static size_t lookup_uncached(ls_symbolizer *s, uint64_t address, bool is_return
 	 * function; DWARF may lack a name (artificial DIEs) or be missing. */
 	if (symname && (!outer->function || !outer->inlined)) {
 		free(outer->function);
-		outer->function = dup_or_null(symname);
+		/* .symtab spells versioned symbols "name@VERSION" / "name@@VERSION". */
+		outer->function = strndup(symname, strcspn(symname, "@"));
 	}
 	for (size_t i = 0; i < n; i++) {
 		frames[i].address = address;
@@ -604,6 +607,13 @@ char *ls_symbolize_data(ls_symbolizer *s, uint64_t address)
 	if (asprintf(&text, "%s+%llu", name, (unsigned long long)offset) < 0)
 		return NULL;
 	return text;
+}
+
+void ls_symbolizer_use_dwarf(ls_symbolizer *s, bool use_dwarf)
+{
+	if (s->use_dwarf != use_dwarf)
+		cache_clear(s);
+	s->use_dwarf = use_dwarf;
 }
 
 void ls_symbolizer_cache_stats(const ls_symbolizer *s, uint64_t *hits, uint64_t *misses)

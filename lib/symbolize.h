@@ -54,6 +54,12 @@ char *ls_symbolize_data(ls_symbolizer *s, uint64_t address);
  * ls_symbolizer_new_dwfl.  NULL on failure; free with dwfl_end. */
 struct Dwfl *ls_symbolizer_dwfl_begin(void);
 
+/* With use_dwarf false, lookups use ELF symbol tables only: no file:line,
+ * no inlined frames, but no DWARF is read (libdw decompresses every
+ * compressed debug section of a module on first use: about 40 ms for
+ * Debian's libc6-dbg).  Default true. */
+void ls_symbolizer_use_dwarf(ls_symbolizer *s, bool use_dwarf);
+
 /* Cache statistics: lookups answered from the cache, and lookups made. */
 void ls_symbolizer_cache_stats(const ls_symbolizer *s, uint64_t *hits, uint64_t *misses);
 

@@ -77,51 +77,35 @@ void ls_thread_foreach(void (*fn)(ls_thread_state *, void *), void *ctx)
 
 size_t ls_thread_live_count(void) { return atomic_load(&live_threads); }
 
-ls_held *ls_held_find(ls_thread_state *t, uintptr_t addr)
-{
-	ls_held *h = ls_held_array(t);
-	for (uint32_t i = ls_held_count(t); i-- > 0;)
-		if (h[i].addr == addr)
-			return &h[i];
-	return NULL;
-}
-
-ls_held *ls_held_push(ls_thread_state *t)
+ls_held *ls_held_grow(ls_thread_state *t)
 {
 	uint32_t n = ls_held_count(t);
 	ls_held *h = ls_held_array(t);
-	if (LS_UNLIKELY(n == t->cap_held)) {
-		ls_held *bigger = ls_arena_grow(NULL, sizeof *h, 0, (size_t)t->cap_held * 2);
-		if (!bigger)
-			return NULL;
-		memcpy(bigger, h, n * sizeof *h);
-		atomic_store_explicit(&t->held, bigger, memory_order_release);
-		if (h != t->inline_held)
-			ls_arena_free(h, t->cap_held * sizeof *h);
-		t->cap_held *= 2;
-		h = bigger;
-	}
-	memset(&h[n], 0, sizeof h[n]);
-	atomic_store_explicit(&t->n_held, n + 1, memory_order_release);
-	return &h[n];
+	ls_held *bigger = ls_arena_alloc((size_t)t->cap_held * 2 * sizeof *h);
+	if (!bigger)
+		return NULL;
+	memcpy(bigger, h, n * sizeof *h);
+	atomic_store_explicit(&t->held, bigger, memory_order_release);
+	if (h != t->inline_held)
+		ls_arena_free(h, t->cap_held * sizeof *h);
+	t->cap_held *= 2;
+	return bigger;
 }
 
-void ls_held_remove(ls_thread_state *t, ls_held *h)
+void ls_held_remove_inner(ls_thread_state *t, ls_held *h)
 {
 	ls_held *base = ls_held_array(t);
 	uint32_t n = ls_held_count(t);
 	size_t i = (size_t)(h - base);
-	/* Keep acquisition order: later entries shift down (usually none). */
+	/* Keep acquisition order (gates are taken oldest first). */
 	memmove(&base[i], &base[i + 1], (n - 1 - i) * sizeof *base);
 	atomic_store_explicit(&t->n_held, n - 1, memory_order_release);
 }
 
-uint32_t ls_thread_site_stack(ls_thread_state *t, uintptr_t ret, unsigned depth)
+uint32_t ls_thread_site_stack_miss(ls_thread_state *t, uintptr_t ret, unsigned depth)
 {
 	size_t i = (ret ^ (ret >> 9)) & (LS_SITE_CACHE_SIZE - 1);
-	if (LS_LIKELY(t->site_cache[i].ret == ret))
-		return t->site_cache[i].stack;
-	uint32_t stack = ls_site_stack(ret, depth);
+	uint32_t stack = ls_site_is_private(ret) ? LS_PRIVATE_SITE : ls_site_stack(ret, depth);
 	t->site_cache[i].ret = ret;
 	t->site_cache[i].stack = stack;
 	return stack;

@@ -68,9 +68,6 @@ void ls_thread_unregister(ls_thread_state *t);
 void ls_thread_foreach(void (*fn)(ls_thread_state *, void *), void *ctx);
 size_t ls_thread_live_count(void);
 
-ls_held *ls_held_find(ls_thread_state *t, uintptr_t addr);
-ls_held *ls_held_push(ls_thread_state *t);
-void ls_held_remove(ls_thread_state *t, ls_held *h);
 /* Returns the held entries (valid until the owner changes them). */
 static inline ls_held *ls_held_array(ls_thread_state *t)
 {
@@ -81,8 +78,52 @@ static inline uint32_t ls_held_count(ls_thread_state *t)
 	return atomic_load_explicit(&t->n_held, memory_order_relaxed);
 }
 
-/* The depot id of the first stack seen at this call site (per-thread cached). */
-uint32_t ls_thread_site_stack(ls_thread_state *t, uintptr_t ret, unsigned depth);
+/* The held-set operations run on every lock call: inline, newest first. */
+static inline ls_held *ls_held_find(ls_thread_state *t, uintptr_t addr)
+{
+	ls_held *h = ls_held_array(t);
+	for (uint32_t i = ls_held_count(t); i-- > 0;)
+		if (h[i].addr == addr)
+			return &h[i];
+	return 0;
+}
+
+ls_held *ls_held_grow(ls_thread_state *t);
+
+/* A new (uninitialized) entry on top; NULL only when out of memory. */
+static inline ls_held *ls_held_push(ls_thread_state *t)
+{
+	uint32_t n = ls_held_count(t);
+	if (__builtin_expect(n == t->cap_held, 0) && !ls_held_grow(t))
+		return 0;
+	ls_held *h = ls_held_array(t);
+	atomic_store_explicit(&t->n_held, n + 1, memory_order_release);
+	return &h[n];
+}
+
+void ls_held_remove_inner(ls_thread_state *t, ls_held *h);
+
+static inline void ls_held_remove(ls_thread_state *t, ls_held *h)
+{
+	uint32_t n = ls_held_count(t);
+	if (__builtin_expect(h == &ls_held_array(t)[n - 1], 1))
+		atomic_store_explicit(&t->n_held, n - 1, memory_order_release);
+	else
+		ls_held_remove_inner(t, h);
+}
+
+uint32_t ls_thread_site_stack_miss(ls_thread_state *t, uintptr_t ret, unsigned depth);
+
+/* The depot id of the first stack seen at this call site (per-thread
+ * cached); LS_PRIVATE_SITE for a call from a library lockscope uses itself. */
+#define LS_PRIVATE_SITE UINT32_MAX
+static inline uint32_t ls_thread_site_stack(ls_thread_state *t, uintptr_t ret, unsigned depth)
+{
+	size_t i = (ret ^ (ret >> 9)) & (LS_SITE_CACHE_SIZE - 1);
+	if (__builtin_expect(t->site_cache[i].ret == ret, 1))
+		return t->site_cache[i].stack;
+	return ls_thread_site_stack_miss(t, ret, depth);
+}
 
 /* After fork: only `survivor` (the forking thread) exists in the child. */
 void ls_thread_atfork_child(ls_thread_state *survivor);

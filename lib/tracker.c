@@ -9,8 +9,7 @@
 #include "stack_depot.h"
 #include "tracker.h"
 
-__thread ls_thread_state *ls_tls_state __attribute__((tls_model("initial-exec")));
-__thread unsigned ls_tls_busy __attribute__((tls_model("initial-exec")));
+__thread struct ls_tls ls_tls __attribute__((tls_model("initial-exec")));
 ls_options ls_opts = { .detect = true, .stack_depth = 32, .stats = true };
 bool ls_tracking_enabled = true;
 
@@ -23,14 +22,14 @@ __attribute__((weak)) void ls_thread_started(ls_thread_state *t) { (void)t; }
 
 ls_thread_state *ls_enter_slow(void)
 {
-	ls_tls_busy = 1;
+	ls_tls.busy = 1;
 	ls_bootstrap();
 	ls_thread_state *t = ls_tracking_enabled ? ls_thread_register() : NULL;
 	if (!t) {
-		ls_tls_busy = 0;
+		ls_tls.busy = 0;
 		return NULL;
 	}
-	ls_tls_state = t;
+	ls_tls.state = t;
 	ls_thread_started(t);
 	return t;
 }
@@ -40,17 +39,6 @@ uint64_t ls_now_ns(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-/* Statistics of an exclusively held lock are only written by its holder, so
- * a plain load and store is exact and avoids a locked instruction on the
- * fast path; shared (read) holders need a real atomic add. */
-static inline void stat_add(_Atomic uint64_t *p, uint64_t v, bool exclusive)
-{
-	if (exclusive)
-		atomic_store_explicit(p, atomic_load_explicit(p, memory_order_relaxed) + v, memory_order_relaxed);
-	else
-		atomic_fetch_add_explicit(p, v, memory_order_relaxed);
 }
 
 static inline void stat_max(_Atomic uint64_t *p, uint64_t v)
@@ -71,12 +59,12 @@ static void note_wait(ls_thread_state *t, ls_lock *l, ls_site_stat *site, uint64
 {
 	if (site)
 		ls_site_note_wait(site, wait, exclusive);
-	stat_add(&l->contended, 1, exclusive);
-	stat_add(&l->wait_ns, wait, exclusive);
+	ls_stat_add(&l->contended, 1, exclusive);
+	ls_stat_add(&l->wait_ns, wait, exclusive);
 	stat_max(&l->max_wait_ns, wait);
-	stat_add(&l->wait_hist[log2_bucket(wait)], 1, exclusive);
-	stat_add(&t->contended, 1, true);
-	stat_add(&t->wait_ns, wait, true);
+	ls_stat_add(&l->wait_hist[log2_bucket(wait)], 1, exclusive);
+	ls_stat_add(&t->contended, 1, true);
+	ls_stat_add(&t->wait_ns, wait, true);
 }
 
 static void publish_wait(ls_thread_state *t, enum ls_wait_kind kind, ls_lock *l, uintptr_t object, uint8_t mode)
@@ -94,8 +82,8 @@ static void clear_wait(ls_thread_state *t)
 	atomic_store_explicit(&t->waiting_on, NULL, memory_order_relaxed);
 }
 
-static int wait_contended(ls_thread_state *t, ls_lock *l, ls_lock_call *c, uint8_t mode, uintptr_t site,
-			  uint32_t site_stack)
+int ls_wait_contended(ls_thread_state *t, ls_lock *l, const ls_lock_call *c, uint8_t mode, uintptr_t site,
+		      uint32_t site_stack)
 {
 	publish_wait(t, LS_WAIT_LOCK, l, (uintptr_t)c->lock, mode);
 	uint64_t start = atomic_load_explicit(&t->wait_start_ns, memory_order_relaxed);
@@ -110,117 +98,88 @@ static int wait_contended(ls_thread_state *t, ls_lock *l, ls_lock_call *c, uint8
 	return r;
 }
 
-static void note_acquired(ls_thread_state *t, ls_lock *l, uintptr_t addr, uint8_t mode,
-			  uintptr_t site, uint32_t site_stack, ls_held *already)
+/* The thread's held entry for lock l at addr, if it holds l.  An entry at
+ * addr from an earlier life (a lock freed or destroyed while held) is not
+ * a hold of this lock: it is dropped, so the new lock is not mistaken for a
+ * recursive re-lock. */
+static ls_held *held_entry(ls_thread_state *t, uintptr_t addr, const ls_lock *l)
 {
-	bool exclusive = mode != LS_MODE_READ;
-	stat_add(&l->acquisitions, 1, exclusive);
-	stat_add(&t->acquisitions, 1, true);
-	ls_site_stat *ss = ls_site_get(l, site, site_stack);
-	if (LS_LIKELY(ss != NULL))
-		ls_site_note_acquired(ss, exclusive);
-	if (already) {
-		already->count++;
-		return;
+	ls_held *h = ls_held_find(t, addr);
+	if (LS_UNLIKELY(h && h->lock_id != l->id)) {
+		ls_held_remove(t, h);
+		h = NULL;
 	}
-	ls_held *h = ls_held_push(t);
-	if (LS_UNLIKELY(!h))
-		return;
-	h->addr = addr;
-	h->lock = l;
-	h->lock_id = l->id;
-	h->site_stack = site_stack;
-	h->site = site;
-	h->count = 1;
-	h->mode = mode;
-	/* since_ns holds hold-clock ticks (rdtsc where calibrated), converted
-	 * to ns once per release. */
-	if (ls_opts.hold_time)
-		h->since_ns = ls_stat_ticks();
-	if (exclusive) {
-		atomic_store_explicit(&l->owner, t, memory_order_relaxed);
-		ls_blame_hold_begin(l);
-	}
+	return h;
 }
 
-int ls_track_lock(ls_thread_state *t, ls_lock_call *c, enum ls_lock_kind kind, uint8_t mode, uintptr_t site)
+/* Everything the inline fast path leaves out: a lock's first acquisition
+ * (its init stack), nesting (order edges), recursion. */
+int ls_track_lock_general(ls_thread_state *t, const ls_lock_call *c, ls_lock *l, uint8_t mode, uintptr_t site,
+			  uint32_t site_stack)
 {
 	uintptr_t addr = (uintptr_t)c->lock;
-	if (LS_UNLIKELY(ls_site_is_private(site)))
-		return c->block(c);
-	ls_lock *l = ls_lock_get(addr, kind);
-	if (LS_UNLIKELY(!l))
-		return c->block(c);
-	uint32_t site_stack = ls_thread_site_stack(t, site, ls_opts.stack_depth);
-	if (LS_UNLIKELY(!l->init_stack))
+	ls_held *already = held_entry(t, addr, l);
+	if (!l->init_stack)
 		l->init_stack = site_stack;
-	ls_held *already = ls_held_find(t, addr);
 	int r;
-	if (LS_UNLIKELY(already != NULL)) {
+	if (already) {
 		/* Recursive re-lock (or a self-deadlock / EDEADLK): never an edge,
 		 * and not contention. */
 		r = c->block(c);
-	} else {
-		if (ls_opts.detect && ls_held_count(t) > 0)
-			ls_order_before_acquire(t, l, mode);
-		r = c->attempt(c);
-		if (r == c->busy_code)
-			r = wait_contended(t, l, c, mode, site, site_stack);
+		if (r == 0 || r == c->owner_dead_code) {
+			ls_stat_add(&l->acquisitions, 1, mode != LS_MODE_READ);
+			ls_stat_add(&t->acquisitions, 1, true);
+			ls_site_stat *ss = ls_site_get(l, site, site_stack);
+			if (ss)
+				ls_site_note_acquired(ss, mode != LS_MODE_READ);
+			already->count++;
+		}
+		return r;
 	}
+	if (ls_opts.detect && ls_held_count(t) > 0)
+		ls_order_before_acquire(t, l, mode);
+	r = c->attempt(c->lock);
+	if (r == c->busy_code)
+		r = ls_wait_contended(t, l, c, mode, site, site_stack);
 	if (r == 0 || r == c->owner_dead_code)
-		note_acquired(t, l, addr, mode, site, site_stack, already);
+		ls_note_acquired(t, l, addr, mode, site, site_stack);
 	return r;
 }
 
-int ls_track_trylock(ls_thread_state *t, ls_lock_call *c, enum ls_lock_kind kind, uint8_t mode, uintptr_t site)
+int ls_track_trylock_acquired(ls_thread_state *t, void *lock, enum ls_lock_kind kind, uint8_t mode, uintptr_t site)
 {
-	uintptr_t addr = (uintptr_t)c->lock;
-	int r = c->attempt(c);
-	if (r != 0 && r != c->owner_dead_code)
-		return r;
-	if (LS_UNLIKELY(ls_site_is_private(site)))
-		return r;
-	ls_lock *l = ls_lock_get(addr, kind);
-	if (LS_UNLIKELY(!l))
-		return r;
+	uintptr_t addr = (uintptr_t)lock;
 	uint32_t site_stack = ls_thread_site_stack(t, site, ls_opts.stack_depth);
+	ls_lock *l;
+	if (LS_UNLIKELY(site_stack == LS_PRIVATE_SITE) || !(l = ls_lock_get(addr, kind)))
+		return 0;
 	if (LS_UNLIKELY(!l->init_stack))
 		l->init_stack = site_stack;
-	note_acquired(t, l, addr, mode, site, site_stack, ls_held_find(t, addr));
-	return r;
+	ls_held *already = held_entry(t, addr, l);
+	if (already) {
+		ls_stat_add(&l->acquisitions, 1, mode != LS_MODE_READ);
+		ls_site_stat *ss = ls_site_get(l, site, site_stack);
+		if (ss)
+			ls_site_note_acquired(ss, mode != LS_MODE_READ);
+		already->count++;
+	} else {
+		ls_note_acquired(t, l, addr, mode, site, site_stack);
+	}
+	return 0;
 }
 
-/* The lock of `h` is about to be released (unlock, or a condition wait):
- * charge the hold time and the wait it caused to the acquiring site. */
-static void end_hold(ls_thread_state *t, ls_held *h)
+void ls_note_hold_end(ls_lock *l, const ls_held *h, uint64_t blamed_ns)
 {
-	ls_lock *l = h->lock;
-	if (h->mode == LS_MODE_READ)
-		return;
-	uint64_t blamed = ls_blame_hold_end(l);
-	uint64_t held_for = ls_opts.hold_time && h->since_ns ? ls_stat_ticks_to_ns(ls_stat_ticks() - h->since_ns) : 0;
+	uint64_t held_for = h->since_ns ? ls_stat_ticks_to_ns(ls_stat_ticks() - h->since_ns) : 0;
 	if (held_for) {
-		stat_add(&l->hold_ns, held_for, true);
+		ls_stat_add(&l->hold_ns, held_for, true);
 		stat_max(&l->max_hold_ns, held_for);
 	}
-	if (LS_UNLIKELY(blamed != 0) || held_for) {
-		ls_site_stat *ss = ls_site_get(l, h->site, h->site_stack);
-		if (ss) {
-			ls_site_note_hold(ss, held_for, true);
-			ls_site_note_blame(ss, blamed, true);
-		}
+	ls_site_stat *ss = ls_site_get(l, h->site, h->site_stack);
+	if (ss) {
+		ls_site_note_hold(ss, held_for, true);
+		ls_site_note_blame(ss, blamed_ns, true);
 	}
-	ls_thread_state *self = t;
-	atomic_compare_exchange_strong_explicit(&l->owner, &self, NULL, memory_order_relaxed, memory_order_relaxed);
-}
-
-void ls_track_unlock(ls_thread_state *t, void *lock)
-{
-	ls_held *h = ls_held_find(t, (uintptr_t)lock);
-	if (!h || --h->count > 0)
-		return;
-	end_hold(t, h);
-	ls_held_remove(t, h);
 }
 
 static void end_life(ls_lock *l)
@@ -237,7 +196,8 @@ void ls_track_init(ls_thread_state *t, void *lock, enum ls_lock_kind kind, uintp
 	ls_lock *l = ls_lock_get((uintptr_t)lock, kind);
 	if (l) {
 		l->inited = true;
-		l->init_stack = ls_thread_site_stack(t, site, ls_opts.stack_depth);
+		uint32_t stack = ls_thread_site_stack(t, site, ls_opts.stack_depth);
+		l->init_stack = stack == LS_PRIVATE_SITE ? 0 : stack;
 	}
 }
 
@@ -262,8 +222,14 @@ void ls_track_cond_wait_begin(ls_thread_state *t, void *cond, void *mutex, ls_co
 	if (h) {
 		s->saved = *h;
 		l = h->lock;
-		end_hold(t, h);
+		/* the condition wait releases the mutex: the hold ends here */
+		uint64_t blamed = ls_blame_hold_end(l);
+		if (h->since_ns || blamed)
+			ls_note_hold_end(l, h, blamed);
 		ls_held_remove(t, h);
+		ls_thread_state *self = t;
+		atomic_compare_exchange_strong_explicit(&l->owner, &self, NULL, memory_order_relaxed,
+							memory_order_relaxed);
 	} else {
 		l = ls_lock_get((uintptr_t)mutex, LS_KIND_MUTEX);
 	}
@@ -285,10 +251,9 @@ void ls_track_cond_wait_end(ls_thread_state *t, void *mutex, ls_cond_wait_state 
 	*h = s->saved;
 	ls_lock *l = h->lock;
 	(void)mutex;
-	stat_add(&l->acquisitions, 1, true);
-	stat_add(&t->acquisitions, 1, true);
 	/* The re-acquisition inside the condition wait counts for the lock but
 	 * on no site: sites count the program's own lock calls. */
+	ls_stat_add(&l->acquisitions, 1, true);
 	if (ls_opts.hold_time)
 		h->since_ns = ls_stat_ticks();
 	atomic_store_explicit(&l->owner, t, memory_order_relaxed);

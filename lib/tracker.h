@@ -17,46 +17,156 @@
 
 #include "lock_table.h"
 #include "options.h"
+#include "site_stats.h"
+#include "stack_depot.h"
 #include "thread_state.h"
 
-extern __thread ls_thread_state *ls_tls_state __attribute__((tls_model("initial-exec")));
-extern __thread unsigned ls_tls_busy __attribute__((tls_model("initial-exec")));
-extern ls_options ls_opts;
-extern bool ls_tracking_enabled;
+/* One thread-local block, so the fast path reaches both with one GOT load. */
+struct ls_tls {
+	ls_thread_state *state;  /* NULL until the thread's first tracked call */
+	unsigned busy;           /* inside lockscope: pass lock calls through */
+};
+extern __thread struct ls_tls ls_tls __attribute__((tls_model("initial-exec")));
+extern ls_options ls_opts __attribute__((visibility("hidden")));
+extern bool ls_tracking_enabled __attribute__((visibility("hidden")));
 
 ls_thread_state *ls_enter_slow(void);
 
 static inline ls_thread_state *ls_enter(void)
 {
-	if (__builtin_expect(ls_tls_busy != 0, 0))
+	if (__builtin_expect(ls_tls.busy != 0, 0))
 		return 0;
-	ls_thread_state *t = ls_tls_state;
+	ls_thread_state *t = ls_tls.state;
 	if (__builtin_expect(t == 0, 0))
 		return ls_enter_slow();
-	ls_tls_busy = 1;
+	ls_tls.busy = 1;
 	return t;
 }
 
-static inline void ls_leave(void) { ls_tls_busy = 0; }
+static inline void ls_leave(void) { ls_tls.busy = 0; }
 
 /* A lock call, abstracted: `attempt` tries without blocking; `block` waits
  * (for timed variants it may time out).  Both return 0 on success. */
 typedef struct ls_lock_call {
 	void *lock;
-	int (*attempt)(struct ls_lock_call *);
-	int (*block)(struct ls_lock_call *);
+	int (*attempt)(void *lock);
+	int (*block)(const struct ls_lock_call *);
 	const void *arg1;   /* abstime, for timed variants */
 	int arg2;           /* clockid, for clock variants */
 	int busy_code;      /* what `attempt` returns when the lock is taken */
 	int owner_dead_code;/* an acquisition that also reports a dead owner (EOWNERDEAD), or -1 */
 } ls_lock_call;
 
-/* A blocking acquisition (lock, timedlock, clocklock, rdlock, wrlock, ...). */
-int ls_track_lock(ls_thread_state *t, ls_lock_call *c, enum ls_lock_kind kind, uint8_t mode, uintptr_t site);
+/* Statistics of an exclusively held lock are only written by its holder, so
+ * a plain load and store is exact and avoids a locked instruction on the
+ * fast path; shared (read) holders need a real atomic add. */
+static inline void ls_stat_add(_Atomic uint64_t *p, uint64_t v, bool exclusive)
+{
+	if (exclusive)
+		atomic_store_explicit(p, atomic_load_explicit(p, memory_order_relaxed) + v, memory_order_relaxed);
+	else
+		atomic_fetch_add_explicit(p, v, memory_order_relaxed);
+}
+
+uint64_t ls_now_ns(void);
+int ls_wait_contended(ls_thread_state *t, ls_lock *l, const ls_lock_call *c, uint8_t mode, uintptr_t site,
+		      uint32_t site_stack);
+int ls_track_lock_general(ls_thread_state *t, const ls_lock_call *c, ls_lock *l, uint8_t mode, uintptr_t site,
+			  uint32_t site_stack);
+/* Statistics of the end of an exclusive hold that needs more than the
+ * inline path: hold time (ticks of the hold clock) and blame. */
+void ls_note_hold_end(ls_lock *l, const ls_held *h, uint64_t blamed_ns);
+
+static inline __attribute__((always_inline)) void
+ls_note_acquired(ls_thread_state *t, ls_lock *l, uintptr_t addr, uint8_t mode, uintptr_t site, uint32_t site_stack)
+{
+	bool exclusive = mode != LS_MODE_READ;
+	ls_stat_add(&l->acquisitions, 1, exclusive);
+	ls_stat_add(&t->acquisitions, 1, true);
+	/* per call site: a per-thread cache answers (lock, site) -> record */
+	ls_site_stat *ss = ls_site_get(l, site, site_stack);
+	if (__builtin_expect(ss != NULL, 1))
+		ls_site_note_acquired(ss, exclusive);
+	ls_held *h = ls_held_push(t);
+	if (__builtin_expect(!h, 0))
+		return;
+	h->addr = addr;
+	h->lock = l;
+	h->lock_id = l->id;
+	h->site_stack = site_stack;
+	h->site = site;
+	h->count = 1;
+	h->mode = mode;
+	/* since_ns holds hold-clock ticks (rdtsc where calibrated) */
+	h->since_ns = ls_opts.hold_time ? ls_stat_ticks() : 0;
+	if (exclusive) {
+		atomic_store_explicit(&l->owner, t, memory_order_relaxed);
+		ls_blame_hold_begin(l);
+	}
+}
+
+/* A blocking acquisition (lock, timedlock, clocklock, rdlock, wrlock, ...).
+ * Inline, with the call passed by value, so each interposer's try adapter
+ * becomes a direct call; slow paths (a lock's first acquisition, nesting,
+ * recursion, contention) get a copy whose address may escape. */
+static inline __attribute__((always_inline)) int
+ls_track_lock(ls_thread_state *t, ls_lock_call call, enum ls_lock_kind kind, uint8_t mode, uintptr_t site)
+{
+	uintptr_t addr = (uintptr_t)call.lock;
+	ls_lock *l;
+	uint32_t site_stack = ls_thread_site_stack(t, site, ls_opts.stack_depth);
+	if (__builtin_expect(site_stack == LS_PRIVATE_SITE, 0) || !(l = ls_lock_get(addr, kind))) {
+		ls_lock_call slow = call;
+		return slow.block(&slow);
+	}
+	if (__builtin_expect(ls_held_count(t) != 0 || !l->init_stack, 0)) {
+		ls_lock_call slow = call;
+		return ls_track_lock_general(t, &slow, l, mode, site, site_stack);
+	}
+	int r = call.attempt(call.lock);
+	if (__builtin_expect(r == call.busy_code, 0)) {
+		ls_lock_call slow = call;
+		r = ls_wait_contended(t, l, &slow, mode, site, site_stack);
+	}
+	if (r == 0 || r == call.owner_dead_code)
+		ls_note_acquired(t, l, addr, mode, site, site_stack);
+	return r;
+}
+
 /* A try acquisition: never an order edge. */
-int ls_track_trylock(ls_thread_state *t, ls_lock_call *c, enum ls_lock_kind kind, uint8_t mode, uintptr_t site);
+int ls_track_trylock_acquired(ls_thread_state *t, void *lock, enum ls_lock_kind kind, uint8_t mode, uintptr_t site);
+
+static inline __attribute__((always_inline)) int
+ls_track_trylock(ls_thread_state *t, ls_lock_call call, enum ls_lock_kind kind, uint8_t mode, uintptr_t site)
+{
+	int r = call.attempt(call.lock);
+	if (r == 0 || r == call.owner_dead_code)
+		ls_track_trylock_acquired(t, call.lock, kind, mode, site);
+	return r;
+}
+
 /* Bookkeeping before the real unlock. */
-void ls_track_unlock(ls_thread_state *t, void *lock);
+static inline __attribute__((always_inline)) void ls_track_unlock(ls_thread_state *t, void *lock)
+{
+	ls_held *h = ls_held_find(t, (uintptr_t)lock);
+	if (!h)
+		return;
+	if (__builtin_expect(h->count > 1, 0)) {
+		h->count--;
+		return;
+	}
+	if (h->mode != LS_MODE_READ) {
+		ls_lock *l = h->lock;
+		uint64_t blamed = ls_blame_hold_end(l);
+		if (__builtin_expect(h->since_ns != 0 || blamed != 0, 0))
+			ls_note_hold_end(l, h, blamed);
+		/* Only the owner writes owner while it holds the lock. */
+		if (atomic_load_explicit(&l->owner, memory_order_relaxed) == t)
+			atomic_store_explicit(&l->owner, NULL, memory_order_relaxed);
+	}
+	ls_held_remove(t, h);
+}
+
 /* init (a new life) and destroy (the end of one). */
 void ls_track_init(ls_thread_state *t, void *lock, enum ls_lock_kind kind, uintptr_t site);
 void ls_track_destroy(void *lock);
@@ -74,7 +184,5 @@ void ls_track_cond_wait_end(ls_thread_state *t, void *mutex, ls_cond_wait_state 
 /* Other blocking waits the watchdog should see (join). */
 void ls_track_wait_begin(ls_thread_state *t, enum ls_wait_kind kind, uintptr_t object);
 void ls_track_wait_end(ls_thread_state *t);
-
-uint64_t ls_now_ns(void);
 
 #endif

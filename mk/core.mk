@@ -24,3 +24,5 @@ preload_liblockscope_preload_la_LDFLAGS = -module -avoid-version -shared -no-und
 	-Wl,-z,nodelete
 preload_liblockscope_preload_la_LIBADD = lib/libcore.la -ldl -lpthread
 endif
+
+dist_man_MANS += man/lockscope.1 man/lockscope-run.1 man/lockscope-options.7

@@ -21,3 +21,7 @@ tests_check_sort_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_check_sort_LDADD = lib/libcore.la $(CHECK_LIBS) -lm
 
 tools_lockscope_SOURCES += tools/sortbench.c
+TESTS += tests/sortbench.sh
+EXTRA_DIST += tests/sortbench.sh
+dist_man_MANS += man/lockscope_sort.3 man/lockscope-sortbench.1
+dist_noinst_SCRIPTS += samples/sortcorpus.sh

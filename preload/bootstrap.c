@@ -93,8 +93,8 @@ static void code_segment(const void *code, uintptr_t *start, uintptr_t *end)
 static void thread_cleanup(void *p)
 {
 	ls_thread_state *t = p;
-	if (ls_tls_state == t)
-		ls_tls_state = NULL;
+	if (ls_tls.state == t)
+		ls_tls.state = NULL;
 	ls_thread_unregister(t);
 }
 
@@ -102,19 +102,21 @@ void ls_thread_started(ls_thread_state *t);
 void ls_thread_started(ls_thread_state *t)
 {
 	pthread_setspecific(cleanup_key, t);
+	ls_dumps_thread_started();
 }
 
 #define WEAK_HOOK(name) __attribute__((weak)) void name(void) {}
 WEAK_HOOK(ls_dumps_bootstrap)
 WEAK_HOOK(ls_dumps_atfork_child)
 WEAK_HOOK(ls_dumps_exit)
+WEAK_HOOK(ls_dumps_thread_started)
 WEAK_HOOK(ls_live_bootstrap)
 WEAK_HOOK(ls_live_atfork_child)
 WEAK_HOOK(ls_live_exit)
 
 static void atfork_prepare(void)
 {
-	ls_tls_busy++;
+	ls_tls.busy++;
 	ls_order_atfork_prepare();
 	ls_lock_table_atfork_prepare();
 	ls_depot_atfork_prepare();
@@ -129,20 +131,20 @@ static void atfork_parent(void)
 	ls_depot_atfork_parent();
 	ls_lock_table_atfork_parent();
 	ls_order_atfork_parent();
-	ls_tls_busy--;
+	ls_tls.busy--;
 }
 
 static void atfork_child(void)
 {
 	ls_arena_atfork_child();
-	ls_thread_atfork_child(ls_tls_state);
+	ls_thread_atfork_child(ls_tls.state);
 	ls_depot_atfork_child();
 	ls_lock_table_atfork_child();
 	ls_order_atfork_child();
 	ls_output_atfork_child();
 	ls_live_atfork_child();
 	ls_dumps_atfork_child();
-	ls_tls_busy--;
+	ls_tls.busy--;
 }
 
 static void do_bootstrap(void)
@@ -185,19 +187,21 @@ void ls_bootstrap(void)
 __attribute__((constructor)) static void shim_constructor(void)
 {
 	ls_thread_state *t = ls_enter();
-	if (t)
+	if (t) {
+		ls_output_claim_report();
 		ls_leave();
+	}
 }
 
 __attribute__((destructor)) static void shim_destructor(void)
 {
 	if (atomic_load(&boot_state) != 2)
 		return;
-	ls_tls_busy++;
+	ls_tls.busy++;
 	ls_dumps_exit();
 	ls_live_exit();
 	ls_output_exit_report();
-	ls_tls_busy--;
+	ls_tls.busy--;
 }
 
 /* ---- threads ---------------------------------------------------------- */

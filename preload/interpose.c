@@ -24,23 +24,23 @@
 
 /* ---- adapters: how to try and how to block for each lock API ---------- */
 
-static int mutex_try(ls_lock_call *c) { return real.pthread_mutex_trylock(c->lock); }
-static int mutex_block(ls_lock_call *c) { return real.pthread_mutex_lock(c->lock); }
-static int mutex_timed(ls_lock_call *c) { return real.pthread_mutex_timedlock(c->lock, c->arg1); }
-static int mutex_clock(ls_lock_call *c) { return real.pthread_mutex_clocklock(c->lock, c->arg2, c->arg1); }
-static int rd_try(ls_lock_call *c) { return real.pthread_rwlock_tryrdlock(c->lock); }
-static int rd_block(ls_lock_call *c) { return real.pthread_rwlock_rdlock(c->lock); }
-static int rd_timed(ls_lock_call *c) { return real.pthread_rwlock_timedrdlock(c->lock, c->arg1); }
-static int rd_clock(ls_lock_call *c) { return real.pthread_rwlock_clockrdlock(c->lock, c->arg2, c->arg1); }
-static int wr_try(ls_lock_call *c) { return real.pthread_rwlock_trywrlock(c->lock); }
-static int wr_block(ls_lock_call *c) { return real.pthread_rwlock_wrlock(c->lock); }
-static int wr_timed(ls_lock_call *c) { return real.pthread_rwlock_timedwrlock(c->lock, c->arg1); }
-static int wr_clock(ls_lock_call *c) { return real.pthread_rwlock_clockwrlock(c->lock, c->arg2, c->arg1); }
-static int spin_try(ls_lock_call *c) { return real.pthread_spin_trylock(c->lock); }
-static int spin_block(ls_lock_call *c) { return real.pthread_spin_lock(c->lock); }
-static int c11_try(ls_lock_call *c) { return real.mtx_trylock(c->lock); }
-static int c11_block(ls_lock_call *c) { return real.mtx_lock(c->lock); }
-static int c11_timed(ls_lock_call *c) { return real.mtx_timedlock(c->lock, c->arg1); }
+static int mutex_try(void *lock) { return real.pthread_mutex_trylock(lock); }
+static int mutex_block(const ls_lock_call *c) { return real.pthread_mutex_lock(c->lock); }
+static int mutex_timed(const ls_lock_call *c) { return real.pthread_mutex_timedlock(c->lock, c->arg1); }
+static int mutex_clock(const ls_lock_call *c) { return real.pthread_mutex_clocklock(c->lock, c->arg2, c->arg1); }
+static int rd_try(void *lock) { return real.pthread_rwlock_tryrdlock(lock); }
+static int rd_block(const ls_lock_call *c) { return real.pthread_rwlock_rdlock(c->lock); }
+static int rd_timed(const ls_lock_call *c) { return real.pthread_rwlock_timedrdlock(c->lock, c->arg1); }
+static int rd_clock(const ls_lock_call *c) { return real.pthread_rwlock_clockrdlock(c->lock, c->arg2, c->arg1); }
+static int wr_try(void *lock) { return real.pthread_rwlock_trywrlock(lock); }
+static int wr_block(const ls_lock_call *c) { return real.pthread_rwlock_wrlock(c->lock); }
+static int wr_timed(const ls_lock_call *c) { return real.pthread_rwlock_timedwrlock(c->lock, c->arg1); }
+static int wr_clock(const ls_lock_call *c) { return real.pthread_rwlock_clockwrlock(c->lock, c->arg2, c->arg1); }
+static int spin_try(void *lock) { return real.pthread_spin_trylock(lock); }
+static int spin_block(const ls_lock_call *c) { return real.pthread_spin_lock(c->lock); }
+static int c11_try(void *lock) { return real.mtx_trylock(lock); }
+static int c11_block(const ls_lock_call *c) { return real.mtx_lock(c->lock); }
+static int c11_timed(const ls_lock_call *c) { return real.mtx_timedlock(c->lock, c->arg1); }
 
 #define POSIX_CALL(l, try_fn, block_fn, a1, a2) \
 	{ .lock = (void *)(l), .attempt = try_fn, .block = block_fn, .arg1 = a1, .arg2 = a2, \
@@ -56,16 +56,15 @@ static int c11_timed(ls_lock_call *c) { return real.mtx_timedlock(c->lock, c->ar
 		ls_thread_state *t_ = ls_enter();                             \
 		if (!t_)                                                      \
 			return passthrough;                                   \
-		ls_lock_call c_ = call;                                       \
-		int r_ = track(t_, &c_, kind, mode, CALLER);                  \
+		int r_ = track(t_, (ls_lock_call)call, kind, mode, CALLER);   \
 		ls_leave();                                                   \
 		return r_;                                                    \
 	} while (0)
 
 #define RELEASE(lock, passthrough)                                            \
 	do {                                                                  \
-		ls_thread_state *t_ = ls_tls_state;                           \
-		if (t_ && !ls_tls_busy)                                       \
+		ls_thread_state *t_ = ls_tls.state;                           \
+		if (t_ && !ls_tls.busy)                                       \
 			ls_track_unlock(t_, (void *)(lock));                  \
 		return passthrough;                                           \
 	} while (0)
@@ -257,7 +256,7 @@ EXPORT int mtx_unlock(mtx_t *m) { RELEASE(m, PASS(mtx_unlock, m)); }
 		ls_track_cond_wait_begin(t_, cond, mutex, &s_);               \
 		ls_leave();                                                   \
 		int r_ = passthrough;                                         \
-		ls_tls_busy = 1;                                              \
+		ls_tls.busy = 1;                                              \
 		ls_track_cond_wait_end(t_, mutex, &s_);                       \
 		ls_leave();                                                   \
 		return r_;                                                    \
@@ -296,7 +295,7 @@ EXPORT int pthread_join(pthread_t th, void **ret)
 	ls_track_wait_begin(t, LS_WAIT_JOIN, (uintptr_t)th);
 	ls_leave();
 	int r = PASS(pthread_join, th, ret);
-	ls_tls_busy = 1;
+	ls_tls.busy = 1;
 	ls_track_wait_end(t);
 	ls_leave();
 	return r;

@@ -37,6 +37,10 @@ static pid_t owner_pid;            /* the process whose report is FILE */
 static size_t findings_before_fork;/* a child reports only its own findings */
 static bool text_file_started;     /* FILE truncated once, then appended */
 static struct closed_module *closed_modules;
+/* Deadlocks, hangs and stalls found while the program ran, for the exit
+ * report's summary and JSON. */
+static ls_deadlock *events;
+static size_t n_events;
 
 void ls_write_stderr(const char *msg)
 {
@@ -91,7 +95,7 @@ static FILE *open_destination(bool whole_report)
 	return f;
 }
 
-static ls_symbolizer *new_symbolizer(void)
+ls_symbolizer *ls_output_new_symbolizer(void)
 {
 	ls_symbolizer *s = ls_symbolizer_new_self();
 	if (!s)
@@ -101,7 +105,7 @@ static ls_symbolizer *new_symbolizer(void)
 	return s;
 }
 
-static ls_report *new_report(const char *reason)
+ls_report *ls_output_new_report(const char *reason)
 {
 	ls_report *r = ls_report_new();
 	if (!r)
@@ -130,8 +134,8 @@ void ls_output_inversion(const ls_inversion_finding *f)
 			 path ? path : "stderr");
 		ls_write_stderr(msg);
 	} else {
-		ls_symbolizer *s = new_symbolizer();
-		ls_report *r = new_report("inversion");
+		ls_symbolizer *s = ls_output_new_symbolizer();
+		ls_report *r = ls_output_new_report("inversion");
 		FILE *out = open_destination(false);
 		if (s && r && out && ls_shim_add_inversion(r, s, f) == 0)
 			ls_report_write_text_parts(r, out, LS_TEXT_FINDINGS);
@@ -154,12 +158,14 @@ static int add_findings(ls_report *r, ls_symbolizer *s)
 void ls_output_exit_report(void)
 {
 	ls_spin_lock(&output_lock);
-	ls_symbolizer *s = new_symbolizer();
-	ls_report *r = new_report("exit");
+	ls_symbolizer *s = ls_output_new_symbolizer();
+	ls_report *r = ls_output_new_report("exit");
 	if (s && r) {
 		add_findings(r, s);
 		if (ls_opts.stats)
 			ls_shim_add_locks(r, s, MAX_REPORTED_LOCKS);
+		r->deadlocks = events;
+		r->n_deadlocks = n_events;
 		if (ls_opts.format == LS_FORMAT_JSON) {
 			ls_shim_add_order_edges(r, s);
 			ls_shim_add_threads(r, s);
@@ -173,15 +179,100 @@ void ls_output_exit_report(void)
 				ls_report_write_text_parts(r, out, LS_TEXT_STATS | LS_TEXT_SUMMARY);
 			fclose(out);
 		}
+		r->deadlocks = NULL;
+		r->n_deadlocks = 0;
 	}
 	ls_report_free(r);
 	ls_symbolizer_free(s);
 	ls_spin_unlock(&output_lock);
 }
 
+/* The environment variable that carries the owner of FILE across exec:
+ * "PID:FILE".  A program executed by a forked child has a new pid but no
+ * memory of its parent: without this it would take FILE and its report
+ * would be overwritten by (or overwrite) the parent's. */
+#define REPORT_OWNER_ENV "LOCKSCOPE_REPORT_OWNER"
+
+void ls_output_claim_report(void)
+{
+	if (!ls_opts.output[0])
+		return;
+	const char *env = getenv(REPORT_OWNER_ENV);
+	char *end = NULL;
+	long pid = env ? strtol(env, &end, 10) : 0;
+	/* Another FILE's owner (an outer session) does not own ours. */
+	if (pid > 0 && *end == ':' && !strcmp(end + 1, ls_opts.output)) {
+		owner_pid = (pid_t)pid;
+		return;
+	}
+	if (!owner_pid)
+		owner_pid = getpid();
+	char value[LS_OPTIONS_PATH_MAX + 32];
+	snprintf(value, sizeof value, "%d:%s", (int)owner_pid, ls_opts.output);
+	setenv(REPORT_OWNER_ENV, value, 1);
+}
+
+/* Moves the event's findings to the kept list (the structs, not copies). */
+static void keep_events(ls_report *event)
+{
+	for (size_t i = 0; i < event->n_deadlocks; i++) {
+		ls_deadlock *d = ls_report_push(&events, &n_events, sizeof *d);
+		if (!d)
+			break;
+		*d = event->deadlocks[i];
+		memset(&event->deadlocks[i], 0, sizeof event->deadlocks[i]);
+	}
+	event->n_deadlocks = 0;
+}
+
+void ls_output_event(ls_report *event, const char *headline)
+{
+	ls_spin_lock(&output_lock);
+	if (ls_opts.format == LS_FORMAT_JSON) {
+		/* The whole report so far, rewritten: a program that never exits
+		 * (or is ended by on_hang) still leaves a complete document. */
+		ls_symbolizer *s = ls_output_new_symbolizer();
+		if (s) {
+			add_findings(event, s);
+			if (ls_opts.stats)
+				ls_shim_add_locks(event, s, MAX_REPORTED_LOCKS);
+			ls_shim_add_order_edges(event, s);
+		}
+		keep_events(event);
+		event->deadlocks = events;
+		event->n_deadlocks = n_events;
+		FILE *out = open_destination(true);
+		if (out) {
+			ls_report_write_json(event, out);
+			fclose(out);
+		}
+		event->deadlocks = NULL;
+		event->n_deadlocks = 0;
+		ls_symbolizer_free(s);
+		if (headline && ls_opts.output[0]) {
+			ls_write_stderr(headline);
+			ls_write_stderr(" (details in the JSON report)\n");
+		}
+	} else {
+		FILE *out = open_destination(false);
+		if (out) {
+			if (headline)
+				fprintf(out, "%s\n", headline);
+			ls_report_write_text_parts(event, out, LS_TEXT_FINDINGS | LS_TEXT_THREADS);
+			fclose(out);
+		}
+		keep_events(event);
+	}
+	ls_spin_unlock(&output_lock);
+}
+
 void ls_output_atfork_child(void)
 {
 	ls_spin_reset(&output_lock);
+	/* FILE belongs to the first process; it may not have written anything
+	 * yet (owner_pid is set on first use), but it is our parent. */
+	if (!owner_pid)
+		owner_pid = getppid();
 	findings_before_fork = ls_order_finding_count();
 	text_file_started = false;
 }

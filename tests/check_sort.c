@@ -231,6 +231,50 @@ START_TEST(test_stable_large)
 }
 END_TEST
 
+/* Two runs whose keys interleave exactly, with equal keys across them:
+ * the merge alternates winners (the predicted-branch path) and must put
+ * each left-run element before its equal in the right run. */
+START_TEST(test_interleaved_runs_stable)
+{
+	static const size_t shapes[][2] = { { 600, 400 }, { 400, 600 }, { 5000, 5000 }, { 70, 3000 } };
+	struct rec {
+		int64_t key;
+		uint64_t seq;
+	};
+	for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+		size_t up = shapes[s][0], down = shapes[s][1], n = up + down;
+		struct rec *r = malloc(n * sizeof *r);
+		ck_assert(r);
+		for (size_t i = 0; i < n; i++)
+			r[i] = (struct rec){ i < up ? (int64_t)i : (int64_t)(n - 1 - i), i };
+		lockscope_sort(r, n, sizeof *r, cmp_i64);
+		for (size_t i = 1; i < n; i++) {
+			ck_assert(r[i - 1].key <= r[i].key);
+			if (r[i - 1].key == r[i].key)
+				ck_assert_msg(r[i - 1].seq < r[i].seq, "unstable at %zu (shape %zu)", i, s);
+		}
+		free(r);
+	}
+	/* Saw teeth of equal keys: merged teeth interleave with periods 2,
+	 * 3, 4, ... (AB, AAB, AABB) and ties everywhere. */
+	static const size_t teeth[] = { 64, 100, 1000 };
+	for (size_t t = 0; t < sizeof teeth / sizeof teeth[0]; t++) {
+		size_t n = 40000;
+		struct rec *r = malloc(n * sizeof *r);
+		ck_assert(r);
+		for (size_t i = 0; i < n; i++)
+			r[i] = (struct rec){ (int64_t)(i % teeth[t]), i };
+		lockscope_sort(r, n, sizeof *r, cmp_i64);
+		for (size_t i = 1; i < n; i++) {
+			ck_assert(r[i - 1].key <= r[i].key);
+			if (r[i - 1].key == r[i].key)
+				ck_assert_msg(r[i - 1].seq < r[i].seq, "unstable at %zu (tooth %zu)", i, teeth[t]);
+		}
+		free(r);
+	}
+}
+END_TEST
+
 static int cmp_f64_bits(const void *a, const void *b)
 {
 	return memcmp(a, b, 8);
@@ -564,7 +608,7 @@ START_TEST(test_rotate)
 	struct ls_sort_state st;
 	static unsigned char buf[5000], want[5000];
 	static const size_t cases[][2] = { { 0, 10 }, { 10, 0 }, { 1, 4999 }, { 4999, 1 }, { 300, 700 },
-					   { 2500, 2500 }, { 1234, 3000 }, { 257, 4743 } };
+					   { 2500, 2500 }, { 1234, 3000 }, { 257, 4743 }, { 2100, 2900 }, { 2900, 2100 } };
 	ls_sort_state_init(&st, buf, 0, 1);
 	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
 		size_t l = cases[c][0], r = cases[c][1];
@@ -587,6 +631,7 @@ static Suite *sort_suite(void)
 	tcase_add_test(tc, test_matches_qsort);
 	tcase_add_test(tc, test_stable_many_sizes);
 	tcase_add_test(tc, test_stable_large);
+	tcase_add_test(tc, test_interleaved_runs_stable);
 	tcase_add_test(tc, test_typed_u64_f64);
 	tcase_add_test(tc, test_typed_str);
 	tcase_add_test(tc, test_stats_sorted_inputs);

@@ -4,8 +4,8 @@
  * Contract: for each pattern, size and element type it reports comparisons
  * per element (ours and qsort's, both counted by a wrapping comparator),
  * our merge cost against n*H of the runs merged (and what the original
- * Timsort merge rule would cost on the same runs), median times of both
- * sorts in this process, and whether our output is sorted and stable.
+ * Timsort merge rule would cost on the same runs), median CPU times of
+ * both sorts in this process, and whether our output is sorted and stable.
  * Inputs are generated from --seed only, so runs are reproducible.
  * Patterns and columns are defined in lockscope-sortbench(1).
  */
@@ -177,12 +177,13 @@ static void pat_runs_sqrt(int64_t *k, size_t n, struct rng *r)
 
 /* Buss and Knop's run-length family that drives the original Timsort rule
  * to about 1.5 n lg n merge cost:  R(m) = <m> for m <= 3, else
- * R(floor(m/2)) R(floor(m/2) - 2) <m - 2 floor(m/2) + 2>.  Lengths are in
- * units of 32 elements so each run survives minrun extension. */
+ * R(floor(m/2)) R(floor(m/2) - 2) <m - 2 floor(m/2) + 2>, zero lengths
+ * dropped.  Lengths are in units of 64 elements (the largest minrun), so
+ * minrun extension never joins two runs. */
 static size_t timsort_bad_lengths(size_t m, size_t *out, size_t cap, size_t used)
 {
 	if (m <= 3 || used + 3 > cap) {
-		if (used < cap)
+		if (used < cap && m > 0)
 			out[used++] = m;
 		return used;
 	}
@@ -196,7 +197,7 @@ static size_t timsort_bad_lengths(size_t m, size_t *out, size_t cap, size_t used
 
 static void pat_timsort_bad(int64_t *k, size_t n, struct rng *r)
 {
-	enum { UNIT = 32 };
+	enum { UNIT = 64 };
 	size_t cap = n / UNIT + 2, at = 0;
 	size_t *lens = malloc(cap * sizeof *lens);
 	size_t count = lens ? timsort_bad_lengths(n / UNIT, lens, cap, 0) : 0;
@@ -346,12 +347,16 @@ struct row {
 	bool sorted, stable;
 };
 
+struct counted_cmp {
+	const struct elem_type *type;
+	uint64_t calls;
+};
+
 static int counted_cmp(const void *a, const void *b, void *arg)
 {
-	const struct elem_type *t = ((void **)arg)[0];
-	uint64_t *calls = ((void **)arg)[1];
-	++*calls;
-	return t->cmp(a, b);
+	struct counted_cmp *c = arg;
+	c->calls++;
+	return c->type->cmp(a, b);
 }
 
 static int plain_cmp(const void *a, const void *b, void *arg)
@@ -359,10 +364,12 @@ static int plain_cmp(const void *a, const void *b, void *arg)
 	return ((const struct elem_type *)arg)->cmp(a, b);
 }
 
+/* CPU time of this thread: on a shared machine wall time also counts the
+ * time other processes hold the CPU, which swamps the differences. */
 static double now_ms(void)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
@@ -486,8 +493,7 @@ static bool measure(struct row *row, const struct corpus *c, const struct elem_t
 	size_t n = c->n;
 	const void *input = corpus_input(c, t);
 	char *ours = malloc(n * t->size + 1), *theirs = malloc(n * t->size + 1);
-	uint64_t qsort_calls = 0;
-	void *counter[2] = { (void *)t, &qsort_calls };
+	struct counted_cmp qsort_counter = { t, 0 };
 	struct lockscope_sort_stats st, natural;
 
 	if (!ours || !theirs) {
@@ -499,12 +505,12 @@ static bool measure(struct row *row, const struct corpus *c, const struct elem_t
 	row->n = n;
 
 	memcpy(theirs, input, n * t->size);
-	qsort_r(theirs, n, t->size, counted_cmp, counter);
+	qsort_r(theirs, n, t->size, counted_cmp, &qsort_counter);
 	memcpy(ours, input, n * t->size);
 	lockscope_sort_stats(ours, n, t->size, plain_cmp, (void *)t, &st);
 	lockscope_sort_analyze(input, n, t->size, plain_cmp, (void *)t, &natural);
 	row->cmp_ours = n ? (double)st.comparisons / (double)n : 0;
-	row->cmp_qsort = n ? (double)qsort_calls / (double)n : 0;
+	row->cmp_qsort = n ? (double)qsort_counter.calls / (double)n : 0;
 	row->merge_cost = st.merge_cost;
 	row->runs = st.runs;
 	row->nH = st.nH;
