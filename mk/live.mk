@@ -28,3 +28,4 @@ endif
 
 tools_lockscope_SOURCES += tools/top.c
 dist_man_MANS += man/lockscope-top.1
+dist_noinst_SCRIPTS += scripts/bench-contention.sh
