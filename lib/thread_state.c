@@ -102,15 +102,6 @@ void ls_held_remove_inner(ls_thread_state *t, ls_held *h)
 	atomic_store_explicit(&t->n_held, n - 1, memory_order_release);
 }
 
-uint32_t ls_thread_site_stack_miss(ls_thread_state *t, uintptr_t ret, unsigned depth)
-{
-	size_t i = (ret ^ (ret >> 9)) & (LS_SITE_CACHE_SIZE - 1);
-	uint32_t stack = ls_site_is_private(ret) ? LS_PRIVATE_SITE : ls_site_stack(ret, depth);
-	t->site_cache[i].ret = ret;
-	t->site_cache[i].stack = stack;
-	return stack;
-}
-
 void ls_thread_atfork_prepare(void) { ls_spin_lock(&registry_lock); }
 void ls_thread_atfork_parent(void) { ls_spin_unlock(&registry_lock); }
 

@@ -19,8 +19,21 @@
 #include "lock_table.h"
 
 #define LS_EDGE_CACHE_SIZE 64
-#define LS_SITE_CACHE_SIZE 256
+#define LS_CALL_CACHE_SIZE 256
 #define LS_INLINE_HELD 16
+
+struct ls_site_stat;
+
+/* One entry of the per-thread call cache: a lock call from `site` on the
+ * lock at `addr` was last resolved to these.  Valid while lock->id ==
+ * lock_id and the lock is alive (ids are never reused). */
+struct ls_call_cache_entry {
+	uintptr_t site, addr;
+	struct ls_lock *lock;       /* NULL: a call from a library lockscope itself uses */
+	uint64_t lock_id;
+	struct ls_site_stat *stat;  /* per-site statistics record, or NULL */
+	uint32_t stack;             /* depot id of the first stack seen at site */
+};
 
 typedef struct ls_held {
 	uintptr_t addr;
@@ -52,7 +65,9 @@ typedef struct ls_thread_state {
 	uint8_t wait_mode;
 	/* caches in front of the global graph and site table */
 	struct { uint64_t from_id, to_id; uint8_t modes; struct ls_edge *edge; } edge_cache[LS_EDGE_CACHE_SIZE];
-	struct { uintptr_t ret; uint32_t stack; } site_cache[LS_SITE_CACHE_SIZE];
+	/* (call site, lock address) -> what the fast path needs; filled by
+	 * the tracker (ls_call_cache_fill) */
+	struct ls_call_cache_entry call_cache[LS_CALL_CACHE_SIZE];
 	/* statistics */
 	_Atomic uint64_t acquisitions;
 	_Atomic uint64_t contended;
@@ -112,18 +127,9 @@ static inline void ls_held_remove(ls_thread_state *t, ls_held *h)
 		ls_held_remove_inner(t, h);
 }
 
-uint32_t ls_thread_site_stack_miss(ls_thread_state *t, uintptr_t ret, unsigned depth);
-
-/* The depot id of the first stack seen at this call site (per-thread
- * cached); LS_PRIVATE_SITE for a call from a library lockscope uses itself. */
+/* Marks a call site as a library lockscope uses itself (libunwind): its
+ * lock calls are not the program's. */
 #define LS_PRIVATE_SITE UINT32_MAX
-static inline uint32_t ls_thread_site_stack(ls_thread_state *t, uintptr_t ret, unsigned depth)
-{
-	size_t i = (ret ^ (ret >> 9)) & (LS_SITE_CACHE_SIZE - 1);
-	if (__builtin_expect(t->site_cache[i].ret == ret, 1))
-		return t->site_cache[i].stack;
-	return ls_thread_site_stack_miss(t, ret, depth);
-}
 
 /* After fork: only `survivor` (the forking thread) exists in the child. */
 void ls_thread_atfork_child(ls_thread_state *survivor);

@@ -142,30 +142,59 @@ int ls_track_lock_general(ls_thread_state *t, const ls_lock_call *c, ls_lock *l,
 	if (r == c->busy_code)
 		r = ls_wait_contended(t, l, c, mode, site, site_stack);
 	if (r == 0 || r == c->owner_dead_code)
-		ls_note_acquired(t, l, addr, mode, site, site_stack);
+		ls_note_acquired(t, l, addr, mode, site, site_stack, ls_site_get(l, site, site_stack));
 	return r;
 }
 
 int ls_track_trylock_acquired(ls_thread_state *t, void *lock, enum ls_lock_kind kind, uint8_t mode, uintptr_t site)
 {
 	uintptr_t addr = (uintptr_t)lock;
-	uint32_t site_stack = ls_thread_site_stack(t, site, ls_opts.stack_depth);
+	struct ls_call_cache_entry *e = ls_call_lookup(t, site, addr, kind);
 	ls_lock *l;
-	if (LS_UNLIKELY(site_stack == LS_PRIVATE_SITE) || !(l = ls_lock_get(addr, kind)))
+	if (LS_UNLIKELY(!e) || !(l = e->lock))
 		return 0;
+	uint32_t site_stack = e->stack;
 	if (LS_UNLIKELY(!l->init_stack))
 		l->init_stack = site_stack;
 	ls_held *already = held_entry(t, addr, l);
 	if (already) {
 		ls_stat_add(&l->acquisitions, 1, mode != LS_MODE_READ);
-		ls_site_stat *ss = ls_site_get(l, site, site_stack);
-		if (ss)
-			ls_site_note_acquired(ss, mode != LS_MODE_READ);
+		if (e->stat)
+			ls_site_note_acquired(e->stat, mode != LS_MODE_READ);
 		already->count++;
 	} else {
-		ls_note_acquired(t, l, addr, mode, site, site_stack);
+		ls_note_acquired(t, l, addr, mode, site, site_stack, e->stat);
 	}
 	return 0;
+}
+
+/* The first stack seen at a call site, or LS_PRIVATE_SITE. */
+static uint32_t site_stack_of(uintptr_t site)
+{
+	return ls_site_is_private(site) ? LS_PRIVATE_SITE : ls_site_stack(site, ls_opts.stack_depth);
+}
+
+struct ls_call_cache_entry *ls_call_cache_fill(ls_thread_state *t, struct ls_call_cache_entry *e, uintptr_t site,
+					       uintptr_t addr, enum ls_lock_kind kind)
+{
+	(void)t;
+	uint32_t stack = site_stack_of(site);
+	e->site = site;
+	e->addr = addr;
+	if (stack == LS_PRIVATE_SITE) {
+		e->lock = NULL;
+		return e;
+	}
+	ls_lock *l = ls_lock_get(addr, kind);
+	if (!l) {
+		e->site = 0;
+		return NULL;
+	}
+	e->lock = l;
+	e->lock_id = l->id;
+	e->stack = stack;
+	e->stat = ls_site_get(l, site, stack);
+	return e;
 }
 
 void ls_note_hold_end(ls_lock *l, const ls_held *h, uint64_t blamed_ns)
@@ -196,7 +225,7 @@ void ls_track_init(ls_thread_state *t, void *lock, enum ls_lock_kind kind, uintp
 	ls_lock *l = ls_lock_get((uintptr_t)lock, kind);
 	if (l) {
 		l->inited = true;
-		uint32_t stack = ls_thread_site_stack(t, site, ls_opts.stack_depth);
+		uint32_t stack = site_stack_of(site);
 		l->init_stack = stack == LS_PRIVATE_SITE ? 0 : stack;
 	}
 }

@@ -77,14 +77,32 @@ int ls_track_lock_general(ls_thread_state *t, const ls_lock_call *c, ls_lock *l,
  * inline path: hold time (ticks of the hold clock) and blame. */
 void ls_note_hold_end(ls_lock *l, const ls_held *h, uint64_t blamed_ns);
 
+struct ls_call_cache_entry *ls_call_cache_fill(ls_thread_state *t, struct ls_call_cache_entry *e, uintptr_t site,
+					       uintptr_t addr, enum ls_lock_kind kind);
+
+/* One probe answers the three questions of every lock call: which lock
+ * record, which stack for this site, which per-site statistics record.
+ * NULL only when out of memory; e->lock NULL for lockscope's own libraries. */
+static inline __attribute__((always_inline)) struct ls_call_cache_entry *
+ls_call_lookup(ls_thread_state *t, uintptr_t site, uintptr_t addr, enum ls_lock_kind kind)
+{
+	struct ls_call_cache_entry *e =
+		&t->call_cache[(site ^ (site >> 9) ^ (addr >> 4) ^ (addr >> 12)) & (LS_CALL_CACHE_SIZE - 1)];
+	if (__builtin_expect(e->site == site && e->addr == addr, 1)) {
+		ls_lock *l = e->lock;
+		if (!l || (l->id == e->lock_id && !l->dead))
+			return e;
+	}
+	return ls_call_cache_fill(t, e, site, addr, kind);
+}
+
 static inline __attribute__((always_inline)) void
-ls_note_acquired(ls_thread_state *t, ls_lock *l, uintptr_t addr, uint8_t mode, uintptr_t site, uint32_t site_stack)
+ls_note_acquired(ls_thread_state *t, ls_lock *l, uintptr_t addr, uint8_t mode, uintptr_t site, uint32_t site_stack,
+		 ls_site_stat *ss)
 {
 	bool exclusive = mode != LS_MODE_READ;
 	ls_stat_add(&l->acquisitions, 1, exclusive);
 	ls_stat_add(&t->acquisitions, 1, true);
-	/* per call site: a per-thread cache answers (lock, site) -> record */
-	ls_site_stat *ss = ls_site_get(l, site, site_stack);
 	if (__builtin_expect(ss != NULL, 1))
 		ls_site_note_acquired(ss, exclusive);
 	ls_held *h = ls_held_push(t);
@@ -114,11 +132,12 @@ ls_track_lock(ls_thread_state *t, ls_lock_call call, enum ls_lock_kind kind, uin
 {
 	uintptr_t addr = (uintptr_t)call.lock;
 	ls_lock *l;
-	uint32_t site_stack = ls_thread_site_stack(t, site, ls_opts.stack_depth);
-	if (__builtin_expect(site_stack == LS_PRIVATE_SITE, 0) || !(l = ls_lock_get(addr, kind))) {
+	struct ls_call_cache_entry *e = ls_call_lookup(t, site, addr, kind);
+	if (__builtin_expect(!e || !(l = e->lock), 0)) {
 		ls_lock_call slow = call;
 		return slow.block(&slow);
 	}
+	uint32_t site_stack = e->stack;
 	if (__builtin_expect(ls_held_count(t) != 0 || !l->init_stack, 0)) {
 		ls_lock_call slow = call;
 		return ls_track_lock_general(t, &slow, l, mode, site, site_stack);
@@ -129,7 +148,7 @@ ls_track_lock(ls_thread_state *t, ls_lock_call call, enum ls_lock_kind kind, uin
 		r = ls_wait_contended(t, l, &slow, mode, site, site_stack);
 	}
 	if (r == 0 || r == call.owner_dead_code)
-		ls_note_acquired(t, l, addr, mode, site, site_stack);
+		ls_note_acquired(t, l, addr, mode, site, site_stack, e->stat);
 	return r;
 }
 

@@ -17,7 +17,7 @@ endif
 
 # Unit tests of the core modules (Check), in every build.
 core_unit_tests = tests/check_options tests/check_arena tests/check_stack_depot \
-	tests/check_lock_table tests/check_thread_state tests/check_order_graph
+	tests/check_lock_table tests/check_thread_state tests/check_order_graph tests/check_tracker
 check_PROGRAMS += $(core_unit_tests)
 TESTS += $(core_unit_tests)
 core_test_cflags = $(AM_CFLAGS) $(CHECK_CFLAGS)
@@ -34,3 +34,5 @@ tests_check_thread_state_CFLAGS = $(core_test_cflags)
 tests_check_thread_state_LDADD = $(core_test_ldadd)
 tests_check_order_graph_CFLAGS = $(core_test_cflags)
 tests_check_order_graph_LDADD = $(core_test_ldadd)
+tests_check_tracker_CFLAGS = $(core_test_cflags)
+tests_check_tracker_LDADD = $(core_test_ldadd)

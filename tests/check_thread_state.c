@@ -109,18 +109,6 @@ START_TEST(test_unregister_and_reuse)
 }
 END_TEST
 
-START_TEST(test_site_cache)
-{
-	ls_thread_state *t = ls_thread_register();
-	uint32_t s1 = ls_thread_site_stack(t, 0x4242, 8);
-	ck_assert_uint_ne(s1, 0);
-	ck_assert_uint_eq(ls_thread_site_stack(t, 0x4242, 8), s1);
-	ls_thread_state *u = ls_thread_register();
-	/* Another thread asking about the same site gets the same stack. */
-	ck_assert_uint_eq(ls_thread_site_stack(u, 0x4242, 8), s1);
-}
-END_TEST
-
 static Suite *thread_state_suite(void)
 {
 	Suite *s = suite_create("thread_state");
@@ -129,7 +117,6 @@ static Suite *thread_state_suite(void)
 	tcase_add_test(tc, test_held_push_find_remove_keeps_order);
 	tcase_add_test(tc, test_held_grows_past_inline);
 	tcase_add_test(tc, test_unregister_and_reuse);
-	tcase_add_test(tc, test_site_cache);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,0 +1,133 @@
+/* Unit tests of the tracker: the call cache, acquisitions, recursion,
+ * release and the end of a lock's life, driven with real pthread mutexes. */
+#include "config.h"
+
+#include <check.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "tracker.h"
+
+static int try_mutex(void *lock) { return pthread_mutex_trylock(lock); }
+static int block_mutex(const ls_lock_call *c) { return pthread_mutex_lock(c->lock); }
+
+static ls_lock_call mutex_call(pthread_mutex_t *m)
+{
+	return (ls_lock_call){ .lock = m, .attempt = try_mutex, .block = block_mutex,
+			       .busy_code = EBUSY, .owner_dead_code = EOWNERDEAD };
+}
+
+static int lock(ls_thread_state *t, pthread_mutex_t *m, uintptr_t site)
+{
+	return ls_track_lock(t, mutex_call(m), LS_KIND_MUTEX, LS_MODE_EXCL, site);
+}
+
+static void unlock(ls_thread_state *t, pthread_mutex_t *m)
+{
+	ls_track_unlock(t, m);
+	pthread_mutex_unlock(m);
+}
+
+START_TEST(test_call_cache_resolves_once)
+{
+	ls_thread_state *t = ls_thread_register();
+	pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+	struct ls_call_cache_entry *e = ls_call_lookup(t, 0x1111, (uintptr_t)&m, LS_KIND_MUTEX);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_ptr_nonnull(e->lock);
+	ck_assert_ptr_eq(e->lock, ls_lock_find((uintptr_t)&m));
+	ck_assert_uint_ne(e->stack, 0);
+	uint64_t id = e->lock_id;
+	/* The same call again: the same entry, nothing re-resolved. */
+	ck_assert_ptr_eq(ls_call_lookup(t, 0x1111, (uintptr_t)&m, LS_KIND_MUTEX), e);
+	ck_assert_uint_eq(e->lock_id, id);
+	/* Another thread at the same site gets the same first stack. */
+	ls_thread_state *u = ls_thread_register();
+	ck_assert_uint_eq(ls_call_lookup(u, 0x1111, (uintptr_t)&m, LS_KIND_MUTEX)->stack, e->stack);
+	ls_track_destroy(&m);
+}
+END_TEST
+
+START_TEST(test_call_cache_sees_a_new_life)
+{
+	ls_thread_state *t = ls_thread_register();
+	pthread_mutex_t *m = malloc(sizeof *m);
+	pthread_mutex_init(m, NULL);
+	struct ls_call_cache_entry *e = ls_call_lookup(t, 0x2222, (uintptr_t)m, LS_KIND_MUTEX);
+	uint64_t first_life = e->lock_id;
+	ls_track_destroy(m);
+	/* Same address, same site, after destroy: a new record, never the old one. */
+	e = ls_call_lookup(t, 0x2222, (uintptr_t)m, LS_KIND_MUTEX);
+	ck_assert_uint_ne(e->lock_id, first_life);
+	ck_assert(!e->lock->dead);
+	ls_track_destroy(m);
+	free(m);
+}
+END_TEST
+
+START_TEST(test_acquire_release_and_recursion)
+{
+	ls_thread_state *t = ls_thread_register();
+	pthread_mutexattr_t a;
+	pthread_mutexattr_init(&a);
+	pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
+	pthread_mutex_t m;
+	pthread_mutex_init(&m, &a);
+	ck_assert_int_eq(lock(t, &m, 0x3333), 0);
+	ck_assert_int_eq(lock(t, &m, 0x3334), 0);
+	ck_assert_uint_eq(ls_held_count(t), 1); /* one hold, counted twice */
+	ls_lock *l = ls_lock_find((uintptr_t)&m);
+	ck_assert_uint_eq(atomic_load(&l->acquisitions), 2);
+	ck_assert_ptr_eq(atomic_load(&l->owner), t);
+	unlock(t, &m);
+	ck_assert_uint_eq(ls_held_count(t), 1);
+	unlock(t, &m);
+	ck_assert_uint_eq(ls_held_count(t), 0);
+	ck_assert_ptr_null(atomic_load(&l->owner));
+	ck_assert_uint_eq(atomic_load(&l->contended), 0);
+	pthread_mutex_destroy(&m);
+	ls_track_destroy(&m);
+}
+END_TEST
+
+START_TEST(test_nested_acquisition_keeps_order)
+{
+	ls_thread_state *t = ls_thread_register();
+	pthread_mutex_t a = PTHREAD_MUTEX_INITIALIZER, b = PTHREAD_MUTEX_INITIALIZER;
+	lock(t, &a, 0x4444);
+	lock(t, &b, 0x4445);
+	ck_assert_uint_eq(ls_held_count(t), 2);
+	ck_assert_uint_eq(ls_held_array(t)[0].addr, (uintptr_t)&a);
+	ck_assert_uint_eq(ls_held_array(t)[1].addr, (uintptr_t)&b);
+	ck_assert_uint_eq(ls_held_array(t)[1].site, 0x4445);
+	/* Released out of order: what remains is still in acquisition order. */
+	unlock(t, &a);
+	ck_assert_uint_eq(ls_held_count(t), 1);
+	ck_assert_uint_eq(ls_held_array(t)[0].addr, (uintptr_t)&b);
+	unlock(t, &b);
+	ls_track_destroy(&a);
+	ls_track_destroy(&b);
+}
+END_TEST
+
+static Suite *tracker_suite(void)
+{
+	Suite *s = suite_create("tracker");
+	TCase *tc = tcase_create("calls");
+	tcase_add_test(tc, test_call_cache_resolves_once);
+	tcase_add_test(tc, test_call_cache_sees_a_new_life);
+	tcase_add_test(tc, test_acquire_release_and_recursion);
+	tcase_add_test(tc, test_nested_acquisition_keeps_order);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(tracker_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
