@@ -146,6 +146,27 @@ int ls_track_lock_general(ls_thread_state *t, const ls_lock_call *c, ls_lock *l,
 	return r;
 }
 
+int ls_track_lock_slow(ls_thread_state *t, const ls_lock_call *c, enum ls_lock_kind kind, uint8_t mode,
+		       uintptr_t site, struct ls_call_cache_entry *e)
+{
+	(void)kind;
+	if (!e || !e->lock)
+		return c->block(c);
+	return ls_track_lock_general(t, c, e->lock, mode, site, e->stack);
+}
+
+int ls_track_lock_after_attempt(ls_thread_state *t, const ls_lock_call *c, uint8_t mode,
+				struct ls_call_cache_entry *e, int attempt_result)
+{
+	int r = attempt_result;
+	ls_lock *l = e->lock;
+	if (r == c->busy_code)
+		r = ls_wait_contended(t, l, c, mode, e->site, e->stack);
+	if (r == 0 || r == c->owner_dead_code)
+		ls_note_acquired(t, l, (uintptr_t)c->lock, mode, e->site, e->stack, e->stat);
+	return r;
+}
+
 int ls_track_trylock_acquired(ls_thread_state *t, void *lock, enum ls_lock_kind kind, uint8_t mode, uintptr_t site)
 {
 	uintptr_t addr = (uintptr_t)lock;

@@ -73,6 +73,14 @@ int ls_wait_contended(ls_thread_state *t, ls_lock *l, const ls_lock_call *c, uin
 		      uint32_t site_stack);
 int ls_track_lock_general(ls_thread_state *t, const ls_lock_call *c, ls_lock *l, uint8_t mode, uintptr_t site,
 			  uint32_t site_stack);
+struct ls_call_cache_entry;
+/* The parts of a blocking acquisition the inline fast path leaves out:
+ * passthrough, first acquisition, nesting (slow), a busy or failed first
+ * attempt (after_attempt). */
+int ls_track_lock_slow(ls_thread_state *t, const ls_lock_call *c, enum ls_lock_kind kind, uint8_t mode,
+		       uintptr_t site, struct ls_call_cache_entry *e);
+int ls_track_lock_after_attempt(ls_thread_state *t, const ls_lock_call *c, uint8_t mode,
+				struct ls_call_cache_entry *e, int attempt_result);
 /* Statistics of the end of an exclusive hold that needs more than the
  * inline path: hold time (ticks of the hold clock) and blame. */
 void ls_note_hold_end(ls_lock *l, const ls_held *h, uint64_t blamed_ns);
@@ -130,26 +138,16 @@ ls_note_acquired(ls_thread_state *t, ls_lock *l, uintptr_t addr, uint8_t mode, u
 static inline __attribute__((always_inline)) int
 ls_track_lock(ls_thread_state *t, ls_lock_call call, enum ls_lock_kind kind, uint8_t mode, uintptr_t site)
 {
-	uintptr_t addr = (uintptr_t)call.lock;
-	ls_lock *l;
-	struct ls_call_cache_entry *e = ls_call_lookup(t, site, addr, kind);
-	if (__builtin_expect(!e || !(l = e->lock), 0)) {
-		ls_lock_call slow = call;
-		return slow.block(&slow);
-	}
-	uint32_t site_stack = e->stack;
-	if (__builtin_expect(ls_held_count(t) != 0 || !l->init_stack, 0)) {
-		ls_lock_call slow = call;
-		return ls_track_lock_general(t, &slow, l, mode, site, site_stack);
-	}
+	struct ls_call_cache_entry *e = ls_call_lookup(t, site, (uintptr_t)call.lock, kind);
+	if (__builtin_expect(!e || !e->lock || ls_held_count(t) != 0 || !e->lock->init_stack, 0))
+		return ls_track_lock_slow(t, &call, kind, mode, site, e);
 	int r = call.attempt(call.lock);
-	if (__builtin_expect(r == call.busy_code, 0)) {
-		ls_lock_call slow = call;
-		r = ls_wait_contended(t, l, &slow, mode, site, site_stack);
-	}
-	if (r == 0 || r == call.owner_dead_code)
-		ls_note_acquired(t, l, addr, mode, site, site_stack, e->stat);
-	return r;
+	if (__builtin_expect(r != 0, 0))
+		return ls_track_lock_after_attempt(t, &call, mode, e, r);
+	/* Everything needed after the real call is re-read from the cache
+	 * entry: fewer values live across the call, a shorter prologue. */
+	ls_note_acquired(t, e->lock, e->addr, mode, e->site, e->stack, e->stat);
+	return 0;
 }
 
 /* A try acquisition: never an order edge. */
