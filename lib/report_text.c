@@ -327,6 +327,9 @@ static void write_lock_row(FILE *out, size_t rank, const ls_lock_stats *l)
 		lock_label(&t, &l->lock), l->lock.kind ? l->lock.kind : "lock", l->acquisitions, l->contended, wait,
 		max_wait, hold, max_hold);
 	text_release(&t);
+	/* Where a lock never made anyone wait, its call sites say nothing new. */
+	if (!l->contended && !l->wait_ns)
+		return;
 
 	size_t *sites = ls_sites_by_wait(l);
 	size_t shown = l->n_sites < STATS_TOP_SITES ? l->n_sites : STATS_TOP_SITES;

@@ -155,9 +155,56 @@ static int add_findings(ls_report *r, ls_symbolizer *s)
 	return 0;
 }
 
+static void note_contended(ls_lock *l, void *ctx)
+{
+	if (atomic_load_explicit(&l->contended, memory_order_relaxed))
+		*(bool *)ctx = true;
+}
+
+/* The program `lockscope run` started (its pid survives exec), or any
+ * process when the shim was preloaded by hand. */
+static bool is_root_process(void)
+{
+	const char *root = getenv("LOCKSCOPE_ROOT_PID");
+	return !root || !*root || atol(root) == (long)getpid();
+}
+
+/* A text exit report says only what is worth reading: the statistics when
+ * some lock was contended, the summary line for the program itself, and
+ * nothing at all from a child or helper process that found nothing.
+ * Skipping the symbolizer then also spares the exit the cost of reading
+ * debug information. */
+static bool quiet_text_exit(bool *summary_only)
+{
+	bool contended = false;
+	if (ls_opts.stats)
+		ls_lock_foreach(note_contended, &contended);
+	bool findings = ls_order_finding_count() > findings_before_fork || n_events > 0;
+	*summary_only = !findings && !contended;
+	return *summary_only && !is_root_process();
+}
+
+static void write_summary_only(void)
+{
+	ls_report *r = ls_output_new_report("exit");
+	FILE *out = r ? open_destination(false) : NULL;
+	if (out) {
+		ls_report_write_text_parts(r, out, LS_TEXT_SUMMARY);
+		fclose(out);
+	}
+	ls_report_free(r);
+}
+
 void ls_output_exit_report(void)
 {
 	ls_spin_lock(&output_lock);
+	bool summary_only = false;
+	if (ls_opts.format == LS_FORMAT_TEXT && (quiet_text_exit(&summary_only) || summary_only)) {
+		if (summary_only && is_root_process())
+			write_summary_only();
+		ls_spin_unlock(&output_lock);
+		return;
+	}
 	ls_symbolizer *s = ls_output_new_symbolizer();
 	ls_report *r = ls_output_new_report("exit");
 	if (s && r) {

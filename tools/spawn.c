@@ -73,6 +73,12 @@ pid_t ls_spawn_preloaded(char *const argv[], const char *options)
 		return -1;
 	}
 	if (pid == 0) {
+		/* The shim's text report at exit is quiet in every process but
+		 * this one (children and the programs it runs stay silent unless
+		 * they find something). */
+		char root[32];
+		snprintf(root, sizeof root, "%d", (int)getpid());
+		setenv("LOCKSCOPE_ROOT_PID", root, 1);
 		if (set_environment(options) == 0)
 			execvp(argv[0], argv);
 		fprintf(stderr, "lockscope: cannot execute %s: %s\n", argv[0], strerror(errno));
