@@ -6,13 +6,6 @@
 
 #include "commands.h"
 
-/* A verb whose piece is not linked into this build stays NULL. */
-#pragma weak ls_cmd_run
-#pragma weak ls_cmd_top
-#pragma weak ls_cmd_report
-#pragma weak ls_cmd_stack
-#pragma weak ls_cmd_sortbench
-
 struct verb {
 	const char *name;
 	int (*fn)(int, char **);
@@ -31,8 +24,7 @@ static void usage(FILE *out)
 {
 	fprintf(out, "usage: lockscope [--help] [--version] VERB [ARGS]\n\nverbs:\n");
 	for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
-		if (verbs[i].fn)
-			fprintf(out, "  %-10s %s\n", verbs[i].name, verbs[i].summary);
+		fprintf(out, "  %-10s %s\n", verbs[i].name, verbs[i].summary);
 	fprintf(out, "\n'lockscope VERB --help' describes a verb; see lockscope(1).\n");
 }
 
@@ -51,7 +43,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
-		if (verbs[i].fn && !strcmp(argv[1], verbs[i].name))
+		if (!strcmp(argv[1], verbs[i].name))
 			return verbs[i].fn(argc - 1, argv + 1);
 	fprintf(stderr, "lockscope: unknown verb '%s'\n", argv[1]);
 	usage(stderr);
