@@ -33,7 +33,7 @@ struct ls_call_cache_entry {
 	uint64_t lock_id;
 	struct ls_site_stat *stat;  /* per-site statistics record, or NULL */
 	uint32_t stack;             /* depot id of the first stack seen at site */
-};
+} __attribute__((aligned(64))); /* one cache line; indexing is a shift */
 
 typedef struct ls_held {
 	uintptr_t addr;

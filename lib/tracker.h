@@ -95,7 +95,7 @@ static inline __attribute__((always_inline)) struct ls_call_cache_entry *
 ls_call_lookup(ls_thread_state *t, uintptr_t site, uintptr_t addr, enum ls_lock_kind kind)
 {
 	struct ls_call_cache_entry *e =
-		&t->call_cache[(site ^ (site >> 9) ^ (addr >> 4) ^ (addr >> 12)) & (LS_CALL_CACHE_SIZE - 1)];
+		&t->call_cache[((site >> 2) ^ (addr >> 5)) & (LS_CALL_CACHE_SIZE - 1)];
 	if (__builtin_expect(e->site == site && e->addr == addr, 1)) {
 		ls_lock *l = e->lock;
 		if (!l || (l->id == e->lock_id && !l->dead))
