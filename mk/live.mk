@@ -29,3 +29,12 @@ endif
 tools_lockscope_SOURCES += tools/top.c
 dist_man_MANS += man/lockscope-top.1
 dist_noinst_SCRIPTS += scripts/bench-contention.sh
+
+# Unit tests of the live modules (Check), in every build.
+live_unit_tests = tests/check_site_stats tests/check_live_stats
+check_PROGRAMS += $(live_unit_tests)
+TESTS += $(live_unit_tests)
+tests_check_site_stats_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_check_site_stats_LDADD = lib/libcore.la $(CHECK_LIBS)
+tests_check_live_stats_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_check_live_stats_LDADD = lib/libcore.la $(CHECK_LIBS)
