@@ -569,6 +569,14 @@ static struct row *build_rows(struct top *t, enum view v, size_t *count)
 
 #define MIN_NAME_WIDTH 22
 
+/* A fixed column is at least as wide as its title and the sort mark
+ * after it (else the mark of the sorted column is cut off); 0 = flexible. */
+static int column_width(const struct column *c)
+{
+	int titled = (int)strlen(c->title) + 1;
+	return c->width && c->width < titled ? titled : c->width;
+}
+
 /* Columns that fit in `width` (the name column keeps MIN_NAME_WIDTH; the
  * rightmost numbers go first on a narrow screen). */
 static size_t visible_columns(const struct column *cols, size_t n, int width)
@@ -576,7 +584,7 @@ static size_t visible_columns(const struct column *cols, size_t n, int width)
 	for (;;) {
 		int fixed = 0;
 		for (size_t c = 0; c < n; c++)
-			fixed += cols[c].width ? cols[c].width + 1 : 0;
+			fixed += column_width(&cols[c]) + (cols[c].width ? 1 : 0);
 		if (n <= 2 || fixed + MIN_NAME_WIDTH + 1 <= width)
 			return n;
 		n--;
@@ -589,12 +597,12 @@ static void format_line(char *buf, size_t len, const struct column *cols, size_t
 	n = visible_columns(cols, n, width);
 	int fixed = 0;
 	for (size_t c = 0; c < n; c++)
-		fixed += cols[c].width ? cols[c].width + 1 : 0;
+		fixed += column_width(&cols[c]) + (cols[c].width ? 1 : 0);
 	int flex = width - fixed - 1 < MIN_NAME_WIDTH ? MIN_NAME_WIDTH : width - fixed - 1;
 	size_t used = 0;
 	buf[0] = 0;
 	for (size_t c = 0; c < n && used < len; c++) {
-		int w = cols[c].width ? cols[c].width : flex;
+		int w = cols[c].width ? column_width(&cols[c]) : flex;
 		used += (size_t)snprintf(buf + used, len - used, cols[c].left ? "%-*.*s " : "%*.*s ", w, w, cells[c]);
 	}
 }
