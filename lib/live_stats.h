@@ -78,7 +78,7 @@ typedef struct ls_live_header {
 	uint64_t exited;         /* 1 once the final publication is written */
 	uint64_t n_locks, n_sites, n_threads, n_inversions;
 	uint64_t total_locks, total_sites, total_threads, total_inversions;
-	uint64_t site_overflow;  /* (lock, site) pairs the core's site table had no room for */
+	uint64_t site_overflow;  /* lookups the core's site table had no room for (ls_site_overflow) */
 	uint32_t request;        /* futex word: readers bump it to ask for a publication */
 	uint32_t pad;
 } ls_live_header;

@@ -73,6 +73,12 @@ static ls_site_stat *insert(const ls_lock *l, uintptr_t site, uint32_t stack)
 	ls_site_stat *s = probe(t, l->id, site, NULL);
 	if (s)
 		return s;
+	/* Full: no new record can come, so no reason to serialize every
+	 * lookup of a pair left out on the insertion lock. */
+	if (atomic_load_explicit(&used, memory_order_relaxed) >= SITE_MAX_FILL) {
+		atomic_fetch_add_explicit(&overflow, 1, memory_order_relaxed);
+		return NULL;
+	}
 	ls_spin_lock(&insert_lock);
 	ls_site_stat *slot = NULL;
 	s = probe(t, l->id, site, &slot);

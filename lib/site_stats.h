@@ -5,7 +5,8 @@
  * is never reused), so the report can say which line of which lock waits.
  * Records live in one fixed-capacity global table (created on first use,
  * never freed, never moved): a pair that does not fit is counted in
- * ls_site_overflow() and its events are not attributed to any site (the
+ * ls_site_overflow() (on every lookup of it) and its events are not
+ * attributed to any site (the
  * per-lock totals still count them).
  *
  * Cost model: every acquisition counts on its site.  A per-thread
@@ -105,7 +106,8 @@ void ls_site_note_blame(ls_site_stat *s, uint64_t blamed_ns, bool exclusive);
 void ls_site_foreach(void (*fn)(ls_site_stat *, void *), void *ctx);
 size_t ls_site_count(void);
 size_t ls_site_capacity(void);
-/* (lock, site) pairs that found no room. */
+/* Lookups of (lock, site) pairs that found no room (a pair left out is
+ * counted each time it is looked up again, not once). */
 uint64_t ls_site_overflow(void);
 
 /* The hold-time clock: the time-stamp counter where it is usable (about

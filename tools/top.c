@@ -12,6 +12,7 @@
 
 #include <curses.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -20,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -567,6 +569,14 @@ static struct row *build_rows(struct top *t, enum view v, size_t *count)
 
 #define MIN_NAME_WIDTH 22
 
+/* A fixed column is at least as wide as its title and the sort mark
+ * after it (else the mark of the sorted column is cut off); 0 = flexible. */
+static int column_width(const struct column *c)
+{
+	int titled = (int)strlen(c->title) + 1;
+	return c->width && c->width < titled ? titled : c->width;
+}
+
 /* Columns that fit in `width` (the name column keeps MIN_NAME_WIDTH; the
  * rightmost numbers go first on a narrow screen). */
 static size_t visible_columns(const struct column *cols, size_t n, int width)
@@ -574,7 +584,7 @@ static size_t visible_columns(const struct column *cols, size_t n, int width)
 	for (;;) {
 		int fixed = 0;
 		for (size_t c = 0; c < n; c++)
-			fixed += cols[c].width ? cols[c].width + 1 : 0;
+			fixed += column_width(&cols[c]) + (cols[c].width ? 1 : 0);
 		if (n <= 2 || fixed + MIN_NAME_WIDTH + 1 <= width)
 			return n;
 		n--;
@@ -587,12 +597,12 @@ static void format_line(char *buf, size_t len, const struct column *cols, size_t
 	n = visible_columns(cols, n, width);
 	int fixed = 0;
 	for (size_t c = 0; c < n; c++)
-		fixed += cols[c].width ? cols[c].width + 1 : 0;
+		fixed += column_width(&cols[c]) + (cols[c].width ? 1 : 0);
 	int flex = width - fixed - 1 < MIN_NAME_WIDTH ? MIN_NAME_WIDTH : width - fixed - 1;
 	size_t used = 0;
 	buf[0] = 0;
 	for (size_t c = 0; c < n && used < len; c++) {
-		int w = cols[c].width ? cols[c].width : flex;
+		int w = cols[c].width ? column_width(&cols[c]) : flex;
 		used += (size_t)snprintf(buf + used, len - used, cols[c].left ? "%-*.*s " : "%*.*s ", w, w, cells[c]);
 	}
 }
@@ -893,6 +903,48 @@ static void stop_child(struct top *t)
 	unlink(path);
 }
 
+/* On the screen, the program's own output and the shim's reports (on its
+ * stderr) would write over the view: while the child is spawned, stdout
+ * and stderr point to a log file, named when top ends.  Returns the log's
+ * descriptor, or -1 (output left on the terminal). */
+static int spawn_with_log(struct top *t, char **argv, char *log_path, size_t len)
+{
+	const char *dir = getenv("TMPDIR");
+	snprintf(log_path, len, "%s/lockscope-top-XXXXXX", dir && *dir ? dir : "/tmp");
+	int log_fd = mkostemp(log_path, O_CLOEXEC);
+	int saved_out = log_fd >= 0 ? dup(STDOUT_FILENO) : -1, saved_err = log_fd >= 0 ? dup(STDERR_FILENO) : -1;
+	bool redirected = saved_out >= 0 && saved_err >= 0 && dup2(log_fd, STDOUT_FILENO) >= 0 &&
+			  dup2(log_fd, STDERR_FILENO) >= 0;
+	t->child = ls_spawn_preloaded(argv, "live=1");
+	if (saved_out >= 0) {
+		dup2(saved_out, STDOUT_FILENO);
+		close(saved_out);
+	}
+	if (saved_err >= 0) {
+		dup2(saved_err, STDERR_FILENO);
+		close(saved_err);
+	}
+	if (!redirected && log_fd >= 0) {
+		close(log_fd);
+		unlink(log_path);
+		log_fd = -1;
+	}
+	return log_fd;
+}
+
+/* Names the log if the program wrote anything, else removes it. */
+static void report_log(int log_fd, const char *log_path)
+{
+	if (log_fd < 0)
+		return;
+	struct stat st;
+	if (fstat(log_fd, &st) == 0 && st.st_size > 0)
+		fprintf(stderr, "lockscope top: the program's output and lockscope's reports are in %s\n", log_path);
+	else
+		unlink(log_path);
+	close(log_fd);
+}
+
 static const struct option top_options[] = {
 	{ "pid", required_argument, NULL, 'p' },
 	{ "delay", required_argument, NULL, 'd' },
@@ -932,10 +984,15 @@ int ls_cmd_top(int argc, char **argv)
 		top_usage(stderr);
 		return 2;
 	}
-	char err[512] = "";
+	char err[512] = "", log_path[PATH_MAX];
+	int log_fd = -1;
 	if (start) {
-		t.child = ls_spawn_preloaded(argv + optind, "live=1");
+		if (batch_mode)
+			t.child = ls_spawn_preloaded(argv + optind, "live=1");
+		else
+			log_fd = spawn_with_log(&t, argv + optind, log_path, sizeof log_path);
 		if (t.child <= 0) {
+			report_log(log_fd, log_path);
 			fprintf(stderr, "lockscope top: cannot start %s\n", argv[optind]);
 			return 127;
 		}
@@ -947,6 +1004,7 @@ int ls_cmd_top(int argc, char **argv)
 	if (!t.reader) {
 		fprintf(stderr, "lockscope top: %s\n", err);
 		stop_child(&t);
+		report_log(log_fd, log_path);
 		return 1;
 	}
 	t.sym = ls_symbolizer_new_pid(t.pid);
@@ -955,6 +1013,7 @@ int ls_cmd_top(int argc, char **argv)
 	else
 		interactive(&t);
 	stop_child(&t);
+	report_log(log_fd, log_path);
 	ls_live_close(t.reader);
 	ls_symbolizer_free(t.sym);
 	return 0;
