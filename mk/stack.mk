@@ -1,6 +1,6 @@
 # stack piece: the symbolizer (libdwfl), attaching to a live process,
 # glibc lock internals, and `lockscope stack -p PID`.
-lib_libcore_la_SOURCES += lib/symbolize.c \
+lib_libcore_la_SOURCES += lib/symbolize.c lib/symcache.c lib/symcache.h \
 	lib/procattach.c lib/procattach.h \
 	lib/glibc_locks.c lib/glibc_locks.h
 tools_lockscope_SOURCES += tools/stack.c
@@ -39,7 +39,8 @@ samples_stack_sleeper_static_LDFLAGS = -pthread -all-static
 
 # Integration tests: real targets, attached with `lockscope stack -p`.
 stack_tests = tests/stack_abba.sh tests/stack_recursive.sh tests/stack_rwlock.sh \
-	tests/stack_sleeper.sh tests/stack_idle.sh tests/stack_errors.sh tests/stack_churn.sh
+	tests/stack_sleeper.sh tests/stack_idle.sh tests/stack_errors.sh tests/stack_churn.sh \
+	tests/stack_cache.sh
 TESTS += $(stack_tests)
 dist_noinst_SCRIPTS += $(stack_tests) tests/stack-common.sh
 
