@@ -5,8 +5,10 @@ lib_libcore_la_SOURCES += lib/symbolize.c lib/symcache.c lib/symcache.h \
 	lib/glibc_locks.c lib/glibc_locks.h
 tools_lockscope_SOURCES += tools/stack.c
 
-check_PROGRAMS += tests/check_symbolize tests/check_glibc_locks
-TESTS += tests/check_symbolize tests/check_glibc_locks
+check_PROGRAMS += tests/check_symbolize tests/check_glibc_locks tests/check_symcache
+TESTS += tests/check_symbolize tests/check_glibc_locks tests/check_symcache
+tests_check_symcache_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_check_symcache_LDADD = lib/libcore.la $(CHECK_LIBS)
 # -O2 -g: the inlined-frame test needs a real inline instance.
 tests_check_symbolize_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) -O2 -g
 tests_check_symbolize_LDADD = lib/libcore.la $(CHECK_LIBS) -ldl
