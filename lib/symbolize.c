@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "lockscope_internal.h"
+#include "symcache.h"
 
 #define DEBUG_ROOT "/usr/lib/debug"
 /* Deepest inline chain kept per address (real chains are a handful deep). */
@@ -40,10 +41,20 @@ struct cache_entry {
 	size_t n;
 };
 
+/* One module's persistent results (disk cache enabled only). */
+struct module_results {
+	Dwfl_Module *mod;
+	ls_symcache *disk; /* NULL: module without a build ID */
+};
+
 struct ls_symbolizer {
 	Dwfl *dwfl;
 	bool owns_dwfl;
 	bool use_dwarf; /* file:line and inline chains; else ELF symbols only */
+	int disk_dirfd; /* persistent cache directory, -1 when disabled */
+	struct module_results *modules;
+	size_t n_modules;
+	uint64_t disk_hits;
 	struct cache_entry *table;
 	size_t capacity; /* power of two */
 	size_t count;
@@ -173,6 +184,7 @@ static ls_symbolizer *symbolizer_wrap(Dwfl *dwfl, bool owns)
 	s->dwfl = dwfl;
 	s->owns_dwfl = owns;
 	s->use_dwarf = true;
+	s->disk_dirfd = -1;
 	return s;
 }
 
@@ -232,11 +244,23 @@ static void cache_clear(ls_symbolizer *s)
 	s->capacity = s->count = 0;
 }
 
+static void disk_results_drop(ls_symbolizer *s)
+{
+	for (size_t i = 0; i < s->n_modules; i++)
+		ls_symcache_free(s->modules[i].disk);
+	free(s->modules);
+	s->modules = NULL;
+	s->n_modules = 0;
+}
+
 void ls_symbolizer_free(ls_symbolizer *s)
 {
 	if (!s)
 		return;
 	cache_clear(s);
+	disk_results_drop(s);
+	if (s->disk_dirfd >= 0)
+		close(s->disk_dirfd);
 	if (s->owns_dwfl)
 		dwfl_end(s->dwfl);
 	free(s);
@@ -337,14 +361,21 @@ static struct position call_site_of(Dwarf_Die *inlined, Dwarf_Die *cudie)
 	return p;
 }
 
-static void fill_module(ls_frame *f, Dwfl_Module *mod, uint64_t address)
+/* What an address minus it gives: the offset in the ELF file's own
+ * address space, the same from run to run (PIE and ASLR aside). */
+static Dwarf_Addr module_bias(Dwfl_Module *mod)
 {
-	const char *modname = dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
 	Dwarf_Addr bias = 0;
 	if (!dwfl_module_getelf(mod, &bias))
 		dwfl_module_info(mod, NULL, &bias, NULL, NULL, NULL, NULL, NULL);
+	return bias;
+}
+
+static void fill_module(ls_frame *f, Dwfl_Module *mod, uint64_t address)
+{
+	const char *modname = dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
 	f->module = dup_or_null(modname);
-	f->module_offset = address - bias;
+	f->module_offset = address - module_bias(mod);
 }
 
 /* Fills frames[] for the inline chain at `pc` from DWARF; returns the count
@@ -426,6 +457,104 @@ static size_t lookup_uncached(ls_symbolizer *s, uint64_t address, bool is_return
 	return n;
 }
 
+/* ---- the persistent cache (symcache.h) ------------------------------- */
+
+static bool module_has_dwarf(Dwfl_Module *mod)
+{
+	Dwarf_Addr bias;
+	return dwfl_module_getdwarf(mod, &bias) != NULL;
+}
+
+/* The persistent results for `mod`, loaded on first use; NULL when the
+ * module has no build ID to key them by. */
+static ls_symcache *disk_results_of(ls_symbolizer *s, Dwfl_Module *mod)
+{
+	for (size_t i = 0; i < s->n_modules; i++)
+		if (s->modules[i].mod == mod)
+			return s->modules[i].disk;
+	struct module_results *slot = ls_report_push(&s->modules, &s->n_modules, sizeof *slot);
+	if (!slot)
+		return NULL;
+	slot->mod = mod;
+	module_bias(mod); /* the build ID note is read with the ELF */
+	const unsigned char *id = NULL;
+	GElf_Addr id_vaddr;
+	int len = dwfl_module_build_id(mod, &id, &id_vaddr);
+	if (len <= 0)
+		return NULL;
+	slot->disk = ls_symcache_load(s->disk_dirfd, id, (size_t)len, s->use_dwarf ? "lines" : "names");
+	/* Results written while the module had no debug info are stale once
+	 * its debug info is installed (e.g. libc6-dbg): start over.  Looking
+	 * costs a few failed opens when there still is none. */
+	if (slot->disk && s->use_dwarf && !ls_symcache_had_dwarf(slot->disk) && module_has_dwarf(mod))
+		ls_symcache_reset(slot->disk);
+	return slot->disk;
+}
+
+/* lookup_uncached, answered from (and recorded in) the persistent cache
+ * when there is one: a hit reads no DWARF and no symbol table at all. */
+static size_t lookup_persistent(ls_symbolizer *s, uint64_t address, bool is_return_address,
+				ls_frame *frames, size_t max)
+{
+	Dwarf_Addr pc = is_return_address && address > 0 ? address - 1 : address;
+	Dwfl_Module *mod = s->disk_dirfd >= 0 ? dwfl_addrmodule(s->dwfl, pc) : NULL;
+	ls_symcache *disk = mod ? disk_results_of(s, mod) : NULL;
+	if (!disk)
+		return lookup_uncached(s, address, is_return_address, frames, max);
+	uint64_t offset = address - module_bias(mod);
+	size_t n = 0;
+	const ls_frame *known = ls_symcache_find(disk, offset, is_return_address, &n);
+	if (known && n <= max) {
+		memset(frames, 0, n * sizeof *frames);
+		for (size_t i = 0; i < n; i++) {
+			frames[i].function = dup_or_null(known[i].function);
+			frames[i].file = dup_or_null(known[i].file);
+			frames[i].line = known[i].line;
+			frames[i].inlined = known[i].inlined;
+			frames[i].address = address;
+			fill_module(&frames[i], mod, address);
+		}
+		s->disk_hits++;
+		return n;
+	}
+	n = lookup_uncached(s, address, is_return_address, frames, max);
+	ls_symcache_add(disk, offset, is_return_address, frames, n);
+	if (s->use_dwarf)
+		ls_symcache_set_dwarf(disk, module_has_dwarf(mod));
+	return n;
+}
+
+bool ls_symbolizer_use_disk_cache(ls_symbolizer *s, const char *dir)
+{
+	if (!s)
+		return false;
+	char *default_dir = dir ? NULL : ls_symcache_default_dir();
+	const char *path = dir ? dir : default_dir;
+	int fd = path ? ls_symcache_open_dir(path) : -1;
+	free(default_dir);
+	if (fd < 0)
+		return false;
+	disk_results_drop(s);
+	if (s->disk_dirfd >= 0)
+		close(s->disk_dirfd);
+	s->disk_dirfd = fd;
+	return true;
+}
+
+int ls_symbolizer_save_disk_cache(ls_symbolizer *s)
+{
+	int rc = 0;
+	for (size_t i = 0; s && i < s->n_modules; i++)
+		if (s->modules[i].disk && ls_symcache_save(s->modules[i].disk, s->disk_dirfd) != 0)
+			rc = -1;
+	return rc;
+}
+
+uint64_t ls_symbolizer_disk_hits(const ls_symbolizer *s)
+{
+	return s ? s->disk_hits : 0;
+}
+
 /* ---- the cache ------------------------------------------------------- */
 
 static size_t slot_of(const ls_symbolizer *s, uint64_t address, bool is_return_address)
@@ -505,7 +634,7 @@ size_t ls_symbolize(ls_symbolizer *s, uint64_t address, bool is_return_address,
 	} else {
 		s->misses++;
 		ls_frame frames[MAX_INLINE_DEPTH];
-		size_t n = lookup_uncached(s, address, is_return_address, frames, MAX_INLINE_DEPTH);
+		size_t n = lookup_persistent(s, address, is_return_address, frames, MAX_INLINE_DEPTH);
 		e = cache_insert(s, address, is_return_address, frames, n);
 		if (!e) { /* no memory for the cache: hand the fresh strings over */
 			size_t k = n < max ? n : max;
@@ -611,8 +740,10 @@ char *ls_symbolize_data(ls_symbolizer *s, uint64_t address)
 
 void ls_symbolizer_use_dwarf(ls_symbolizer *s, bool use_dwarf)
 {
-	if (s->use_dwarf != use_dwarf)
+	if (s->use_dwarf != use_dwarf) {
 		cache_clear(s);
+		disk_results_drop(s); /* kept per mode */
+	}
 	s->use_dwarf = use_dwarf;
 }
 

@@ -60,6 +60,19 @@ struct Dwfl *ls_symbolizer_dwfl_begin(void);
  * Debian's libc6-dbg).  Default true. */
 void ls_symbolizer_use_dwarf(ls_symbolizer *s, bool use_dwarf);
 
+/* Keeps results across runs in the directory `dir` (NULL: the default,
+ * $XDG_CACHE_HOME/lockscope; see symcache.h), keyed by each module's build
+ * ID: a later run that meets the same addresses of the same binaries reads
+ * no DWARF for them.  Modules without a build ID are not cached.  Returns
+ * false (and stays without) when the directory cannot be used safely.
+ * Call before the first lookup and after ls_symbolizer_use_dwarf. */
+bool ls_symbolizer_use_disk_cache(ls_symbolizer *s, const char *dir);
+/* Writes the new results; 0, or -1 if some could not be written (they are
+ * only lost, never wrong). */
+int ls_symbolizer_save_disk_cache(ls_symbolizer *s);
+/* Lookups answered from the persistent cache. */
+uint64_t ls_symbolizer_disk_hits(const ls_symbolizer *s);
+
 /* Cache statistics: lookups answered from the cache, and lookups made. */
 void ls_symbolizer_cache_stats(const ls_symbolizer *s, uint64_t *hits, uint64_t *misses);
 

@@ -1,12 +1,14 @@
 # stack piece: the symbolizer (libdwfl), attaching to a live process,
 # glibc lock internals, and `lockscope stack -p PID`.
-lib_libcore_la_SOURCES += lib/symbolize.c \
+lib_libcore_la_SOURCES += lib/symbolize.c lib/symcache.c lib/symcache.h \
 	lib/procattach.c lib/procattach.h \
 	lib/glibc_locks.c lib/glibc_locks.h
 tools_lockscope_SOURCES += tools/stack.c
 
-check_PROGRAMS += tests/check_symbolize tests/check_glibc_locks
-TESTS += tests/check_symbolize tests/check_glibc_locks
+check_PROGRAMS += tests/check_symbolize tests/check_glibc_locks tests/check_symcache
+TESTS += tests/check_symbolize tests/check_glibc_locks tests/check_symcache
+tests_check_symcache_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_check_symcache_LDADD = lib/libcore.la $(CHECK_LIBS)
 # -O2 -g: the inlined-frame test needs a real inline instance.
 tests_check_symbolize_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) -O2 -g
 tests_check_symbolize_LDADD = lib/libcore.la $(CHECK_LIBS) -ldl
@@ -39,7 +41,8 @@ samples_stack_sleeper_static_LDFLAGS = -pthread -all-static
 
 # Integration tests: real targets, attached with `lockscope stack -p`.
 stack_tests = tests/stack_abba.sh tests/stack_recursive.sh tests/stack_rwlock.sh \
-	tests/stack_sleeper.sh tests/stack_idle.sh tests/stack_errors.sh tests/stack_churn.sh
+	tests/stack_sleeper.sh tests/stack_idle.sh tests/stack_errors.sh tests/stack_churn.sh \
+	tests/stack_cache.sh
 TESTS += $(stack_tests)
 dist_noinst_SCRIPTS += $(stack_tests) tests/stack-common.sh
 

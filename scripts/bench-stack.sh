@@ -3,10 +3,14 @@
 # live target (samples/stack_idle: idle threads in pthread_cond_wait), at 10
 # and at 1000 threads; median wall time of RUNS runs each, and the ratios.
 #
-# Two like-for-like pairs:
+# Like-for-like pairs (the same information on both sides):
 #   full:  lockscope stack      vs  eu-stack -s -i   (names, file:line, inlined frames)
 #   names: lockscope stack -n   vs  eu-stack         (function names only)
 # plus full lockscope against plain eu-stack (more output for the time).
+# lockscope keeps a symbol cache per build ID ($XDG_CACHE_HOME/lockscope,
+# here a private temporary one): "cold" runs start with it emptied (the
+# first dump ever of these binaries), "warm" runs find it filled by the
+# run before.  eu-stack has no such cache: its figures are the same for both.
 #
 # Usage: scripts/bench-stack.sh [BUILDDIR]   (RUNS=N to change the run count)
 set -eu
@@ -20,16 +24,30 @@ done
 command -v eu-stack >/dev/null || { echo "bench-stack: eu-stack not found (apt-get install elfutils)" >&2; exit 1; }
 
 target=
-cleanup() { [ -n "$target" ] && kill -9 "$target" 2>/dev/null; wait 2>/dev/null || true; }
+cleanup() {
+	[ -n "$target" ] && kill -9 "$target" 2>/dev/null
+	wait 2>/dev/null
+	[ -n "${cache_home:-}" ] && rm -rf "$cache_home"
+	true
+}
 trap cleanup EXIT INT TERM
 
 now_ns() { date +%s%N; }
 
-# median_ms CMD...: runs CMD $runs times (output discarded), prints the median in ms.
+cache_home=$(mktemp -d)
+export XDG_CACHE_HOME="$cache_home"
+flush_cache() { rm -rf "$cache_home/lockscope"; }
+keep_cache() { :; }
+
+# median_ms PREP CMD...: runs PREP (untimed) then CMD, $runs times (output
+# discarded); prints the median wall time of CMD in ms.
 median_ms() {
+	prep=$1
+	shift
 	i=0
 	times=
 	while [ "$i" -lt "$runs" ]; do
+		"$prep"
 		t0=$(now_ns)
 		"$@" >/dev/null 2>&1 || { echo "bench-stack: '$*' failed" >&2; exit 1; }
 		t1=$(now_ns)
@@ -56,26 +74,33 @@ wait_threads() { # pid n: until n threads block in futex(2); bounded
 	done
 }
 
-printf '%-8s %-34s %10s\n' threads command "median ms"
+row() { printf '%-8s %-36s %10s\n' "$@"; }
+row threads command "median ms"
 for threads in 10 1000; do
 	"$idle" $((threads - 1)) >/dev/null 2>&1 &
 	target=$!
 	wait_threads "$target" "$threads"
 	# one untimed run of each warms the page cache for both tools alike
-	"$lockscope" stack -p "$target" >/dev/null
+	"$lockscope" stack --no-cache -p "$target" >/dev/null
 	eu-stack -s -i -p "$target" >/dev/null 2>&1 || true
-	ls_full=$(median_ms "$lockscope" stack -p "$target")
-	eu_full=$(median_ms eu-stack -s -i -p "$target")
-	ls_names=$(median_ms "$lockscope" stack -n -p "$target")
-	eu_names=$(median_ms eu-stack -p "$target")
-	printf '%-8s %-34s %10s\n' "$threads" "lockscope stack -p" "$ls_full" \
-		"$threads" "eu-stack -s -i -p" "$eu_full" \
-		"$threads" "lockscope stack -n -p" "$ls_names" \
-		"$threads" "eu-stack -p" "$eu_names"
-	echo "  ratio full  (lockscope / eu-stack -s -i): $(ratio "$ls_full" "$eu_full")"
-	echo "  ratio names (lockscope -n / eu-stack):    $(ratio "$ls_names" "$eu_names")"
-	echo "  ratio full lockscope / plain eu-stack:    $(ratio "$ls_full" "$eu_names")"
-	"$lockscope" stack -v -p "$target" 2>&1 >/dev/null | sed 's/^/  /'
+	eu_full=$(median_ms keep_cache eu-stack -s -i -p "$target")
+	eu_names=$(median_ms keep_cache eu-stack -p "$target")
+	ls_full_cold=$(median_ms flush_cache "$lockscope" stack -p "$target")
+	ls_full_warm=$(median_ms keep_cache "$lockscope" stack -p "$target")
+	ls_names_cold=$(median_ms flush_cache "$lockscope" stack -n -p "$target")
+	ls_names_warm=$(median_ms keep_cache "$lockscope" stack -n -p "$target")
+	row "$threads" "eu-stack -s -i -p" "$eu_full"
+	row "$threads" "eu-stack -p" "$eu_names"
+	row "$threads" "lockscope stack -p (cold)" "$ls_full_cold"
+	row "$threads" "lockscope stack -p (warm)" "$ls_full_warm"
+	row "$threads" "lockscope stack -n -p (cold)" "$ls_names_cold"
+	row "$threads" "lockscope stack -n -p (warm)" "$ls_names_warm"
+	echo "  full  (lockscope / eu-stack -s -i):      cold $(ratio "$ls_full_cold" "$eu_full")  warm $(ratio "$ls_full_warm" "$eu_full")"
+	echo "  names (lockscope -n / eu-stack):         cold $(ratio "$ls_names_cold" "$eu_names")  warm $(ratio "$ls_names_warm" "$eu_names")"
+	echo "  full lockscope / plain eu-stack:         cold $(ratio "$ls_full_cold" "$eu_names")  warm $(ratio "$ls_full_warm" "$eu_names")"
+	flush_cache
+	"$lockscope" stack -v -p "$target" 2>&1 >/dev/null | sed 's/^/  cold: /'
+	"$lockscope" stack -v -p "$target" 2>&1 >/dev/null | sed 's/^/  warm: /'
 	kill -9 "$target"
 	wait "$target" 2>/dev/null || true
 	target=

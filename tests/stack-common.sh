@@ -6,6 +6,8 @@ set -u
 lockscope="$top_builddir/tools/lockscope"
 samples="$top_builddir/samples"
 tmp=$(mktemp -d)
+# A private symbol cache per test: no state shared with the user or other tests.
+export XDG_CACHE_HOME="$tmp/cache"
 targets=
 cleanup() {
 	for p in $targets; do

@@ -32,6 +32,7 @@ struct options {
 	bool json;
 	bool verbose;
 	bool no_lines;
+	bool no_cache;
 	size_t max_frames;
 };
 
@@ -66,6 +67,8 @@ static void usage(FILE *out)
 		"      --max-frames=N   frames unwound per thread (default 256)\n"
 		"  -n, --no-lines       function names and module offsets only: no file:line,\n"
 		"                       no inlined frames, no DWARF read (faster)\n"
+		"      --no-cache       neither read nor write the symbol cache\n"
+		"                       ($XDG_CACHE_HOME/lockscope)\n"
 		"  -v, --verbose        also report how long the process was stopped\n"
 		"See lockscope-stack(1).\n");
 }
@@ -78,6 +81,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "max-frames", required_argument, NULL, 'm' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "no-lines", no_argument, NULL, 'n' },
+		{ "no-cache", no_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -118,6 +122,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'n':
 			o->no_lines = true;
+			break;
+		case 'C':
+			o->no_cache = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -168,6 +175,8 @@ static const struct syscall_state syscall_states[] = {
 	{ SYS_rt_sigtimedwait, "waiting for a signal" },
 	{ SYS_flock, "waiting for a file lock" },
 	{ SYS_fcntl, "in fcntl (file lock?)" },
+	/* What a sleep or timed wait becomes after a ptrace stop (ours). */
+	{ SYS_restart_syscall, "in a restarted sleep or wait" },
 };
 
 static const char *scheduler_state(char letter)
@@ -536,9 +545,9 @@ static void report_timing(const struct analysis *a)
 		frames += a->snap->threads[i].n_frames;
 	fprintf(stderr,
 		"lockscope stack: process %d was stopped for %.3f ms (%.3f ms unwinding %zu threads, %zu frames); "
-		"%" PRIu64 " distinct addresses symbolized, %" PRIu64 " cache hits\n",
+		"%" PRIu64 " distinct addresses symbolized (%" PRIu64 " from the symbol cache), %" PRIu64 " repeats\n",
 		a->snap->pid, a->snap->stopped_seconds * 1e3, a->snap->unwind_seconds * 1e3, a->snap->n_threads,
-		frames, misses, hits);
+		frames, misses, ls_symbolizer_disk_hits(a->sym), hits);
 	for (size_t i = 0; i < a->snap->n_threads; i++)
 		if (a->snap->threads[i].unwind_error)
 			fprintf(stderr, "lockscope stack: thread %d: unwinding stopped after %zu frames: %s\n",
@@ -578,8 +587,11 @@ int ls_cmd_stack(int argc, char **argv)
 		return 1;
 	}
 	a.sym = ls_symbolizer_new_dwfl(a.snap->dwfl);
-	if (a.sym)
+	if (a.sym) {
 		ls_symbolizer_use_dwarf(a.sym, !o.no_lines);
+		if (!o.no_cache)
+			ls_symbolizer_use_disk_cache(a.sym, NULL);
+	}
 	int status = 0;
 	if (!a.sym || analyse(&a) != 0) {
 		fprintf(stderr, "lockscope stack: out of memory\n");
@@ -591,6 +603,10 @@ int ls_cmd_stack(int argc, char **argv)
 			fprintf(stderr, "lockscope stack: cannot write the report: %s\n", strerror(errno));
 			status = 1;
 		}
+		/* After the output: a cache that cannot be written costs nothing
+		 * but the next run's speed. */
+		if (!o.no_cache)
+			ls_symbolizer_save_disk_cache(a.sym);
 	}
 	ls_report_free(a.report);
 	free(a.waits);
