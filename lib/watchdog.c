@@ -113,13 +113,14 @@ size_t ls_wd_holders(const ls_wd_snapshot *snap, size_t waiter, size_t *out, siz
 	/* The exclusive owner is published on the lock; readers only in their
 	 * held sets.  Either must also list the lock in its own held set, which
 	 * filters out owners read in the middle of a hand-over.  A reader
-	 * blocks only behind a writer, so readers matter only to writers. */
+	 * blocks only behind a writer, so readers matter only to writers.  The
+	 * waiter itself may be the holder: the tracker publishes a wait on a
+	 * lock the thread holds only when that re-lock never returns (a normal
+	 * mutex locked twice), a deadlock of one thread. */
 	ls_thread_state *owner = atomic_load_explicit(&w->waiting_on->owner, memory_order_relaxed);
 	bool wants_exclusive = w->wait_mode != LS_MODE_READ;
 	size_t n = 0;
 	for (size_t j = 0; j < snap->n && n < max; j++) {
-		if (j == waiter)
-			continue;
 		const ls_wd_held *h = find_held(snap, j, w->lock_id);
 		if (!h)
 			continue;

@@ -4,7 +4,8 @@
  * wait and held set (racy reads of other threads' state, without locks);
  * ls_wd_analyze turns two consecutive snapshots into findings:
  *   - deadlock: a cycle of threads each waiting for a lock the next one
- *     holds (exclusively, or for read when the waiter wants to write),
+ *     holds (exclusively, or for read when the waiter wants to write);
+ *     a thread waiting for a lock it holds itself is a cycle of one,
  *     reported only when the very same waits (thread, lock, wait start)
  *     form that cycle in both snapshots, so a racy read cannot invent one;
  *   - hold-and-wait: a thread waiting (at least `threshold_ns`) for a lock
