@@ -257,11 +257,13 @@ static ls_thread *add_dumped_thread(ls_report *r, const ls_dump_slot *slot, uint
 	}
 	if (!th)
 		return NULL;
-	if (atomic_load(&slot->state) == LS_SLOT_DONE && slot->n) {
+	int captured = atomic_load(&slot->state);
+	if (captured == LS_SLOT_DONE && slot->n) {
 		ls_symbolize_stack(symbolizer(), slot->pcs, slot->n, &th->stack);
 	} else {
-		char *state = printf_dup("%s; no stack: the thread did not answer the dump signal",
-					 th->state ? th->state : "unknown");
+		char *state = printf_dup("%s%s", th->state ? th->state : "unknown",
+					 captured == LS_SLOT_BLOCKED ? " (stack unavailable: signals blocked)"
+					 : "; no stack: the thread did not answer the dump signal");
 		free(th->state);
 		th->state = state;
 	}
@@ -291,8 +293,9 @@ static void capture_and_add_dump(ls_report *r)
 	if (ls_opts.verbose) {
 		char msg[200];
 		snprintf(msg, sizeof msg,
-			 "lockscope: (verbose) dump of %zu threads (%zu missed): capture %.3f ms, symbolize %.3f ms\n",
-			 d.n, d.missed, (double)(t1 - t0) / 1e6, (double)(ls_now_ns() - t1) / 1e6);
+			 "lockscope: (verbose) dump of %zu threads (%zu missed, %zu blocking signals): capture %.3f ms, "
+			 "symbolize %.3f ms\n",
+			 d.n, d.missed, d.blocked, (double)(t1 - t0) / 1e6, (double)(ls_now_ns() - t1) / 1e6);
 		ls_write_stderr(msg);
 	}
 }
@@ -536,8 +539,11 @@ static void write_raw_crash(void)
 			ls_raw_hex(&w, held[k].addr, 1);
 			ls_raw_str(&w, "\n");
 		}
-		if (atomic_load(&s->state) == LS_SLOT_DONE)
+		int captured = atomic_load(&s->state);
+		if (captured == LS_SLOT_DONE)
 			ls_raw_stack(&w, s);
+		else if (captured == LS_SLOT_BLOCKED)
+			ls_raw_str(&w, "      (stack unavailable: signals blocked)\n");
 		else
 			ls_raw_str(&w, "      (no stack: the thread did not answer)\n");
 	}
