@@ -175,9 +175,11 @@ struct pass {
 	size_t emitted;
 };
 
+static uint64_t finding_signature(enum ls_wd_kind kind, uint64_t sig) { return ls_hash64(sig ^ (uint64_t)kind); }
+
 static void offer(struct pass *p, enum ls_wd_kind kind, const size_t *members, size_t n, uint64_t sig, bool stable)
 {
-	sig = ls_hash64(sig ^ (uint64_t)kind);
+	sig = finding_signature(kind, sig);
 	seen_add(&p->current, sig);
 	for (size_t i = 0; i < n; i++)
 		p->in_finding[members[i]] = true;
@@ -341,4 +343,12 @@ void ls_wd_analyzer_free(ls_wd_analyzer *a)
 {
 	seen_free(&a->previous_cycles);
 	seen_free(&a->reported);
+}
+
+bool ls_wd_cycle_unconfirmed(const ls_wd_analyzer *a)
+{
+	for (size_t i = 0; i < a->previous_cycles.n; i++)
+		if (!seen_has(&a->reported, finding_signature(LS_WD_DEADLOCK, a->previous_cycles.sigs[i])))
+			return true;
+	return false;
 }

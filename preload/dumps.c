@@ -48,6 +48,10 @@
 
 #define NS_PER_S 1000000000ull
 #define TICK_NS (250 * 1000000ull)
+/* A cycle seen once is confirmed (or not) by a snapshot this much later:
+ * a deadlock is reported about this long after the first scan that sees
+ * it instead of a whole tick later. */
+#define CONFIRM_NS (50 * 1000000ull)
 #define CAPTURE_TIMEOUT_NS (500 * 1000000ull)
 #define CRASH_CAPTURE_TIMEOUT_NS (1000 * 1000000ull)
 #define CRASH_SYMBOLIZE_WAIT_NS (2 * NS_PER_S)
@@ -664,7 +668,7 @@ static void refresh_modules(void)
 
 static uint64_t next_wake(uint64_t now)
 {
-	uint64_t wake = now + TICK_NS;
+	uint64_t wake = now + (ls_wd_cycle_unconfirmed(&analyzer) ? CONFIRM_NS : TICK_NS);
 	if (next_timer_dump_ns && next_timer_dump_ns < wake)
 		wake = next_timer_dump_ns;
 	for (size_t i = 0; i < MAX_WATCHES; i++) {

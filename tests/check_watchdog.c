@@ -113,8 +113,11 @@ START_TEST(two_thread_cycle_is_reported_once_when_stable)
 	ls_thread_state *all[] = { t1, t2 };
 	ls_wd_analyzer an = { 0 };
 	struct record r = { 0 };
+	ck_assert(!ls_wd_cycle_unconfirmed(&an));
 	ck_assert_uint_eq(scan(&an, all, 2, 11 * S, &r), 0); /* seen once: not yet stable */
+	ck_assert(ls_wd_cycle_unconfirmed(&an));
 	ck_assert_uint_eq(scan(&an, all, 2, 12 * S, &r), 1);
+	ck_assert(!ls_wd_cycle_unconfirmed(&an)); /* reported */
 	ck_assert_uint_eq(r.count[LS_WD_DEADLOCK], 1);
 	ck_assert_uint_eq(r.last_n, 2);
 	ck_assert_int_eq(r.members[0], 101); /* the lowest tid leads */
