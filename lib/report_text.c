@@ -230,6 +230,17 @@ static void write_wait_entry(FILE *out, const ls_report *r, const ls_deadlock *d
 	char suffix[64];
 	fputs("  ", out);
 	put_thread_label(out, index + 1, w->tid, w->thread_name);
+	/* A thread waiting for a lock it holds: a deadlock of one thread. */
+	bool holds_itself = w->owner_tid == w->tid && lock_is_set(&w->holds.lock);
+	if (holds_itself) {
+		char held_suffix[64];
+		fprintf(out, " waits for %s%s, which it holds itself%s\n", lock_text(&t, &w->waits_for),
+			mode_suffix(suffix, sizeof suffix, w->wait_mode),
+			mode_suffix(held_suffix, sizeof held_suffix, w->holds.mode));
+		text_release(&t);
+		put_acquired_at(out, &w->holds.lock, w->holds.mode, &w->holds.stack);
+		return;
+	}
 	if (lock_is_set(&w->holds.lock)) {
 		fprintf(out, " holds %s%s and", lock_text(&t, &w->holds.lock),
 			mode_suffix(suffix, sizeof suffix, w->holds.mode));

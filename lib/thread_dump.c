@@ -184,6 +184,67 @@ void ls_thread_dump_atfork_child(void)
 	}
 }
 
+/* ---- threads that block the dump signal ---------------------------------- */
+
+static char *put_dec(char *p, uint64_t v)
+{
+	char tmp[24];
+	size_t n = 0;
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (n)
+		*p++ = tmp[--n];
+	return p;
+}
+
+/* How long answers get before the threads that have not answered are
+ * checked for a blocked dump signal, and how often again after that. */
+#define BLOCKED_CHECK_NS (20 * 1000000ull)
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* Does thread tid block signal sig?  From the SigBlk line of
+ * /proc/self/task/TID/status (async-signal-safe: open, read, close). */
+static bool blocks_signal(pid_t tid, int sig)
+{
+	char path[64] = "/proc/self/task/";
+	char *p = put_dec(path + strlen(path), (uint64_t)tid);
+	memcpy(p, "/status", 8);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	char buf[4096];
+	size_t len = 0;
+	for (ssize_t n; len < sizeof buf - 1 && (n = read(fd, buf + len, sizeof buf - 1 - len)) != 0; ) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	buf[len] = 0;
+	const char *line = strstr(buf, "\nSigBlk:");
+	if (!line)
+		return false;
+	line += strlen("\nSigBlk:");
+	while (*line == ' ' || *line == '\t')
+		line++;
+	uint64_t mask = 0;
+	for (int d; (d = hex_digit(*line)) >= 0; line++)
+		mask = mask << 4 | (uint64_t)d;
+	return sig >= 1 && sig <= 64 && (mask >> (sig - 1) & 1);
+}
+
 /* ---- capture ------------------------------------------------------------ */
 
 struct capture {
@@ -210,6 +271,15 @@ static void request(struct capture *c, pid_t tid, ls_thread_state *t)
 	ls_dump_slot *s = claim_slot(c);
 	if (!s) {
 		c->out->omitted++;
+		return;
+	}
+	/* Found blocking the signal last time (threads claim the same slots
+	 * from one capture to the next): check again before queueing another
+	 * signal it cannot take, so repeated dumps do not pile them up. */
+	if (atomic_load(&s->state) == LS_SLOT_BLOCKED && s->tid == tid && blocks_signal(tid, dump_signal)) {
+		s->thread = t;
+		s->n = 0;
+		c->a->order[c->out->n++] = s;
 		return;
 	}
 	s->tid = tid;
@@ -248,15 +318,38 @@ static void request_other(ls_thread_state *t, void *ctx)
 		request(c, t->tid, t);
 }
 
-static void wait_answers(struct capture_set *cs, size_t sent, uint64_t timeout_ns)
+/* Marks the signalled threads that have not answered and block the dump
+ * signal; returns how many were newly marked. */
+static size_t mark_blocked(struct capture *c, size_t first_signalled)
 {
-	uint64_t deadline = monotonic_ns() + timeout_ns;
+	size_t marked = 0;
+	for (size_t i = first_signalled; i < c->out->n; i++) {
+		ls_dump_slot *s = c->a->order[i];
+		int pending = LS_SLOT_PENDING;
+		if (atomic_load(&s->state) == LS_SLOT_PENDING && blocks_signal(s->tid, dump_signal) &&
+		    atomic_compare_exchange_strong(&s->state, &pending, LS_SLOT_BLOCKED))
+			marked++;
+	}
+	return marked;
+}
+
+/* Waits until every signalled thread answered or was found blocking the
+ * signal, or the time is up. */
+static void wait_answers(struct capture *c, struct capture_set *cs, size_t first_signalled, uint64_t timeout_ns)
+{
+	uint64_t now = monotonic_ns(), deadline = now + timeout_ns, next_check = now + BLOCKED_CHECK_NS;
+	size_t blocked = 0;
 	for (;;) {
 		uint32_t got = atomic_load_explicit(&cs->answered, memory_order_acquire);
-		uint64_t now = monotonic_ns();
-		if (got >= sent || now >= deadline)
+		now = monotonic_ns();
+		if (got + blocked >= c->sent || now >= deadline)
 			return;
-		futex_wait(&cs->answered, got, deadline - now);
+		if (now >= next_check) {
+			blocked += mark_blocked(c, first_signalled);
+			next_check = now + BLOCKED_CHECK_NS;
+			continue;
+		}
+		futex_wait(&cs->answered, got, (deadline < next_check ? deadline : next_check) - now);
 	}
 }
 
@@ -271,7 +364,7 @@ void ls_thread_dump_capture(enum ls_dump_set set, void *self_ucontext, pid_t sel
 {
 	struct capture_set *cs = &sets[set];
 	memset(out, 0, sizeof *out);
-	struct capture c = { atomic_load_explicit(&cs->array, memory_order_acquire), 0, out, self_tid, 0 };
+	struct capture c = { .a = atomic_load_explicit(&cs->array, memory_order_acquire), .out = out, .skip_tid = self_tid };
 	if (!c.a)
 		return;
 	atomic_store(&cs->answered, 0);
@@ -285,33 +378,24 @@ void ls_thread_dump_capture(enum ls_dump_set set, void *self_ucontext, pid_t sel
 			c.a->order[out->n++] = s;
 		}
 	}
+	size_t first_signalled = out->n;
 	ls_thread_foreach(request_main, &c);
 	ls_thread_foreach(request_other, &c);
-	wait_answers(cs, c.sent, timeout_ns);
+	wait_answers(&c, cs, first_signalled, timeout_ns);
 	for (size_t i = 0; i < out->n; i++) {
 		int pending = LS_SLOT_PENDING;
 		ls_dump_slot *s = c.a->order[i];
 		if (atomic_compare_exchange_strong(&s->state, &pending, LS_SLOT_IDLE) ||
 		    atomic_load(&s->state) != LS_SLOT_DONE)
 			out->missed++;
+		if (atomic_load(&s->state) == LS_SLOT_BLOCKED)
+			out->blocked++;
 	}
 	out->slots = c.a->order;
 }
 
 /* ---- thread names ---------------------------------------------------------- */
 
-static char *put_dec(char *p, uint64_t v)
-{
-	char tmp[24];
-	size_t n = 0;
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	while (n)
-		*p++ = tmp[--n];
-	return p;
-}
 
 void ls_thread_comm(pid_t tid, char *buf, size_t len)
 {

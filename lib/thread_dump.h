@@ -5,7 +5,9 @@
  * slot); each thread's handler unwinds its own interrupted context with
  * libunwind into that slot and counts itself done.  The requester waits for
  * all of them with one bounded deadline: a thread with the signal blocked,
- * or stuck, is marked as missed, never waited for forever.  Capturing,
+ * or stuck, is marked as missed, never waited for forever; a thread found
+ * blocking the signal (its SigBlk in /proc, checked for threads that have
+ * not answered after a few milliseconds) is not waited for at all.  Capturing,
  * ls_unwind_context, ls_thread_comm, the module table lookup and the raw
  * writer are async-signal-safe (no malloc, no stdio, no locks the program
  * can hold), so a fatal-signal handler may use them.  Growing the slot
@@ -27,7 +29,9 @@
 
 #define LS_DUMP_MAX_FRAMES 64
 
-enum ls_dump_slot_state { LS_SLOT_IDLE, LS_SLOT_PENDING, LS_SLOT_RUNNING, LS_SLOT_DONE };
+/* BLOCKED: the thread blocks the dump signal (its SigBlk mask says so), so
+ * it cannot answer: not waited for, listed without a stack. */
+enum ls_dump_slot_state { LS_SLOT_IDLE, LS_SLOT_PENDING, LS_SLOT_RUNNING, LS_SLOT_DONE, LS_SLOT_BLOCKED };
 
 typedef struct ls_dump_slot {
 	_Atomic int state;              /* enum ls_dump_slot_state */
@@ -46,7 +50,8 @@ typedef struct ls_dump_result {
 	ls_dump_slot **slots;
 	size_t n;
 	size_t omitted;
-	size_t missed;                  /* signalled but did not answer in time */
+	size_t missed;                  /* no stack: did not answer in time, or blocked */
+	size_t blocked;                 /* of those, blocking the dump signal */
 } ls_dump_result;
 
 /* Installs the handler for `signal` (SA_ONSTACK) and preallocates

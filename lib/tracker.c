@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <time.h>
 
 #include "lockscope_internal.h"
@@ -112,6 +113,58 @@ static ls_held *held_entry(ls_thread_state *t, uintptr_t addr, const ls_lock *l)
 	return h;
 }
 
+/* glibc's mutex type: the low two bits of __kind (nptl's
+ * PTHREAD_MUTEX_KIND_MASK_NP, not in public headers); the higher bits are
+ * the robust, priority and process-shared flags.  mtx_t is a pthread
+ * mutex underneath, so C11 mutexes read the same way. */
+#define GLIBC_MUTEX_TYPE_MASK 3
+
+/* Does re-acquiring a lock this thread already holds (in held_mode) wait
+ * forever?  Recursive mutexes succeed and errorcheck mutexes (and glibc
+ * rwlocks held for write) return EDEADLK at once; a normal or adaptive
+ * mutex, a spinlock, or a read-held rwlock asked for write never return:
+ * that is a deadlock of one thread, and its wait is published so the
+ * watchdog sees it.  Decided from the type before blocking, not after a
+ * delay, so that the common recursive case costs one load. */
+static bool relock_waits_forever(const ls_lock *l, const void *lock, uint8_t held_mode, uint8_t mode)
+{
+	switch (l->kind) {
+	case LS_KIND_MUTEX:
+	case LS_KIND_MTX: {
+		int type = ((const pthread_mutex_t *)lock)->__data.__kind & GLIBC_MUTEX_TYPE_MASK;
+		return type != PTHREAD_MUTEX_RECURSIVE_NP && type != PTHREAD_MUTEX_ERRORCHECK_NP;
+	}
+	case LS_KIND_SPIN:
+		return true;
+	case LS_KIND_RWLOCK:
+		return held_mode == LS_MODE_READ && mode != LS_MODE_READ;
+	default:
+		return false;
+	}
+}
+
+/* A re-acquisition of a lock the thread holds: never an order edge, and
+ * not contention.  Statistics count it when it succeeds (recursion). */
+static int relock(ls_thread_state *t, const ls_lock_call *c, ls_lock *l, ls_held *already, uint8_t mode,
+		  uintptr_t site, uint32_t site_stack)
+{
+	bool forever = relock_waits_forever(l, c->lock, already->mode, mode);
+	if (forever)
+		publish_wait(t, LS_WAIT_LOCK, l, (uintptr_t)c->lock, mode);
+	int r = c->block(c);
+	if (forever)
+		clear_wait(t);
+	if (r == 0 || r == c->owner_dead_code) {
+		ls_stat_add(&l->acquisitions, 1, mode != LS_MODE_READ);
+		ls_stat_add(&t->acquisitions, 1, true);
+		ls_site_stat *ss = ls_site_get(l, site, site_stack);
+		if (ss)
+			ls_site_note_acquired(ss, mode != LS_MODE_READ);
+		already->count++;
+	}
+	return r;
+}
+
 /* Everything the inline fast path leaves out: a lock's first acquisition
  * (its init stack), nesting (order edges), recursion. */
 int ls_track_lock_general(ls_thread_state *t, const ls_lock_call *c, ls_lock *l, uint8_t mode, uintptr_t site,
@@ -121,21 +174,9 @@ int ls_track_lock_general(ls_thread_state *t, const ls_lock_call *c, ls_lock *l,
 	ls_held *already = held_entry(t, addr, l);
 	if (!l->init_stack)
 		l->init_stack = site_stack;
+	if (already)
+		return relock(t, c, l, already, mode, site, site_stack);
 	int r;
-	if (already) {
-		/* Recursive re-lock (or a self-deadlock / EDEADLK): never an edge,
-		 * and not contention. */
-		r = c->block(c);
-		if (r == 0 || r == c->owner_dead_code) {
-			ls_stat_add(&l->acquisitions, 1, mode != LS_MODE_READ);
-			ls_stat_add(&t->acquisitions, 1, true);
-			ls_site_stat *ss = ls_site_get(l, site, site_stack);
-			if (ss)
-				ls_site_note_acquired(ss, mode != LS_MODE_READ);
-			already->count++;
-		}
-		return r;
-	}
 	if (ls_opts.detect && ls_held_count(t) > 0)
 		ls_order_before_acquire(t, l, mode);
 	r = c->attempt(c->lock);

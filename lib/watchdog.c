@@ -113,13 +113,14 @@ size_t ls_wd_holders(const ls_wd_snapshot *snap, size_t waiter, size_t *out, siz
 	/* The exclusive owner is published on the lock; readers only in their
 	 * held sets.  Either must also list the lock in its own held set, which
 	 * filters out owners read in the middle of a hand-over.  A reader
-	 * blocks only behind a writer, so readers matter only to writers. */
+	 * blocks only behind a writer, so readers matter only to writers.  The
+	 * waiter itself may be the holder: the tracker publishes a wait on a
+	 * lock the thread holds only when that re-lock never returns (a normal
+	 * mutex locked twice), a deadlock of one thread. */
 	ls_thread_state *owner = atomic_load_explicit(&w->waiting_on->owner, memory_order_relaxed);
 	bool wants_exclusive = w->wait_mode != LS_MODE_READ;
 	size_t n = 0;
 	for (size_t j = 0; j < snap->n && n < max; j++) {
-		if (j == waiter)
-			continue;
 		const ls_wd_held *h = find_held(snap, j, w->lock_id);
 		if (!h)
 			continue;
@@ -174,9 +175,11 @@ struct pass {
 	size_t emitted;
 };
 
+static uint64_t finding_signature(enum ls_wd_kind kind, uint64_t sig) { return ls_hash64(sig ^ (uint64_t)kind); }
+
 static void offer(struct pass *p, enum ls_wd_kind kind, const size_t *members, size_t n, uint64_t sig, bool stable)
 {
-	sig = ls_hash64(sig ^ (uint64_t)kind);
+	sig = finding_signature(kind, sig);
 	seen_add(&p->current, sig);
 	for (size_t i = 0; i < n; i++)
 		p->in_finding[members[i]] = true;
@@ -340,4 +343,12 @@ void ls_wd_analyzer_free(ls_wd_analyzer *a)
 {
 	seen_free(&a->previous_cycles);
 	seen_free(&a->reported);
+}
+
+bool ls_wd_cycle_unconfirmed(const ls_wd_analyzer *a)
+{
+	for (size_t i = 0; i < a->previous_cycles.n; i++)
+		if (!seen_has(&a->reported, finding_signature(LS_WD_DEADLOCK, a->previous_cycles.sigs[i])))
+			return true;
+	return false;
 }

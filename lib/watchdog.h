@@ -4,7 +4,8 @@
  * wait and held set (racy reads of other threads' state, without locks);
  * ls_wd_analyze turns two consecutive snapshots into findings:
  *   - deadlock: a cycle of threads each waiting for a lock the next one
- *     holds (exclusively, or for read when the waiter wants to write),
+ *     holds (exclusively, or for read when the waiter wants to write);
+ *     a thread waiting for a lock it holds itself is a cycle of one,
  *     reported only when the very same waits (thread, lock, wait start)
  *     form that cycle in both snapshots, so a racy read cannot invent one;
  *   - hold-and-wait: a thread waiting (at least `threshold_ns`) for a lock
@@ -100,6 +101,9 @@ const ls_wd_held *ls_wd_held_lock(const ls_wd_snapshot *snap, size_t holder, siz
 /* Emits every new finding of `snap`; returns how many were emitted. */
 size_t ls_wd_analyze(ls_wd_analyzer *a, const ls_wd_snapshot *snap, ls_wd_emit_fn *emit, void *ctx);
 void ls_wd_analyzer_free(ls_wd_analyzer *a);
+/* True when the last analysis saw a cycle once and has not reported it:
+ * the next snapshot, taken soon, confirms it or not. */
+bool ls_wd_cycle_unconfirmed(const ls_wd_analyzer *a);
 
 const char *ls_wd_kind_name(enum ls_wd_kind kind);
 

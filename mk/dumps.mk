@@ -19,7 +19,8 @@ tests_check_watchdog_LDADD = lib/libcore.la lib/liblockscope.la $(CHECK_LIBS)
 
 # Scenarios for the dump tests (built like the other lock samples).
 dump_samples = samples/dump_transfer samples/dump_cycle3 samples/dump_pool samples/dump_sleeper \
-	samples/dump_crash samples/dump_eventloop samples/dump_handlers samples/dump_busy
+	samples/dump_crash samples/dump_eventloop samples/dump_handlers samples/dump_busy \
+	samples/dump_selflock samples/dump_heapcrash samples/dump_masked
 noinst_PROGRAMS += $(dump_samples)
 samples_dump_transfer_CFLAGS = $(SAMPLE_CFLAGS)
 samples_dump_transfer_LDFLAGS = $(sample_ldflags)
@@ -38,13 +39,19 @@ samples_dump_handlers_CFLAGS = $(SAMPLE_CFLAGS)
 samples_dump_handlers_LDFLAGS = $(sample_ldflags)
 samples_dump_busy_CFLAGS = $(SAMPLE_CFLAGS)
 samples_dump_busy_LDFLAGS = $(sample_ldflags)
+samples_dump_selflock_CFLAGS = $(SAMPLE_CFLAGS)
+samples_dump_selflock_LDFLAGS = $(sample_ldflags)
+samples_dump_heapcrash_CFLAGS = $(SAMPLE_CFLAGS)
+samples_dump_heapcrash_LDFLAGS = $(sample_ldflags)
+samples_dump_masked_CFLAGS = $(SAMPLE_CFLAGS)
+samples_dump_masked_LDFLAGS = $(sample_ldflags)
 
 if !SANITIZERS
 dump_tests = tests/dump_deadlock.sh tests/dump_hang.sh tests/dump_crash.sh tests/dump_signal.sh \
-	tests/dump_eventloop.sh
+	tests/dump_eventloop.sh tests/dump_selflock.sh tests/dump_rawcrash.sh tests/dump_masked.sh
 TESTS += $(dump_tests)
 endif
 EXTRA_DIST += tests/dump_deadlock.sh tests/dump_hang.sh tests/dump_crash.sh tests/dump_signal.sh \
-	tests/dump_eventloop.sh tests/dump_lib.sh scripts/bench-dump.sh
+	tests/dump_eventloop.sh tests/dump_selflock.sh tests/dump_rawcrash.sh tests/dump_masked.sh tests/dump_lib.sh scripts/bench-dump.sh
 
 dist_man_MANS += man/lockscope-dumps.7

@@ -48,6 +48,10 @@
 
 #define NS_PER_S 1000000000ull
 #define TICK_NS (250 * 1000000ull)
+/* A cycle seen once is confirmed (or not) by a snapshot this much later:
+ * a deadlock is reported about this long after the first scan that sees
+ * it instead of a whole tick later. */
+#define CONFIRM_NS (50 * 1000000ull)
 #define CAPTURE_TIMEOUT_NS (500 * 1000000ull)
 #define CRASH_CAPTURE_TIMEOUT_NS (1000 * 1000000ull)
 #define CRASH_SYMBOLIZE_WAIT_NS (2 * NS_PER_S)
@@ -257,11 +261,13 @@ static ls_thread *add_dumped_thread(ls_report *r, const ls_dump_slot *slot, uint
 	}
 	if (!th)
 		return NULL;
-	if (atomic_load(&slot->state) == LS_SLOT_DONE && slot->n) {
+	int captured = atomic_load(&slot->state);
+	if (captured == LS_SLOT_DONE && slot->n) {
 		ls_symbolize_stack(symbolizer(), slot->pcs, slot->n, &th->stack);
 	} else {
-		char *state = printf_dup("%s; no stack: the thread did not answer the dump signal",
-					 th->state ? th->state : "unknown");
+		char *state = printf_dup("%s%s", th->state ? th->state : "unknown",
+					 captured == LS_SLOT_BLOCKED ? " (stack unavailable: signals blocked)"
+					 : "; no stack: the thread did not answer the dump signal");
 		free(th->state);
 		th->state = state;
 	}
@@ -291,8 +297,9 @@ static void capture_and_add_dump(ls_report *r)
 	if (ls_opts.verbose) {
 		char msg[200];
 		snprintf(msg, sizeof msg,
-			 "lockscope: (verbose) dump of %zu threads (%zu missed): capture %.3f ms, symbolize %.3f ms\n",
-			 d.n, d.missed, (double)(t1 - t0) / 1e6, (double)(ls_now_ns() - t1) / 1e6);
+			 "lockscope: (verbose) dump of %zu threads (%zu missed, %zu blocking signals): capture %.3f ms, "
+			 "symbolize %.3f ms\n",
+			 d.n, d.missed, d.blocked, (double)(t1 - t0) / 1e6, (double)(ls_now_ns() - t1) / 1e6);
 		ls_write_stderr(msg);
 	}
 }
@@ -536,8 +543,11 @@ static void write_raw_crash(void)
 			ls_raw_hex(&w, held[k].addr, 1);
 			ls_raw_str(&w, "\n");
 		}
-		if (atomic_load(&s->state) == LS_SLOT_DONE)
+		int captured = atomic_load(&s->state);
+		if (captured == LS_SLOT_DONE)
 			ls_raw_stack(&w, s);
+		else if (captured == LS_SLOT_BLOCKED)
+			ls_raw_str(&w, "      (stack unavailable: signals blocked)\n");
 		else
 			ls_raw_str(&w, "      (no stack: the thread did not answer)\n");
 	}
@@ -658,7 +668,7 @@ static void refresh_modules(void)
 
 static uint64_t next_wake(uint64_t now)
 {
-	uint64_t wake = now + TICK_NS;
+	uint64_t wake = now + (ls_wd_cycle_unconfirmed(&analyzer) ? CONFIRM_NS : TICK_NS);
 	if (next_timer_dump_ns && next_timer_dump_ns < wake)
 		wake = next_timer_dump_ns;
 	for (size_t i = 0; i < MAX_WATCHES; i++) {

@@ -20,5 +20,5 @@ done
 for n in 100 1000; do
 	echo "== dump of $n threads (dump_busy $n, timer dump every 1 s)"
 	timeout -k 2 60 "$ls" run -v --dump-after=1 --dump-repeat -- "$build/samples/dump_busy" "$n" 3.5 2>&1 >/dev/null |
-		sed -n 's/.*(verbose) dump of \([0-9]*\) threads (\([0-9]*\) missed): capture \([0-9.]*\) ms, symbolize \([0-9.]*\) ms/  \1 threads, \2 missed: capture \3 ms, symbolize+build \4 ms/p'
+		sed -n 's/.*(verbose) dump of \([0-9]*\) threads (\([0-9]*\) missed[^)]*): capture \([0-9.]*\) ms, symbolize \([0-9.]*\) ms/  \1 threads, \2 missed: capture \3 ms, symbolize+build \4 ms/p'
 done

@@ -113,8 +113,11 @@ START_TEST(two_thread_cycle_is_reported_once_when_stable)
 	ls_thread_state *all[] = { t1, t2 };
 	ls_wd_analyzer an = { 0 };
 	struct record r = { 0 };
+	ck_assert(!ls_wd_cycle_unconfirmed(&an));
 	ck_assert_uint_eq(scan(&an, all, 2, 11 * S, &r), 0); /* seen once: not yet stable */
+	ck_assert(ls_wd_cycle_unconfirmed(&an));
 	ck_assert_uint_eq(scan(&an, all, 2, 12 * S, &r), 1);
+	ck_assert(!ls_wd_cycle_unconfirmed(&an)); /* reported */
 	ck_assert_uint_eq(r.count[LS_WD_DEADLOCK], 1);
 	ck_assert_uint_eq(r.last_n, 2);
 	ck_assert_int_eq(r.members[0], 101); /* the lowest tid leads */
@@ -176,6 +179,55 @@ START_TEST(reader_and_writer_cycle)
 	scan(&an, all, 2, 2 * S, &r);
 	ck_assert_uint_eq(scan(&an, all, 2, 3 * S, &r), 1);
 	ck_assert_uint_eq(r.count[LS_WD_DEADLOCK], 1);
+	ls_wd_analyzer_free(&an);
+}
+END_TEST
+
+START_TEST(thread_waiting_for_its_own_lock_is_a_cycle_of_one)
+{
+	ls_thread_state *self = new_thread(42), *other = new_thread(43);
+	ls_lock *m = new_lock(1, 0x10);
+	hold(self, m, LS_MODE_EXCL);
+	wait_lock(self, m, LS_MODE_EXCL, S); /* a normal mutex locked again */
+	ls_thread_state *all[] = { other, self };
+	ls_wd_analyzer an = { 0 };
+	struct record r = { 0 };
+	ck_assert_uint_eq(scan(&an, all, 2, 2 * S, &r), 0); /* not yet stable */
+	ck_assert_uint_eq(scan(&an, all, 2, 3 * S, &r), 1);
+	ck_assert_uint_eq(r.count[LS_WD_DEADLOCK], 1);
+	ck_assert_uint_eq(r.last_n, 1);
+	ck_assert_int_eq(r.members[0], 42);
+	ls_wd_analyzer_free(&an);
+}
+END_TEST
+
+START_TEST(read_holder_asking_to_write_is_a_cycle_of_one)
+{
+	ls_thread_state *self = new_thread(42);
+	ls_lock *rw = new_lock(1, 0x10);
+	hold(self, rw, LS_MODE_READ);
+	wait_lock(self, rw, LS_MODE_WRITE, S); /* an upgrade never granted */
+	ls_wd_analyzer an = { 0 };
+	struct record r = { 0 };
+	scan(&an, &self, 1, 2 * S, &r);
+	ck_assert_uint_eq(scan(&an, &self, 1, 3 * S, &r), 1);
+	ck_assert_uint_eq(r.count[LS_WD_DEADLOCK], 1);
+	ck_assert_uint_eq(r.last_n, 1);
+	ls_wd_analyzer_free(&an);
+}
+END_TEST
+
+START_TEST(read_holder_reading_again_is_not_a_cycle)
+{
+	ls_thread_state *self = new_thread(42);
+	ls_lock *rw = new_lock(1, 0x10);
+	hold(self, rw, LS_MODE_READ);
+	wait_lock(self, rw, LS_MODE_READ, S); /* behind a queued writer, not itself */
+	ls_wd_analyzer an = { 0 };
+	struct record r = { 0 };
+	scan(&an, &self, 1, 2 * S, &r);
+	scan(&an, &self, 1, 3 * S, &r);
+	ck_assert_uint_eq(r.count[LS_WD_DEADLOCK], 0);
 	ls_wd_analyzer_free(&an);
 }
 END_TEST
@@ -277,6 +329,9 @@ static Suite *watchdog_suite(void)
 	tcase_add_test(tc, changing_waits_are_not_a_deadlock);
 	tcase_add_test(tc, three_thread_cycle);
 	tcase_add_test(tc, reader_and_writer_cycle);
+	tcase_add_test(tc, thread_waiting_for_its_own_lock_is_a_cycle_of_one);
+	tcase_add_test(tc, read_holder_asking_to_write_is_a_cycle_of_one);
+	tcase_add_test(tc, read_holder_reading_again_is_not_a_cycle);
 	tcase_add_test(tc, readers_do_not_block_readers);
 	tcase_add_test(tc, hang_needs_the_timeout);
 	tcase_add_test(tc, holder_in_condition_wait_is_hold_and_wait);
