@@ -44,7 +44,7 @@ typedef struct ls_held {
 	uint8_t mode;           /* enum ls_mode */
 	uint64_t since_ns;      /* when taken (only with hold_time) */
 	uintptr_t site;         /* return address of the acquiring call */
-} ls_held;
+} __attribute__((aligned(64))) ls_held; /* a power of two: indexing is a shift */
 
 enum ls_wait_kind { LS_WAIT_NONE, LS_WAIT_LOCK, LS_WAIT_COND, LS_WAIT_JOIN };
 

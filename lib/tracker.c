@@ -261,7 +261,7 @@ struct ls_call_cache_entry *ls_call_cache_fill(ls_thread_state *t, struct ls_cal
 
 void ls_note_hold_end(ls_lock *l, const ls_held *h, uint64_t blamed_ns)
 {
-	uint64_t held_for = h->since_ns ? ls_stat_ticks_to_ns(ls_stat_ticks() - h->since_ns) : 0;
+	uint64_t held_for = ls_opts.hold_time ? ls_stat_ticks_to_ns(ls_stat_ticks() - h->since_ns) : 0;
 	if (held_for) {
 		ls_stat_add(&l->hold_ns, held_for, true);
 		stat_max(&l->max_hold_ns, held_for);
@@ -315,7 +315,7 @@ void ls_track_cond_wait_begin(ls_thread_state *t, void *cond, void *mutex, ls_co
 		l = h->lock;
 		/* the condition wait releases the mutex: the hold ends here */
 		uint64_t blamed = ls_blame_hold_end(l);
-		if (h->since_ns || blamed)
+		if (ls_opts.hold_time || blamed)
 			ls_note_hold_end(l, h, blamed);
 		ls_held_remove(t, h);
 		ls_thread_state *self = t;

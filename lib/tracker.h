@@ -123,8 +123,10 @@ ls_note_acquired(ls_thread_state *t, ls_lock *l, uintptr_t addr, uint8_t mode, u
 	h->site = site;
 	h->count = 1;
 	h->mode = mode;
-	/* since_ns holds hold-clock ticks (rdtsc where calibrated) */
-	h->since_ns = ls_opts.hold_time ? ls_stat_ticks() : 0;
+	/* since_ns holds hold-clock ticks (rdtsc where calibrated); it is
+	 * only written, and only read, with hold_time on */
+	if (__builtin_expect(ls_opts.hold_time, 0))
+		h->since_ns = ls_stat_ticks();
 	if (exclusive) {
 		atomic_store_explicit(&l->owner, t, memory_order_relaxed);
 		ls_blame_hold_begin(l);
@@ -175,7 +177,7 @@ static inline __attribute__((always_inline)) void ls_track_unlock(ls_thread_stat
 	if (h->mode != LS_MODE_READ) {
 		ls_lock *l = h->lock;
 		uint64_t blamed = ls_blame_hold_end(l);
-		if (__builtin_expect(h->since_ns != 0 || blamed != 0, 0))
+		if (__builtin_expect(ls_opts.hold_time || blamed != 0, 0))
 			ls_note_hold_end(l, h, blamed);
 		/* Only the owner writes owner while it holds the lock. */
 		if (atomic_load_explicit(&l->owner, memory_order_relaxed) == t)
