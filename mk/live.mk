@@ -24,7 +24,7 @@ samples_abba_linger_LDFLAGS = $(sample_ldflags)
 if !SANITIZERS
 TESTS += tests/contention.sh tests/top.sh tests/top_views.sh
 endif
-EXTRA_DIST += tests/contention.sh tests/top.sh tests/top_views.sh
+EXTRA_DIST += tests/contention.sh tests/top.sh tests/top_views.sh tests/top-common.sh
 
 lib_libcore_la_SOURCES += lib/live_stats.c lib/live_stats.h
 if !SANITIZERS

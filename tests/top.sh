@@ -4,7 +4,6 @@
 # filter, quit; then attach with -p to a program started by lockscope run.
 set -u
 : "${top_builddir:?}" "${top_srcdir:?}"
-command -v tmux >/dev/null || { echo "FAIL: tmux is needed"; exit 1; }
 lockscope="$top_builddir/tools/lockscope"
 sample="$top_builddir/samples/contention_counter"
 session="lstop-$$"
@@ -17,19 +16,7 @@ cleanup() {
 }
 trap cleanup EXIT
 status=0
-fail() { echo "FAIL: $*"; echo "--- screen:"; cat "$tmp/screen"; status=1; }
-screen() { tmux capture-pane -p -t "$session" >"$tmp/screen"; }
-# wait_for PATTERN: poll the screen (up to 15 s) until PATTERN shows
-wait_for() {
-	i=0
-	while [ $i -lt 150 ]; do
-		screen
-		grep -q -- "$1" "$tmp/screen" && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
-}
+. "$top_srcdir/tests/top-common.sh"
 # count of log_lock's ACQUIRED column on the Locks view
 acquired() { awk '$1 == "log_lock" { print $3 }' "$tmp/screen"; }  # LOCK KIND ACQUIRED
 

@@ -7,7 +7,6 @@
 # mode 0600, removed at exit, and a symlink planted at its path not followed.
 set -u
 : "${top_builddir:?}" "${top_srcdir:?}" "${LOCKSCOPE_PRELOAD:?}"
-command -v tmux >/dev/null || { echo "FAIL: tmux is needed"; exit 1; }
 lockscope="$top_builddir/tools/lockscope"
 samples="$top_builddir/samples"
 session="lstopv-$$"
@@ -24,19 +23,7 @@ cleanup() {
 }
 trap cleanup EXIT
 status=0
-fail() { echo "FAIL: $*"; echo "--- screen:"; cat "$tmp/screen"; status=1; }
-screen() { tmux capture-pane -p -t "$session" >"$tmp/screen"; }
-# wait_for PATTERN: poll the screen (up to 15 s) until PATTERN (ERE) shows
-wait_for() {
-	i=0
-	while [ $i -lt 150 ]; do
-		screen
-		grep -Eq -- "$1" "$tmp/screen" && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
-}
+. "$top_srcdir/tests/top-common.sh"
 # line SAMPLE MARKER: the source line carrying /* MARKER */
 line() { grep -n "/\* $2 \*/" "$top_srcdir/samples/$1.c" | cut -d: -f1; }
 
