@@ -21,6 +21,8 @@ static _Atomic uint32_t page_filter[PAGE_FILTER_SIZE];
 static ls_spinlock table_lock = LS_SPINLOCK_INIT;
 _Atomic(struct ls_lock_table *) ls_lock_table_current;
 static ls_lock *retired;
+static ls_lock *kept_dead;       /* dead locks kept for their statistics */
+static size_t n_kept_dead;
 static atomic_uint_fast64_t next_lock_id = 1;
 
 static size_t page_slot(uintptr_t addr) { return ls_hash64(addr >> PAGE_SHIFT) & (PAGE_FILTER_SIZE - 1); }
@@ -192,6 +194,35 @@ void ls_lock_retire(ls_lock *l)
 	l->next_dead = retired;
 	retired = l;
 	ls_spin_unlock(&table_lock);
+}
+
+void ls_lock_retire_keeping_stats(ls_lock *l)
+{
+	if (!atomic_load_explicit(&l->contended, memory_order_relaxed)) {
+		ls_lock_retire(l);
+		return;
+	}
+	ls_spin_lock(&table_lock);
+	bool keep = n_kept_dead < LS_KEPT_DEAD_LOCKS;
+	if (keep) {
+		l->next_dead = kept_dead;
+		kept_dead = l;
+		n_kept_dead++;
+	} else {
+		l->next_dead = retired;
+		retired = l;
+	}
+	ls_spin_unlock(&table_lock);
+}
+
+void ls_lock_foreach_kept_dead(void (*fn)(ls_lock *, void *), void *ctx)
+{
+	ls_spin_lock(&table_lock);
+	ls_lock *head = kept_dead;
+	ls_spin_unlock(&table_lock);
+	/* The list only grows at its head: walking from a snapshot is safe. */
+	for (ls_lock *l = head; l; l = l->next_dead)
+		fn(l, ctx);
 }
 
 size_t ls_lock_live_count(void)

@@ -116,6 +116,13 @@ size_t ls_lock_forget_range(uintptr_t start, size_t len, void (*on_forget)(ls_lo
 /* Cheap pre-check for free(): may [start, start+len) contain a tracked lock? */
 bool ls_lock_range_maybe_tracked(uintptr_t start, size_t len);
 void ls_lock_retire(ls_lock *l);
+/* Like ls_lock_retire, but a lock that made threads wait keeps its record
+ * (never reused, up to LS_KEPT_DEAD_LOCKS of them) so the report still shows
+ * the contention of short-lived locks; the others are recycled. */
+#define LS_KEPT_DEAD_LOCKS 1024
+void ls_lock_retire_keeping_stats(ls_lock *l);
+/* Calls fn for every dead lock kept for its statistics. */
+void ls_lock_foreach_kept_dead(void (*fn)(ls_lock *, void *), void *ctx);
 
 size_t ls_lock_live_count(void);
 /* Calls fn for every live lock (snapshot; concurrent changes may be missed). */

@@ -204,11 +204,26 @@ static void add_sites(ls_lock_stats *st, ls_symbolizer *s, const struct site_lis
 	}
 }
 
+/* A lock whose life ended before the report: say so in its name, since its
+ * address may hold another lock (or nothing) by now. */
+static void mark_destroyed(ls_lock_ref *ref)
+{
+	const char *name = ref->name ? ref->name : ref->kind ? ref->kind : "lock";
+	size_t len = strlen(name) + sizeof " (destroyed)";
+	char *marked = malloc(len);
+	if (!marked)
+		return;
+	snprintf(marked, len, "%s (destroyed)", name);
+	free(ref->name);
+	ref->name = marked;
+}
+
 int ls_shim_add_locks(ls_report *r, ls_symbolizer *s, size_t max_locks)
 {
 	struct lock_list list = { 0 };
 	struct site_list sites = { 0 };
 	ls_lock_foreach(collect_lock, &list);
+	ls_lock_foreach_kept_dead(collect_lock, &list);
 	ls_site_foreach(collect_site, &sites);
 	qsort(sites.items, sites.n, sizeof *sites.items, by_lock_then_cost);
 	qsort(list.items, list.n, sizeof *list.items, by_wait_then_acquisitions);
@@ -221,6 +236,8 @@ int ls_shim_add_locks(ls_report *r, ls_symbolizer *s, size_t max_locks)
 			break;
 		}
 		fill_lock_ref(&st->lock, s, l->addr, l->kind, l->inited, l->init_stack);
+		if (l->dead)
+			mark_destroyed(&st->lock);
 		ls_shim_fill_stack(&st->init_stack, s, l->init_stack);
 		st->acquisitions = atomic_load(&l->acquisitions);
 		st->contended = atomic_load(&l->contended);

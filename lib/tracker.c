@@ -276,7 +276,7 @@ void ls_note_hold_end(ls_lock *l, const ls_held *h, uint64_t blamed_ns)
 static void end_life(ls_lock *l)
 {
 	ls_order_forget_lock(l);
-	ls_lock_retire(l);
+	ls_lock_retire_keeping_stats(l);
 }
 
 void ls_track_init(ls_thread_state *t, void *lock, enum ls_lock_kind kind, uintptr_t site)

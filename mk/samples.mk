@@ -9,7 +9,7 @@ lock_samples = samples/abba samples/philosophers samples/gate_abba samples/trylo
 	samples/reuse_after_destroy samples/reuse_after_free samples/timedlock_inversion \
 	samples/early_lock samples/many_locks samples/long_cycle samples/fork_child \
 	samples/dlclose_frames samples/c11_mtx samples/spin_abba samples/exit_status \
-	samples/free_while_held
+	samples/free_while_held samples/contention_shortlived
 noinst_PROGRAMS += $(lock_samples)
 
 samples_abba_CFLAGS = $(SAMPLE_CFLAGS)
@@ -76,3 +76,5 @@ dist_noinst_SCRIPTS += scripts/bench.sh
 bench: all
 	$(SHELL) $(srcdir)/scripts/bench.sh $(abs_top_builddir)
 .PHONY: bench
+samples_contention_shortlived_CFLAGS = $(SAMPLE_CFLAGS)
+samples_contention_shortlived_LDFLAGS = $(sample_ldflags)

@@ -177,8 +177,10 @@ static bool is_root_process(void)
 static bool quiet_text_exit(bool *summary_only)
 {
 	bool contended = false;
-	if (ls_opts.stats)
+	if (ls_opts.stats) {
 		ls_lock_foreach(note_contended, &contended);
+		ls_lock_foreach_kept_dead(note_contended, &contended);
+	}
 	bool findings = ls_order_finding_count() > findings_before_fork || n_events > 0;
 	*summary_only = !findings && !contended;
 	return *summary_only && !is_root_process();
