@@ -8,7 +8,8 @@
  *   SORT_CHEAP_LESS      1 when SORT_LESS is an inlined compare of loaded
  *                        values (no call), else 0
  *   SORT_MERGE_STYLE     how one-at-a-time merging picks winners:
- *                        LS_MERGE_SELECT, LS_MERGE_BRANCH or LS_MERGE_TRIAL
+ *                        LS_MERGE_SELECT, LS_MERGE_BRANCH or
+ *                        LS_MERGE_BY_ELEMENTS
  * It defines `static void ls_sort_engine_SUFFIX(struct ls_sort_state *)`,
  * which sorts st->base stably.  Every index below is checked against counts
  * that only shrink, never against comparator answers, so an inconsistent
@@ -222,6 +223,64 @@ static inline const char *SF(pick)(size_t mask, const char *x, const char *y)
 	return (const char *)(((uintptr_t)x & mask) | ((uintptr_t)y & ~mask));
 }
 
+/* One step of a strict alternation of winners: compares LESS(*left,
+ * *right); if the outcome is `expect`, moves the winner (the left candidate
+ * on a true outcome when true_moves_left, else the right one) to *dest and
+ * advances both by `step` bytes (negative: filling right to left). */
+static inline __attribute__((always_inline)) bool SF(alternation_step)(struct ls_sort_state *st, char **left,
+								     char **right, char **dest, ptrdiff_t step,
+								     bool true_moves_left, bool expect)
+{
+	char **winner;
+	if (LESS(*left, *right) != expect)
+		return false;
+	winner = expect == true_moves_left ? left : right;
+	memcpy(*dest, *winner, ES);
+	*winner += step;
+	*dest += step;
+	return true;
+}
+
+/* Two interleaved sequences (the halves of a pipe organ) make the winners
+ * alternate strictly for long stretches.  This loop only confirms the
+ * expected winner at each step: no streak counts, no history, both
+ * outcomes of a pair known at compile time.  Steps alternate starting with
+ * the outcome `first`, at most 2*pairs of them (the caller's bounds keep
+ * every exit of its own loop out of reach).  Returns the steps done and
+ * sets *surprise when it stopped at a comparison that broke the pattern:
+ * that comparison's outcome is the opposite of the one expected, already
+ * made, and must not be repeated. */
+static inline __attribute__((always_inline)) size_t SF(alternate)(struct ls_sort_state *st, char **left, char **right,
+								  char **dest, ptrdiff_t step, bool true_moves_left,
+								  bool first, size_t pairs, bool *surprise)
+{
+	size_t steps = 0;
+	*surprise = true;
+	for (; pairs > 0; pairs--, steps += 2) {
+		if (!SF(alternation_step)(st, left, right, dest, step, true_moves_left, first))
+			return steps;
+		if (!SF(alternation_step)(st, left, right, dest, step, true_moves_left, !first)) {
+			steps++;
+			return steps;
+		}
+	}
+	*surprise = false;
+	return steps;
+}
+
+/* Steps of an alternation starting with outcome `first` that had outcome
+ * true. */
+static inline size_t SF(true_steps)(size_t steps, bool first)
+{
+	return first ? (steps + 1) / 2 : steps / 2;
+}
+
+/* Winner history of an alternation whose newest outcome is `last`. */
+static inline uint64_t SF(alternation_history)(bool last)
+{
+	return last ? UINT64_C(0x5555555555555555) : UINT64_C(0xaaaaaaaaaaaaaaaa);
+}
+
 /* Merge with na <= nb: A goes to the buffer, the merge fills from the left.
  * Preconditions from trimming: B[0] < A[0] and A[na-1] > B[nb-1]; with a
  * consistent comparator that makes the unconditional first/last moves
@@ -276,7 +335,9 @@ static void SF(merge_lo)(struct ls_sort_state *st, char *a, size_t na, char *b, 
 			if (--until_check == 0 && (until_check = LS_SORT_PERIOD_CHECK, period = ls_sort_period(history))) {
 branchy:
 				for (;;) {
-					bool won_b = LESS(pb, pa), predicted = period && (history >> (period - 1) & 1);
+					bool won_b = LESS(pb, pa), predicted;
+decided:
+					predicted = period && (history >> (period - 1) & 1);
 					if (won_b) {
 						memcpy(dest, pb, ES);
 						dest += ES, pb += ES, nb--;
@@ -297,6 +358,26 @@ branchy:
 					history = history << 1 | won_b;
 					if (period && won_b != predicted)
 						break;
+					if (period == 2 && min_gallop > 1) {
+						/* Keeps nb >= 1, na >= 2, streaks at 1. */
+						size_t pairs = nb - 1 < na - 2 ? nb - 1 : na - 2, steps, took_b;
+						bool first = !won_b, surprise;
+						steps = first ? SF(alternate)(st, &pb, &pa, &dest, (ptrdiff_t)ES, true, true, pairs, &surprise)
+							      : SF(alternate)(st, &pb, &pa, &dest, (ptrdiff_t)ES, true, false, pairs, &surprise);
+						took_b = SF(true_steps)(steps, first);
+						nb -= took_b;
+						na -= steps - took_b;
+						if (steps) {
+							won_b = steps % 2 ? first : !first;
+							history = SF(alternation_history)(won_b);
+							bcount = won_b;
+							acount = !won_b;
+						}
+						if (surprise) {
+							won_b = !(steps % 2 ? !first : first);
+							goto decided;
+						}
+					}
 				}
 			}
 		}
@@ -390,8 +471,9 @@ static void SF(merge_hi)(struct ls_sort_state *st, char *a, size_t na, char *b, 
 			if (--until_check == 0 && (until_check = LS_SORT_PERIOD_CHECK, period = ls_sort_period(history))) {
 branchy:
 				for (;;) {
-					bool won_a = LESS(AT(tmp, nb - 1), AT(a, na - 1)),
-					     predicted = period && (history >> (period - 1) & 1);
+					bool won_a = LESS(AT(tmp, nb - 1), AT(a, na - 1)), predicted;
+decided:
+					predicted = period && (history >> (period - 1) & 1);
 					if (won_a) {
 						memcpy(AT(a, na + nb - 1), AT(a, na - 1), ES);
 						if (--na == 0)
@@ -410,6 +492,27 @@ branchy:
 					history = history << 1 | won_a;
 					if (period && won_a != predicted)
 						break;
+					if (period == 2 && min_gallop > 1) {
+						/* Keeps na >= 1, nb >= 2, streaks at 1. */
+						size_t pairs = na - 1 < nb - 2 ? na - 1 : nb - 2, steps, took_a;
+						char *pb = AT(tmp, nb - 1), *pa = AT(a, na - 1), *dest = AT(a, na + nb - 1);
+						bool first = !won_a, surprise;
+						steps = first ? SF(alternate)(st, &pb, &pa, &dest, -(ptrdiff_t)ES, false, true, pairs, &surprise)
+							      : SF(alternate)(st, &pb, &pa, &dest, -(ptrdiff_t)ES, false, false, pairs, &surprise);
+						took_a = SF(true_steps)(steps, first);
+						na -= took_a;
+						nb -= steps - took_a;
+						if (steps) {
+							won_a = steps % 2 ? first : !first;
+							history = SF(alternation_history)(won_a);
+							acount = won_a;
+							bcount = !won_a;
+						}
+						if (surprise) {
+							won_a = !(steps % 2 ? !first : first);
+							goto decided;
+						}
+					}
 				}
 			}
 		}
@@ -487,19 +590,12 @@ static void SF(merge_at)(struct ls_sort_state *st, size_t i)
 		SF(merge_in_place)(st, a, na, nb);
 		return;
 	}
-	/* Both one-at-a-time loops make the same comparisons and moves; which
-	 * is faster depends on the comparator (a cheap one favours selects, one
-	 * that chases pointers favours speculation past branches), so while
-	 * the style is on trial merges alternate and are timed. */
-	bool trial = st->merge_style == LS_MERGE_TRIAL && na + nb >= LS_SORT_TRIAL_MIN;
-	bool select = trial ? st->trials % 2 == 0 : st->merge_style != LS_MERGE_BRANCH;
-	uint64_t start = trial ? ls_sort_ticks() : 0;
+	/* Both one-at-a-time loops make the same comparisons and moves; the
+	 * style was fixed for the whole sort before the first run. */
 	if (na <= nb)
-		SF(merge_lo)(st, a, na, b, nb, select);
+		SF(merge_lo)(st, a, na, b, nb, st->merge_style == LS_MERGE_SELECT);
 	else
-		SF(merge_hi)(st, a, na, b, nb, select);
-	if (trial)
-		ls_sort_note_trial(st, select, 16 * (ls_sort_ticks() - start) / (na + nb));
+		SF(merge_hi)(st, a, na, b, nb, st->merge_style == LS_MERGE_SELECT);
 }
 
 /* Powersort: before pushing run [start, start+len), merge while the run
@@ -530,7 +626,7 @@ static void SF(ls_sort_engine)(struct ls_sort_state *st)
 		return;
 	}
 	minrun = ls_sort_minrun(n);
-	st->merge_style = SORT_MERGE_STYLE;
+	st->merge_style = SORT_MERGE_STYLE == LS_MERGE_BY_ELEMENTS ? ls_sort_style_for_elements(st) : SORT_MERGE_STYLE;
 	while (lo < n) {
 		char *p = AT(st->base, lo);
 		size_t len = SF(count_run)(st, p, n - lo);
