@@ -66,21 +66,49 @@ static void SF(reverse)(struct ls_sort_state *st, char *p, size_t n)
 		SF(swap)(st, AT(p, i), AT(p, j));
 }
 
+/* Does element k (k >= 1) continue the run: strictly below element k-1
+ * in a descending run, not below it in an ascending one? */
+static inline __attribute__((always_inline)) bool SF(continues_run)(struct ls_sort_state *st, char *p, size_t k,
+								   bool descending)
+{
+	return LESS(AT(p, k), AT(p, k - 1)) == descending;
+}
+
+/* End of the run p[0, k) extended while elements continue it, k < n.
+ * Unrolled by four with an exit after each comparison: the same
+ * comparisons as one at a time, a quarter of the loop branches (long runs
+ * cost little more than their comparator calls). */
+static inline __attribute__((always_inline)) size_t SF(extend_run)(struct ls_sort_state *st, char *p, size_t k,
+								  size_t n, bool descending)
+{
+	for (; n - k >= 4; k += 4) {
+		if (!SF(continues_run)(st, p, k, descending))
+			return k;
+		if (!SF(continues_run)(st, p, k + 1, descending))
+			return k + 1;
+		if (!SF(continues_run)(st, p, k + 2, descending))
+			return k + 2;
+		if (!SF(continues_run)(st, p, k + 3, descending))
+			return k + 3;
+	}
+	while (k < n && SF(continues_run)(st, p, k, descending))
+		k++;
+	return k;
+}
+
 /* Length of the run starting at p (n >= 1 elements available): the longest
  * non-decreasing prefix, or the longest strictly decreasing one, which is
  * reversed in place (strictness keeps this stable). */
 static size_t SF(count_run)(struct ls_sort_state *st, char *p, size_t n)
 {
-	size_t k = 2;
+	size_t k;
 	if (n < 2)
 		return n;
 	if (LESS(AT(p, 1), p)) {
-		while (k < n && LESS(AT(p, k), AT(p, k - 1)))
-			k++;
+		k = SF(extend_run)(st, p, 2, n, true);
 		SF(reverse)(st, p, k);
 	} else {
-		while (k < n && !LESS(AT(p, k), AT(p, k - 1)))
-			k++;
+		k = SF(extend_run)(st, p, 2, n, false);
 	}
 	return k;
 }
