@@ -309,6 +309,40 @@ static inline uint64_t SF(alternation_history)(bool last)
 	return last ? UINT64_C(0x5555555555555555) : UINT64_C(0xaaaaaaaaaaaaaaaa);
 }
 
+/* Steps of a select block: a power of two up to 64, the history width. */
+#define LS_SORT_BLOCK 32
+
+/* LS_SORT_BLOCK steps of branch-free merging with no exit test inside (the
+ * caller leaves both sides more than a block): compares LESS(*left,
+ * *right), moves the winner (left on a true outcome when true_moves_left,
+ * else right) to *dest, advances by `step` bytes, and shifts each outcome
+ * into *history.  Only for inlined comparisons, whose count nobody sees:
+ * a comparator's calls are counted exactly by the one-step loops. */
+static inline __attribute__((always_inline)) void SF(select_block)(struct ls_sort_state *st, char **left,
+								  char **right, char **dest, ptrdiff_t step,
+								  bool true_moves_left, uint64_t *history)
+{
+	char *l = *left, *r = *right, *d = *dest;
+	uint64_t h = *history;
+	for (unsigned i = 0; i < LS_SORT_BLOCK; i++) {
+		size_t t = LESS(l, r), mask = -t;
+		ptrdiff_t true_step = (ptrdiff_t)t * step, false_step = step - true_step;
+		memcpy(d, true_moves_left ? SF(pick)(mask, l, r) : SF(pick)(mask, r, l), ES);
+		d += step;
+		l += true_moves_left ? true_step : false_step;
+		r += true_moves_left ? false_step : true_step;
+		h = h << 1 | t;
+	}
+	*left = l, *right = r, *dest = d, *history = h;
+}
+
+/* Length of the newest streak of equal outcomes in a history. */
+static inline size_t SF(streak)(uint64_t history)
+{
+	uint64_t others = history & 1 ? ~history : history;
+	return others ? (size_t)__builtin_ctzll(others) : 64;
+}
+
 /* Merge with na <= nb: A goes to the buffer, the merge fills from the left.
  * Preconditions from trimming: B[0] < A[0] and A[na-1] > B[nb-1]; with a
  * consistent comparator that makes the unconditional first/last moves
@@ -341,6 +375,23 @@ static void SF(merge_lo)(struct ls_sort_state *st, char *a, size_t na, char *b, 
 			period = 0;
 			goto branchy;
 		}
+#if SORT_CHEAP_LESS
+		/* Whole blocks while both sides are long; streaks and periods
+		 * are looked at between blocks. */
+		while (nb > LS_SORT_BLOCK && na > LS_SORT_BLOCK + 1) {
+			size_t took_b;
+			SF(select_block)(st, &pb, &pa, &dest, (ptrdiff_t)ES, true, &history);
+			took_b = (size_t)__builtin_popcountll(history & (UINT64_MAX >> (64 - LS_SORT_BLOCK)));
+			nb -= took_b;
+			na -= LS_SORT_BLOCK - took_b;
+			bcount = history & 1 ? SF(streak)(history) : 0;
+			acount = history & 1 ? 0 : SF(streak)(history);
+			if ((acount | bcount) >= min_gallop)
+				goto gallop;
+			if ((period = ls_sort_period(history)))
+				goto branchy;
+		}
+#endif
 		for (;;) {
 			/* Advancing by take_b * ES keeps the loop-carried chain
 			 * at compare, multiply-add, load. */
@@ -482,6 +533,23 @@ static void SF(merge_hi)(struct ls_sort_state *st, char *a, size_t na, char *b, 
 			period = 0;
 			goto branchy;
 		}
+#if SORT_CHEAP_LESS
+		/* As in merge_lo: whole blocks while both sides are long. */
+		while (na > LS_SORT_BLOCK && nb > LS_SORT_BLOCK + 1) {
+			char *pb = AT(tmp, nb - 1), *pa = AT(a, na - 1), *dest = AT(a, na + nb - 1);
+			size_t took_a;
+			SF(select_block)(st, &pb, &pa, &dest, -(ptrdiff_t)ES, false, &history);
+			took_a = (size_t)__builtin_popcountll(history & (UINT64_MAX >> (64 - LS_SORT_BLOCK)));
+			na -= took_a;
+			nb -= LS_SORT_BLOCK - took_a;
+			acount = history & 1 ? SF(streak)(history) : 0;
+			bcount = history & 1 ? 0 : SF(streak)(history);
+			if ((acount | bcount) >= min_gallop)
+				goto gallop;
+			if ((period = ls_sort_period(history)))
+				goto branchy;
+		}
+#endif
 		for (;;) {
 			size_t take_a = LESS(AT(tmp, nb - 1), AT(a, na - 1)), a_mask = -take_a;
 			memcpy(AT(a, na + nb - 1), SF(pick)(a_mask, AT(a, na - 1), AT(tmp, nb - 1)), ES);
