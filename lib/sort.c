@@ -30,19 +30,39 @@ void ls_sort_state_init(struct ls_sort_state *st, void *base, size_t n, size_t s
 	st->tmp_bytes = sizeof st->inline_tmp;
 	st->nruns = 0;
 	st->stats = NULL;
-	st->merge_style = LS_MERGE_TRIAL;
-	st->trials = 0;
-	st->trial_best[0] = st->trial_best[1] = UINT64_MAX;
+	st->merge_style = LS_MERGE_SELECT;
 }
 
-void ls_sort_note_trial(struct ls_sort_state *st, bool select, uint64_t cost_per_element)
+/* A user-space address: on a 64-bit system at or above 4 GiB (PIE
+ * executables, their heap, mmap regions, stacks) and below 2^48, or within
+ * 4 GiB of the array itself (a non-PIE heap); on a 32-bit one within
+ * 256 MiB of the array.  Integer keys and the bit patterns of doubles rarely
+ * fall there 12 times out of 16. */
+static bool looks_like_pointer(uintptr_t word, uintptr_t array)
 {
-	/* The minimum, not the mean: a trial interrupted by the scheduler
-	 * must not decide. */
-	if (cost_per_element < st->trial_best[select])
-		st->trial_best[select] = cost_per_element;
-	if (++st->trials == 2 * LS_SORT_TRIALS)
-		st->merge_style = st->trial_best[1] <= st->trial_best[0] ? LS_MERGE_SELECT : LS_MERGE_BRANCH;
+	uintptr_t distance = word > array ? word - array : array - word;
+#if UINTPTR_MAX > 0xffffffffu
+	const uintptr_t four_gib = (uintptr_t)1 << 32;
+	return (word >= four_gib && word >> 48 == 0) || distance < four_gib;
+#else
+	return distance < (uintptr_t)1 << 28;
+#endif
+}
+
+enum ls_merge_style ls_sort_style_for_elements(const struct ls_sort_state *st)
+{
+	unsigned pointer_like = 0, sampled = 0;
+	if (st->size < sizeof(uintptr_t))
+		return LS_MERGE_SELECT;
+	for (size_t i = 0; i < LS_SORT_POINTER_SAMPLE && i < st->n; i++, sampled++) {
+		uintptr_t word;
+		size_t at = st->n <= LS_SORT_POINTER_SAMPLE ? i : i * (st->n / LS_SORT_POINTER_SAMPLE);
+		memcpy(&word, st->base + at * st->size, sizeof word);
+		pointer_like += looks_like_pointer(word, (uintptr_t)st->base);
+	}
+	/* The quorum scales down for arrays shorter than the sample. */
+	return pointer_like * LS_SORT_POINTER_SAMPLE >= LS_SORT_POINTER_QUORUM * sampled ? LS_MERGE_BRANCH
+											 : LS_MERGE_SELECT;
 }
 
 void ls_sort_state_release(struct ls_sort_state *st)
@@ -185,7 +205,7 @@ static inline bool f64_less(double x, double y)
 }
 
 #define SORT_CHEAP_LESS 0
-#define SORT_MERGE_STYLE LS_MERGE_TRIAL
+#define SORT_MERGE_STYLE LS_MERGE_BY_ELEMENTS
 #define SORT_SUFFIX any
 #define SORT_ES(st) ((st)->size)
 #define SORT_LESS(st, a, b) ls_sort_cmp_less(st, a, b)

@@ -8,7 +8,8 @@
  *   SORT_CHEAP_LESS      1 when SORT_LESS is an inlined compare of loaded
  *                        values (no call), else 0
  *   SORT_MERGE_STYLE     how one-at-a-time merging picks winners:
- *                        LS_MERGE_SELECT, LS_MERGE_BRANCH or LS_MERGE_TRIAL
+ *                        LS_MERGE_SELECT, LS_MERGE_BRANCH or
+ *                        LS_MERGE_BY_ELEMENTS
  * It defines `static void ls_sort_engine_SUFFIX(struct ls_sort_state *)`,
  * which sorts st->base stably.  Every index below is checked against counts
  * that only shrink, never against comparator answers, so an inconsistent
@@ -65,21 +66,49 @@ static void SF(reverse)(struct ls_sort_state *st, char *p, size_t n)
 		SF(swap)(st, AT(p, i), AT(p, j));
 }
 
+/* Does element k (k >= 1) continue the run: strictly below element k-1
+ * in a descending run, not below it in an ascending one? */
+static inline __attribute__((always_inline)) bool SF(continues_run)(struct ls_sort_state *st, char *p, size_t k,
+								   bool descending)
+{
+	return LESS(AT(p, k), AT(p, k - 1)) == descending;
+}
+
+/* End of the run p[0, k) extended while elements continue it, k < n.
+ * Unrolled by four with an exit after each comparison: the same
+ * comparisons as one at a time, a quarter of the loop branches (long runs
+ * cost little more than their comparator calls). */
+static inline __attribute__((always_inline)) size_t SF(extend_run)(struct ls_sort_state *st, char *p, size_t k,
+								  size_t n, bool descending)
+{
+	for (; n - k >= 4; k += 4) {
+		if (!SF(continues_run)(st, p, k, descending))
+			return k;
+		if (!SF(continues_run)(st, p, k + 1, descending))
+			return k + 1;
+		if (!SF(continues_run)(st, p, k + 2, descending))
+			return k + 2;
+		if (!SF(continues_run)(st, p, k + 3, descending))
+			return k + 3;
+	}
+	while (k < n && SF(continues_run)(st, p, k, descending))
+		k++;
+	return k;
+}
+
 /* Length of the run starting at p (n >= 1 elements available): the longest
  * non-decreasing prefix, or the longest strictly decreasing one, which is
  * reversed in place (strictness keeps this stable). */
 static size_t SF(count_run)(struct ls_sort_state *st, char *p, size_t n)
 {
-	size_t k = 2;
+	size_t k;
 	if (n < 2)
 		return n;
 	if (LESS(AT(p, 1), p)) {
-		while (k < n && LESS(AT(p, k), AT(p, k - 1)))
-			k++;
+		k = SF(extend_run)(st, p, 2, n, true);
 		SF(reverse)(st, p, k);
 	} else {
-		while (k < n && !LESS(AT(p, k), AT(p, k - 1)))
-			k++;
+		k = SF(extend_run)(st, p, 2, n, false);
 	}
 	return k;
 }
@@ -222,6 +251,98 @@ static inline const char *SF(pick)(size_t mask, const char *x, const char *y)
 	return (const char *)(((uintptr_t)x & mask) | ((uintptr_t)y & ~mask));
 }
 
+/* One step of a strict alternation of winners: compares LESS(*left,
+ * *right); if the outcome is `expect`, moves the winner (the left candidate
+ * on a true outcome when true_moves_left, else the right one) to *dest and
+ * advances both by `step` bytes (negative: filling right to left). */
+static inline __attribute__((always_inline)) bool SF(alternation_step)(struct ls_sort_state *st, char **left,
+								     char **right, char **dest, ptrdiff_t step,
+								     bool true_moves_left, bool expect)
+{
+	char **winner;
+	if (LESS(*left, *right) != expect)
+		return false;
+	winner = expect == true_moves_left ? left : right;
+	memcpy(*dest, *winner, ES);
+	*winner += step;
+	*dest += step;
+	return true;
+}
+
+/* Two interleaved sequences (the halves of a pipe organ) make the winners
+ * alternate strictly for long stretches.  This loop only confirms the
+ * expected winner at each step: no streak counts, no history, both
+ * outcomes of a pair known at compile time.  Steps alternate starting with
+ * the outcome `first`, at most 2*pairs of them (the caller's bounds keep
+ * every exit of its own loop out of reach).  Returns the steps done and
+ * sets *surprise when it stopped at a comparison that broke the pattern:
+ * that comparison's outcome is the opposite of the one expected, already
+ * made, and must not be repeated. */
+static inline __attribute__((always_inline)) size_t SF(alternate)(struct ls_sort_state *st, char **left, char **right,
+								  char **dest, ptrdiff_t step, bool true_moves_left,
+								  bool first, size_t pairs, bool *surprise)
+{
+	size_t steps = 0;
+	*surprise = true;
+	for (; pairs > 0; pairs--, steps += 2) {
+		if (!SF(alternation_step)(st, left, right, dest, step, true_moves_left, first))
+			return steps;
+		if (!SF(alternation_step)(st, left, right, dest, step, true_moves_left, !first)) {
+			steps++;
+			return steps;
+		}
+	}
+	*surprise = false;
+	return steps;
+}
+
+/* Steps of an alternation starting with outcome `first` that had outcome
+ * true. */
+static inline size_t SF(true_steps)(size_t steps, bool first)
+{
+	return first ? (steps + 1) / 2 : steps / 2;
+}
+
+/* Winner history of an alternation whose newest outcome is `last`. */
+static inline uint64_t SF(alternation_history)(bool last)
+{
+	return last ? UINT64_C(0x5555555555555555) : UINT64_C(0xaaaaaaaaaaaaaaaa);
+}
+
+/* Steps of a select block: a power of two up to 64, the history width. */
+#define LS_SORT_BLOCK 32
+
+/* LS_SORT_BLOCK steps of branch-free merging with no exit test inside (the
+ * caller leaves both sides more than a block): compares LESS(*left,
+ * *right), moves the winner (left on a true outcome when true_moves_left,
+ * else right) to *dest, advances by `step` bytes, and shifts each outcome
+ * into *history.  Only for inlined comparisons, whose count nobody sees:
+ * a comparator's calls are counted exactly by the one-step loops. */
+static inline __attribute__((always_inline)) void SF(select_block)(struct ls_sort_state *st, char **left,
+								  char **right, char **dest, ptrdiff_t step,
+								  bool true_moves_left, uint64_t *history)
+{
+	char *l = *left, *r = *right, *d = *dest;
+	uint64_t h = *history;
+	for (unsigned i = 0; i < LS_SORT_BLOCK; i++) {
+		size_t t = LESS(l, r), mask = -t;
+		ptrdiff_t true_step = (ptrdiff_t)t * step, false_step = step - true_step;
+		memcpy(d, true_moves_left ? SF(pick)(mask, l, r) : SF(pick)(mask, r, l), ES);
+		d += step;
+		l += true_moves_left ? true_step : false_step;
+		r += true_moves_left ? false_step : true_step;
+		h = h << 1 | t;
+	}
+	*left = l, *right = r, *dest = d, *history = h;
+}
+
+/* Length of the newest streak of equal outcomes in a history. */
+static inline size_t SF(streak)(uint64_t history)
+{
+	uint64_t others = history & 1 ? ~history : history;
+	return others ? (size_t)__builtin_ctzll(others) : 64;
+}
+
 /* Merge with na <= nb: A goes to the buffer, the merge fills from the left.
  * Preconditions from trimming: B[0] < A[0] and A[na-1] > B[nb-1]; with a
  * consistent comparator that makes the unconditional first/last moves
@@ -254,6 +375,23 @@ static void SF(merge_lo)(struct ls_sort_state *st, char *a, size_t na, char *b, 
 			period = 0;
 			goto branchy;
 		}
+#if SORT_CHEAP_LESS
+		/* Whole blocks while both sides are long; streaks and periods
+		 * are looked at between blocks. */
+		while (nb > LS_SORT_BLOCK && na > LS_SORT_BLOCK + 1) {
+			size_t took_b;
+			SF(select_block)(st, &pb, &pa, &dest, (ptrdiff_t)ES, true, &history);
+			took_b = (size_t)__builtin_popcountll(history & (UINT64_MAX >> (64 - LS_SORT_BLOCK)));
+			nb -= took_b;
+			na -= LS_SORT_BLOCK - took_b;
+			bcount = history & 1 ? SF(streak)(history) : 0;
+			acount = history & 1 ? 0 : SF(streak)(history);
+			if ((acount | bcount) >= min_gallop)
+				goto gallop;
+			if ((period = ls_sort_period(history)))
+				goto branchy;
+		}
+#endif
 		for (;;) {
 			/* Advancing by take_b * ES keeps the loop-carried chain
 			 * at compare, multiply-add, load. */
@@ -276,7 +414,9 @@ static void SF(merge_lo)(struct ls_sort_state *st, char *a, size_t na, char *b, 
 			if (--until_check == 0 && (until_check = LS_SORT_PERIOD_CHECK, period = ls_sort_period(history))) {
 branchy:
 				for (;;) {
-					bool won_b = LESS(pb, pa), predicted = period && (history >> (period - 1) & 1);
+					bool won_b = LESS(pb, pa), predicted;
+decided:
+					predicted = period && (history >> (period - 1) & 1);
 					if (won_b) {
 						memcpy(dest, pb, ES);
 						dest += ES, pb += ES, nb--;
@@ -297,6 +437,26 @@ branchy:
 					history = history << 1 | won_b;
 					if (period && won_b != predicted)
 						break;
+					if (period == 2 && min_gallop > 1) {
+						/* Keeps nb >= 1, na >= 2, streaks at 1. */
+						size_t pairs = nb - 1 < na - 2 ? nb - 1 : na - 2, steps, took_b;
+						bool first = !won_b, surprise;
+						steps = first ? SF(alternate)(st, &pb, &pa, &dest, (ptrdiff_t)ES, true, true, pairs, &surprise)
+							      : SF(alternate)(st, &pb, &pa, &dest, (ptrdiff_t)ES, true, false, pairs, &surprise);
+						took_b = SF(true_steps)(steps, first);
+						nb -= took_b;
+						na -= steps - took_b;
+						if (steps) {
+							won_b = steps % 2 ? first : !first;
+							history = SF(alternation_history)(won_b);
+							bcount = won_b;
+							acount = !won_b;
+						}
+						if (surprise) {
+							won_b = !(steps % 2 ? !first : first);
+							goto decided;
+						}
+					}
 				}
 			}
 		}
@@ -373,6 +533,23 @@ static void SF(merge_hi)(struct ls_sort_state *st, char *a, size_t na, char *b, 
 			period = 0;
 			goto branchy;
 		}
+#if SORT_CHEAP_LESS
+		/* As in merge_lo: whole blocks while both sides are long. */
+		while (na > LS_SORT_BLOCK && nb > LS_SORT_BLOCK + 1) {
+			char *pb = AT(tmp, nb - 1), *pa = AT(a, na - 1), *dest = AT(a, na + nb - 1);
+			size_t took_a;
+			SF(select_block)(st, &pb, &pa, &dest, -(ptrdiff_t)ES, false, &history);
+			took_a = (size_t)__builtin_popcountll(history & (UINT64_MAX >> (64 - LS_SORT_BLOCK)));
+			na -= took_a;
+			nb -= LS_SORT_BLOCK - took_a;
+			acount = history & 1 ? SF(streak)(history) : 0;
+			bcount = history & 1 ? 0 : SF(streak)(history);
+			if ((acount | bcount) >= min_gallop)
+				goto gallop;
+			if ((period = ls_sort_period(history)))
+				goto branchy;
+		}
+#endif
 		for (;;) {
 			size_t take_a = LESS(AT(tmp, nb - 1), AT(a, na - 1)), a_mask = -take_a;
 			memcpy(AT(a, na + nb - 1), SF(pick)(a_mask, AT(a, na - 1), AT(tmp, nb - 1)), ES);
@@ -390,8 +567,9 @@ static void SF(merge_hi)(struct ls_sort_state *st, char *a, size_t na, char *b, 
 			if (--until_check == 0 && (until_check = LS_SORT_PERIOD_CHECK, period = ls_sort_period(history))) {
 branchy:
 				for (;;) {
-					bool won_a = LESS(AT(tmp, nb - 1), AT(a, na - 1)),
-					     predicted = period && (history >> (period - 1) & 1);
+					bool won_a = LESS(AT(tmp, nb - 1), AT(a, na - 1)), predicted;
+decided:
+					predicted = period && (history >> (period - 1) & 1);
 					if (won_a) {
 						memcpy(AT(a, na + nb - 1), AT(a, na - 1), ES);
 						if (--na == 0)
@@ -410,6 +588,27 @@ branchy:
 					history = history << 1 | won_a;
 					if (period && won_a != predicted)
 						break;
+					if (period == 2 && min_gallop > 1) {
+						/* Keeps na >= 1, nb >= 2, streaks at 1. */
+						size_t pairs = na - 1 < nb - 2 ? na - 1 : nb - 2, steps, took_a;
+						char *pb = AT(tmp, nb - 1), *pa = AT(a, na - 1), *dest = AT(a, na + nb - 1);
+						bool first = !won_a, surprise;
+						steps = first ? SF(alternate)(st, &pb, &pa, &dest, -(ptrdiff_t)ES, false, true, pairs, &surprise)
+							      : SF(alternate)(st, &pb, &pa, &dest, -(ptrdiff_t)ES, false, false, pairs, &surprise);
+						took_a = SF(true_steps)(steps, first);
+						na -= took_a;
+						nb -= steps - took_a;
+						if (steps) {
+							won_a = steps % 2 ? first : !first;
+							history = SF(alternation_history)(won_a);
+							acount = won_a;
+							bcount = !won_a;
+						}
+						if (surprise) {
+							won_a = !(steps % 2 ? !first : first);
+							goto decided;
+						}
+					}
 				}
 			}
 		}
@@ -487,19 +686,12 @@ static void SF(merge_at)(struct ls_sort_state *st, size_t i)
 		SF(merge_in_place)(st, a, na, nb);
 		return;
 	}
-	/* Both one-at-a-time loops make the same comparisons and moves; which
-	 * is faster depends on the comparator (a cheap one favours selects, one
-	 * that chases pointers favours speculation past branches), so while
-	 * the style is on trial merges alternate and are timed. */
-	bool trial = st->merge_style == LS_MERGE_TRIAL && na + nb >= LS_SORT_TRIAL_MIN;
-	bool select = trial ? st->trials % 2 == 0 : st->merge_style != LS_MERGE_BRANCH;
-	uint64_t start = trial ? ls_sort_ticks() : 0;
+	/* Both one-at-a-time loops make the same comparisons and moves; the
+	 * style was fixed for the whole sort before the first run. */
 	if (na <= nb)
-		SF(merge_lo)(st, a, na, b, nb, select);
+		SF(merge_lo)(st, a, na, b, nb, st->merge_style == LS_MERGE_SELECT);
 	else
-		SF(merge_hi)(st, a, na, b, nb, select);
-	if (trial)
-		ls_sort_note_trial(st, select, 16 * (ls_sort_ticks() - start) / (na + nb));
+		SF(merge_hi)(st, a, na, b, nb, st->merge_style == LS_MERGE_SELECT);
 }
 
 /* Powersort: before pushing run [start, start+len), merge while the run
@@ -530,7 +722,7 @@ static void SF(ls_sort_engine)(struct ls_sort_state *st)
 		return;
 	}
 	minrun = ls_sort_minrun(n);
-	st->merge_style = SORT_MERGE_STYLE;
+	st->merge_style = SORT_MERGE_STYLE == LS_MERGE_BY_ELEMENTS ? ls_sort_style_for_elements(st) : SORT_MERGE_STYLE;
 	while (lo < n) {
 		char *p = AT(st->base, lo);
 		size_t len = SF(count_run)(st, p, n - lo);

@@ -13,7 +13,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <time.h>
 
 #include "lockscope/sort.h"
 
@@ -36,11 +35,14 @@ struct ls_sort_run {
 /* How one-at-a-time merging chooses each winner: branch-free selects
  * (best when comparisons are cheap and their outcomes random), branches
  * (best when a comparison misses the cache: speculation overlaps the
- * misses), or timed trials of both on the first merges. */
-enum ls_merge_style { LS_MERGE_SELECT, LS_MERGE_BRANCH, LS_MERGE_TRIAL };
-/* Trials per style, and the smallest merge worth timing. */
-#define LS_SORT_TRIALS 8
-#define LS_SORT_TRIAL_MIN 64
+ * misses), or decided per sort from the elements (comparator sorts):
+ * branches when they look like pointers, since a comparator then most
+ * likely follows them.  Never from a clock: the same input always takes
+ * the same path. */
+enum ls_merge_style { LS_MERGE_SELECT, LS_MERGE_BRANCH, LS_MERGE_BY_ELEMENTS };
+/* Elements sampled by that decision, and how many must look like pointers. */
+#define LS_SORT_POINTER_SAMPLE 16
+#define LS_SORT_POINTER_QUORUM 12
 
 struct ls_sort_state {
 	char *base;
@@ -56,9 +58,7 @@ struct ls_sort_state {
 	size_t nruns;
 	struct ls_sort_run stack[LS_SORT_MAX_RUNS];
 	struct lockscope_sort_stats *stats; /* NULL unless counting */
-	enum ls_merge_style merge_style;
-	unsigned trials;
-	uint64_t trial_best[2]; /* fastest 16ths of a tick per element: [select] */
+	enum ls_merge_style merge_style; /* SELECT or BRANCH once sorting */
 	_Alignas(16) char inline_tmp[LS_SORT_INLINE_TMP];
 };
 
@@ -99,21 +99,10 @@ static inline unsigned ls_sort_period(uint64_t history)
 	return 0;
 }
 
-/* A cheap monotonic tick count, for trials only. */
-static inline uint64_t ls_sort_ticks(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	return __builtin_ia32_rdtsc();
-#else
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-#endif
-}
-
-/* Records one timed merge; after LS_SORT_TRIALS of each style keeps the
- * one with the lower best cost. */
-LS_SORT_HIDDEN void ls_sort_note_trial(struct ls_sort_state *st, bool select, uint64_t cost_per_element);
+/* The style for LS_MERGE_BY_ELEMENTS: BRANCH when at least
+ * LS_SORT_POINTER_QUORUM of LS_SORT_POINTER_SAMPLE elements spread over the
+ * array start with a pointer-like word, else SELECT. */
+LS_SORT_HIDDEN enum ls_merge_style ls_sort_style_for_elements(const struct ls_sort_state *st);
 
 /* Statistics bookkeeping (only called when st->stats is set). */
 LS_SORT_HIDDEN void ls_sort_note_run(struct ls_sort_state *st, size_t len);

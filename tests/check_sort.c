@@ -275,6 +275,118 @@ START_TEST(test_interleaved_runs_stable)
 }
 END_TEST
 
+static int cmp_char_ptr(const void *a, const void *b)
+{
+	return **(char *const *)a - **(char *const *)b;
+}
+
+/* 8-byte records: key in the high 40 bits, input position in the low 24. */
+static int cmp_packed_key(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a >> 24, y = *(const uint64_t *)b >> 24;
+	return (x > y) - (x < y);
+}
+
+static int cmp_packed_key_r(const void *a, const void *b, void *arg)
+{
+	(void)arg;
+	return cmp_packed_key(a, b);
+}
+
+/* Two runs whose winners alternate strictly for stretches, broken at
+ * random points by a repeated winner (the alternation loop's surprise exit)
+ * and with ties (left run first): sorted, stable, through both the
+ * left-to-right merge (left run shorter) and the right-to-left one, with
+ * the qsort-style and the _r comparator, and the same comparison count
+ * either way. */
+START_TEST(test_alternation_with_surprises)
+{
+	static const size_t left_share[] = { 300, 500, 700 }; /* per mille */
+	for (size_t shape = 0; shape < 3; shape++) {
+		for (unsigned every = 3; every <= 400; every *= 5) {
+			size_t n = 3000, nl = 0, nr = 0;
+			uint64_t *in = malloc(n * 8), *left = malloc(n * 8), *right = malloc(n * 8), *x = malloc(n * 8),
+				 *y = malloc(n * 8), key = 0;
+			bool last_left = false;
+			ck_assert(in && left && right && x && y);
+			for (size_t i = 0; i < n; i++) {
+				/* Alternate; every `every` steps on average, repeat
+				 * the last winner; keep each run near its share. */
+				bool take_left = rng() % every == 0 ? last_left : !last_left;
+				if (nl * 1000 > left_share[shape] * (i + 1))
+					take_left = false;
+				else if (nr * 1000 > (1000 - left_share[shape]) * (i + 1))
+					take_left = true;
+				/* A right element may tie the left one before it. */
+				if (!(take_left == false && last_left && rng() % 4 == 0))
+					key++;
+				if (take_left)
+					left[nl++] = key;
+				else
+					right[nr++] = key;
+				last_left = take_left;
+			}
+			for (size_t i = 0; i < nl; i++)
+				in[i] = left[i] << 24 | i;
+			for (size_t i = 0; i < nr; i++)
+				in[nl + i] = right[i] << 24 | (nl + i);
+			memcpy(x, in, n * 8);
+			memcpy(y, in, n * 8);
+			struct lockscope_sort_stats st;
+			lockscope_sort(x, n, 8, cmp_packed_key);
+			lockscope_sort_stats(y, n, 8, cmp_packed_key_r, NULL, &st);
+			ck_assert(!memcmp(x, y, n * 8));
+			for (size_t i = 1; i < n; i++) {
+				ck_assert(x[i - 1] >> 24 <= x[i] >> 24);
+				if (x[i - 1] >> 24 == x[i] >> 24)
+					ck_assert_msg((x[i - 1] & 0xffffff) < (x[i] & 0xffffff), "unstable at %zu", i);
+			}
+			/* n-1 for the two runs, at most one per merged element. */
+			ck_assert_uint_le(st.comparisons, 2 * n);
+			free(in), free(left), free(right), free(x), free(y);
+		}
+	}
+}
+END_TEST
+
+/* The merge loop style depends on the elements only, never on time. */
+START_TEST(test_merge_style_from_elements)
+{
+	size_t n = 1000;
+	int64_t *ints = malloc(n * sizeof *ints);
+	char **ptrs = malloc(n * sizeof *ptrs), *pool = malloc(n);
+	uint32_t small[64];
+	struct ls_sort_state st;
+	ck_assert(ints && ptrs && pool);
+	for (size_t i = 0; i < n; i++) {
+		ints[i] = (int64_t)(rng() >> 11);
+		ptrs[i] = pool + (n - 1 - i);
+	}
+	memset(small, 0, sizeof small);
+	ls_sort_state_init(&st, ints, n, sizeof *ints);
+	ck_assert_int_eq(ls_sort_style_for_elements(&st), LS_MERGE_SELECT);
+	ls_sort_state_init(&st, ptrs, n, sizeof *ptrs);
+	ck_assert_int_eq(ls_sort_style_for_elements(&st), LS_MERGE_BRANCH);
+	/* Short arrays: the quorum scales with the sample. */
+	ls_sort_state_init(&st, ptrs, 3, sizeof *ptrs);
+	ck_assert_int_eq(ls_sort_style_for_elements(&st), LS_MERGE_BRANCH);
+	/* Small integers near zero are not addresses; smaller elements never. */
+	for (size_t i = 0; i < n; i++)
+		ints[i] = (int64_t)i * 1000;
+	ls_sort_state_init(&st, ints, n, sizeof *ints);
+	ck_assert_int_eq(ls_sort_style_for_elements(&st), LS_MERGE_SELECT);
+	ls_sort_state_init(&st, small, 64, sizeof small[0]);
+	ck_assert_int_eq(ls_sort_style_for_elements(&st), LS_MERGE_SELECT);
+	/* Sorting pointers to strings with a comparator still works. */
+	for (size_t i = 0; i < n; i++)
+		pool[i] = (char)('a' + i % 26);
+	lockscope_sort(ptrs, n, sizeof *ptrs, cmp_char_ptr);
+	for (size_t i = 1; i < n; i++)
+		ck_assert(*ptrs[i - 1] <= *ptrs[i]);
+	free(ints), free(ptrs), free(pool);
+}
+END_TEST
+
 static int cmp_f64_bits(const void *a, const void *b)
 {
 	return memcmp(a, b, 8);
@@ -632,6 +744,8 @@ static Suite *sort_suite(void)
 	tcase_add_test(tc, test_stable_many_sizes);
 	tcase_add_test(tc, test_stable_large);
 	tcase_add_test(tc, test_interleaved_runs_stable);
+	tcase_add_test(tc, test_alternation_with_surprises);
+	tcase_add_test(tc, test_merge_style_from_elements);
 	tcase_add_test(tc, test_typed_u64_f64);
 	tcase_add_test(tc, test_typed_str);
 	tcase_add_test(tc, test_stats_sorted_inputs);

@@ -72,9 +72,29 @@ assert len(titles) == 3 * (5 + 2), len(titles)
 assert any(t.startswith("timsort_bad glibc qsort") for t in titles), titles
 PY
 
+# --targets: one row per speed target with the target and three finite
+# speedups (no timing is asserted); bad round counts are usage errors.
+"$bin" sortbench --targets=3 -n 3000 -r 1 >"$tmp/targets" || fail "--targets exited with $?"
+cat "$tmp/targets"
+for row in "random i64 1.0x" "ascending i64 10.0x" "descending i64 10.0x" "pipe_organ i64 10.0x" "random i64_typed 2.0x"; do
+	set -- $row
+	awk -v p="$1" -v t="$2" -v g="$3" '$1 == p && $2 == t && $4 == g {
+		for (i = 5; i <= 7; i++) if ($i !~ /^[0-9]+\.[0-9][0-9]x$/) exit 1
+		if ($5 + 0 < $6 + 0 || $5 + 0 > $7 + 0 || ($8 != "yes" && $8 != "NO")) exit 1
+		found = 1 }
+		END { exit !found }' "$tmp/targets" || fail "--targets: no well-formed row for $row"
+done
+[ "$(grep -c '^[a-z_]* *[a-z0-9_]* *>= ' "$tmp/targets")" -eq 5 ] || fail "--targets: expected 5 rows"
+grep -q '^lockscope sortbench --targets: n 3000, seed 1, 3 rounds, each a median of 1 runs$' "$tmp/targets" ||
+	fail "--targets: header"
+
 # Bad usage is rejected with status 2.
 set +e
 "$bin" sortbench --patterns=nope >/dev/null 2>&1; st=$?
 set -e
 [ "$st" -eq 2 ] || fail "unknown pattern accepted (status $st)"
+set +e
+"$bin" sortbench --targets=0 >/dev/null 2>&1; st=$?
+set -e
+[ "$st" -eq 2 ] || fail "--targets=0 accepted (status $st)"
 echo "sortbench.sh: all checks passed"

@@ -702,6 +702,98 @@ static int write_chart(const char *path, const struct row *rows, size_t nrows)
 	return fclose(out) ? -1 : 0;
 }
 
+/* ---- speed targets ------------------------------------------------------ */
+
+/* The speed targets: our time against qsort's on the same input. */
+struct speed_target {
+	const char *pattern, *type;
+	double min_speedup; /* qsort time / ours */
+};
+
+static const struct speed_target targets[] = {
+	{ "random", "i64", 1.0 },         { "ascending", "i64", 10.0 }, { "descending", "i64", 10.0 },
+	{ "pipe_organ", "i64", 10.0 },    { "random", "i64_typed", 2.0 },
+};
+#define NTARGETS (sizeof targets / sizeof targets[0])
+
+static size_t pattern_index(const char *name)
+{
+	size_t i;
+	for (i = 0; i < NPATTERNS && strcmp(patterns[i].name, name); i++)
+		;
+	return i;
+}
+
+static const struct elem_type *type_named(const char *name)
+{
+	for (size_t i = 0; i < NTYPES; i++)
+		if (!strcmp(types[i].name, name))
+			return &types[i];
+	return NULL;
+}
+
+/* One round: qsort time / our time (medians of reps) for target t. */
+static bool target_speedup(const struct speed_target *t, size_t n, uint64_t seed, unsigned reps, double *speedup)
+{
+	size_t p = pattern_index(t->pattern);
+	const struct elem_type *type = type_named(t->type);
+	struct rng r = { seed ^ (0x51ed270b27a1f3c5u * (p + 1)) };
+	int64_t *keys = malloc(n * sizeof *keys);
+	char *work = malloc(n * sizeof(int64_t) + 1);
+	struct corpus c = { 0 };
+	bool ok = keys && work && type && p < NPATTERNS;
+	if (ok) {
+		patterns[p].fill(keys, n, &r);
+		ok = corpus_build(&c, keys, n);
+	}
+	if (ok) {
+		const void *input = corpus_input(&c, type);
+		double theirs = time_sort(type, false, input, work, n, reps);
+		double ours = time_sort(type, true, input, work, n, reps);
+		*speedup = ratio(theirs, ours);
+	}
+	corpus_free(&c);
+	free(work);
+	free(keys);
+	return ok;
+}
+
+static int cmp_speedup(const void *a, const void *b)
+{
+	return cmp_f64(a, b);
+}
+
+/* --targets: every target row `rounds` times, round-robin so a burst of
+ * load on the machine spreads over all rows; prints the distribution of
+ * the speedup.  Timings are informative: the exit status only reports
+ * failures to run, never a missed target. */
+static int run_targets(FILE *out, size_t n, uint64_t seed, unsigned reps, unsigned rounds)
+{
+	double (*speedups)[NTARGETS] = calloc(rounds, sizeof *speedups);
+	if (!speedups)
+		return 1;
+	for (unsigned k = 0; k < rounds; k++)
+		for (size_t t = 0; t < NTARGETS; t++)
+			if (!target_speedup(&targets[t], n, seed, reps, &speedups[k][t])) {
+				free(speedups);
+				return 1;
+			}
+	fprintf(out, "lockscope sortbench --targets: n %zu, seed %" PRIu64 ", %u rounds, each a median of %u runs\n", n,
+		seed, rounds, reps);
+	fprintf(out, "%-12s %-9s %8s %8s %8s %8s %5s\n", "pattern", "type", "target", "median", "min", "max", "met");
+	for (size_t t = 0; t < NTARGETS; t++) {
+		double v[64];
+		for (unsigned k = 0; k < rounds; k++)
+			v[k] = speedups[k][t];
+		qsort(v, rounds, sizeof v[0], cmp_speedup);
+		double med = rounds % 2 ? v[rounds / 2] : (v[rounds / 2 - 1] + v[rounds / 2]) / 2;
+		fprintf(out, "%-12s %-9s >=%5.1fx %7.2fx %7.2fx %7.2fx %5s\n", targets[t].pattern, targets[t].type,
+			targets[t].min_speedup, med, v[0], v[rounds - 1], med >= targets[t].min_speedup ? "yes" : "NO");
+	}
+	free(speedups);
+	return 0;
+}
+
 /* ---- command line ------------------------------------------------------ */
 
 static void usage(FILE *out)
@@ -716,6 +808,8 @@ static void usage(FILE *out)
 		"      --format=text|json|csv  output format (default text)\n"
 		"      --chart=FILE.svg      also write an SVG chart of time and comparisons per element\n"
 		"  -o, --output=FILE         write the table to FILE instead of stdout\n"
+		"      --targets[=K]         the issue's speed-target rows K times (default 5): median,\n"
+		"                            min and max of qsort time / ours (uses -n, -r, --seed)\n"
 		"      --list                list the patterns and types, then exit\n"
 		"See lockscope-sortbench(1) for the pattern definitions and columns.\n");
 }
@@ -780,18 +874,20 @@ struct options {
 	bool pattern_on[NPATTERNS], type_on[NTYPES];
 	enum format format;
 	const char *chart, *output;
+	unsigned target_rounds; /* 0: the normal table */
 };
 
 /* 0: run, 1: exit 0 (help/list), 2: usage error. */
 static int parse_options(int argc, char **argv, struct options *o)
 {
-	enum { OPT_SEED = 256, OPT_FORMAT, OPT_CHART, OPT_LIST };
+	enum { OPT_SEED = 256, OPT_FORMAT, OPT_CHART, OPT_LIST, OPT_TARGETS };
 	static const struct option longopts[] = {
 		{ "size", required_argument, NULL, 'n' },     { "repeat", required_argument, NULL, 'r' },
 		{ "patterns", required_argument, NULL, 'p' }, { "types", required_argument, NULL, 't' },
 		{ "seed", required_argument, NULL, OPT_SEED }, { "format", required_argument, NULL, OPT_FORMAT },
 		{ "chart", required_argument, NULL, OPT_CHART }, { "output", required_argument, NULL, 'o' },
 		{ "list", no_argument, NULL, OPT_LIST },      { "help", no_argument, NULL, 'h' },
+		{ "targets", optional_argument, NULL, OPT_TARGETS },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -847,6 +943,13 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_CHART:
 			o->chart = optarg;
+			break;
+		case OPT_TARGETS:
+			o->target_rounds = optarg ? (unsigned)strtoul(optarg, &end, 10) : 5;
+			if ((optarg && *end) || o->target_rounds < 1 || o->target_rounds > 64) {
+				fprintf(stderr, "lockscope sortbench: --targets wants 1..64 rounds\n");
+				return 2;
+			}
 			break;
 		case 'o':
 			o->output = optarg;
@@ -921,6 +1024,19 @@ int ls_cmd_sortbench(int argc, char **argv)
 	int status = parse_options(argc, argv, &o);
 	if (status)
 		return status == 1 ? 0 : 2;
+	if (o.target_rounds) {
+		FILE *tout = o.output ? fopen(o.output, "w") : stdout;
+		if (!tout) {
+			fprintf(stderr, "lockscope sortbench: %s: %s\n", o.output, strerror(errno));
+			return 1;
+		}
+		status = run_targets(tout, o.sizes[0], o.seed, o.reps, o.target_rounds);
+		if (status)
+			fprintf(stderr, "lockscope sortbench: out of memory\n");
+		if (tout != stdout && fclose(tout))
+			status = 1;
+		return status;
+	}
 
 	struct row *rows = calloc(o.nsizes * NPATTERNS * NTYPES, sizeof *rows);
 	size_t nrows = rows ? run_all(&o, rows) : (size_t)-1;
