@@ -102,7 +102,9 @@ static size_t scan(ls_wd_analyzer *a, ls_thread_state **threads, size_t n, uint6
 	return emitted;
 }
 
-START_TEST(two_thread_cycle_is_reported_once_when_stable)
+/* Threads 101 and 102 in an ABBA deadlock since 10 s: 101 holds lock 1 and
+ * waits for lock 2, 102 the other way round. */
+static void abba_waits(ls_thread_state *all[2], ls_lock **lock_a)
 {
 	ls_thread_state *t1 = new_thread(101), *t2 = new_thread(102);
 	ls_lock *a = new_lock(1, 0x1000), *b = new_lock(2, 0x2000);
@@ -110,7 +112,16 @@ START_TEST(two_thread_cycle_is_reported_once_when_stable)
 	hold(t2, b, LS_MODE_EXCL);
 	wait_lock(t1, b, LS_MODE_EXCL, 10 * S);
 	wait_lock(t2, a, LS_MODE_EXCL, 10 * S);
-	ls_thread_state *all[] = { t1, t2 };
+	all[0] = t1;
+	all[1] = t2;
+	*lock_a = a;
+}
+
+START_TEST(two_thread_cycle_is_reported_once_when_stable)
+{
+	ls_thread_state *all[2];
+	ls_lock *a;
+	abba_waits(all, &a);
 	ls_wd_analyzer an = { 0 };
 	struct record r = { 0 };
 	ck_assert(!ls_wd_cycle_unconfirmed(&an));
@@ -129,17 +140,13 @@ END_TEST
 
 START_TEST(changing_waits_are_not_a_deadlock)
 {
-	ls_thread_state *t1 = new_thread(101), *t2 = new_thread(102);
-	ls_lock *a = new_lock(1, 0x1000), *b = new_lock(2, 0x2000);
-	hold(t1, a, LS_MODE_EXCL);
-	hold(t2, b, LS_MODE_EXCL);
-	wait_lock(t1, b, LS_MODE_EXCL, 10 * S);
-	wait_lock(t2, a, LS_MODE_EXCL, 10 * S);
-	ls_thread_state *all[] = { t1, t2 };
+	ls_thread_state *all[2];
+	ls_lock *a;
+	abba_waits(all, &a);
 	ls_wd_analyzer an = { 0 };
 	struct record r = { 0 };
 	ck_assert_uint_eq(scan(&an, all, 2, 11 * S, &r), 0);
-	wait_lock(t2, a, LS_MODE_EXCL, 11 * S); /* a new wait, read racily */
+	wait_lock(all[1], a, LS_MODE_EXCL, 11 * S); /* a new wait, read racily */
 	ck_assert_uint_eq(scan(&an, all, 2, 12 * S, &r), 0);
 	ls_wd_analyzer_free(&an);
 }
