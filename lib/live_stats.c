@@ -243,6 +243,7 @@ void ls_live_publish(void *base, bool final)
 	ls_live_header *h = base;
 	struct vec locks = { .elem = sizeof(ls_live_lock) }, sites = { .elem = sizeof(ls_live_site) },
 		   threads = { .elem = sizeof(ls_live_thread) }, invs = { .elem = sizeof(ls_live_inversion) };
+	ls_counts_collect();
 	ls_lock_foreach(gather_lock, &locks);
 	ls_site_foreach(gather_site, &sites);
 	ls_thread_foreach(gather_thread, &threads);

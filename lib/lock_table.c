@@ -94,6 +94,7 @@ static ls_lock *new_record(uintptr_t addr, enum ls_lock_kind kind)
 	l->addr = addr;
 	l->kind = (uint8_t)kind;
 	l->id = atomic_fetch_add(&next_lock_id, 1);
+	atomic_store_explicit(&l->live_id, l->id, memory_order_relaxed);
 	return l;
 }
 
@@ -126,6 +127,7 @@ static ls_lock *forget_locked(uintptr_t addr)
 	t->live--;
 	atomic_fetch_sub_explicit(&page_filter[page_slot(addr)], 1, memory_order_relaxed);
 	l->dead = true;
+	atomic_store_explicit(&l->live_id, 0, memory_order_relaxed);
 	return l;
 }
 
@@ -212,6 +214,16 @@ void ls_lock_retire_keeping_stats(ls_lock *l)
 		l->next_dead = retired;
 		retired = l;
 	}
+	ls_spin_unlock(&table_lock);
+}
+
+void ls_lock_add_acquisitions(ls_lock *l, uint64_t id, uint64_t n)
+{
+	/* Records are recycled under table_lock: holding it, the id check
+	 * cannot be overtaken by a new life. */
+	ls_spin_lock(&table_lock);
+	if (l->id == id)
+		atomic_fetch_add_explicit(&l->acquisitions, n, memory_order_relaxed);
 	ls_spin_unlock(&table_lock);
 }
 

@@ -31,6 +31,9 @@ struct ls_thread_state;
 typedef struct ls_lock {
 	uintptr_t addr;
 	uint64_t id;                 /* unique per life, never reused */
+	/* id while alive, 0 once dead: the fast path's one-load validity test
+	 * of a cached record (a dead record keeps its id for the report) */
+	_Atomic uint64_t live_id;
 	uint8_t kind;                /* enum ls_lock_kind */
 	bool dead;
 	bool inited;                 /* the program called *_init (else: static initializer) */
@@ -41,7 +44,8 @@ typedef struct ls_lock {
 	/* current exclusive owner; readers are found through threads' held sets */
 	_Atomic(struct ls_thread_state *) owner;
 	/* statistics: exclusive acquisitions update them while holding the lock;
-	 * shared ones use atomic adds */
+	 * shared ones use atomic adds.  Acquisitions are counted per thread
+	 * first (tracker.h) and added here with ls_lock_add_acquisitions. */
 	_Atomic uint64_t acquisitions;
 	_Atomic uint64_t contended;
 	_Atomic uint64_t wait_ns;
@@ -52,10 +56,11 @@ typedef struct ls_lock {
 	/* blame (site_stats.c): the integral of the number of waiters over
 	 * time, and its value when the current exclusive holder took the lock */
 	_Atomic uint32_t waiters;
+	_Atomic uint32_t blame_pending; /* holder_mark belongs to the current hold */
 	ls_spinlock blame_lock;
 	_Atomic uint64_t wait_area_ns;
 	uint64_t area_updated_ns;
-	uint64_t holder_mark;
+	_Atomic uint64_t holder_mark;
 	struct ls_lock *next_dead;   /* retired records (reused for new lives) */
 } ls_lock;
 
@@ -121,6 +126,9 @@ void ls_lock_retire(ls_lock *l);
  * the contention of short-lived locks; the others are recycled. */
 #define LS_KEPT_DEAD_LOCKS 1024
 void ls_lock_retire_keeping_stats(ls_lock *l);
+/* Adds n acquisitions to l if it is still the record of life `id` (a
+ * recycled record belongs to another lock: the count is dropped). */
+void ls_lock_add_acquisitions(ls_lock *l, uint64_t id, uint64_t n);
 /* Calls fn for every dead lock kept for its statistics. */
 void ls_lock_foreach_kept_dead(void (*fn)(ls_lock *, void *), void *ctx);
 

@@ -222,6 +222,7 @@ int ls_shim_add_locks(ls_report *r, ls_symbolizer *s, size_t max_locks)
 {
 	struct lock_list list = { 0 };
 	struct site_list sites = { 0 };
+	ls_counts_collect();
 	ls_lock_foreach(collect_lock, &list);
 	ls_lock_foreach_kept_dead(collect_lock, &list);
 	ls_site_foreach(collect_site, &sites);
@@ -356,6 +357,7 @@ static void add_thread(ls_thread_state *t, void *ctx)
 int ls_shim_add_threads(ls_report *r, ls_symbolizer *s)
 {
 	struct thread_ctx c = { r, s, 0 };
+	ls_counts_collect();
 	ls_thread_foreach(add_thread, &c);
 	return c.rc;
 }

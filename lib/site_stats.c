@@ -158,12 +158,24 @@ static void advance_area(ls_lock *l, uint64_t now)
 static void blame_lock(ls_lock *l) { ls_spin_lock(&l->blame_lock); }
 static void blame_unlock(ls_lock *l) { ls_spin_unlock(&l->blame_lock); }
 
+/* The current hold's mark is the integral now; caller holds blame_lock. */
+static void mark_locked(ls_lock *l)
+{
+	atomic_store_explicit(&l->holder_mark, atomic_load_explicit(&l->wait_area_ns, memory_order_relaxed),
+			      memory_order_relaxed);
+	atomic_store_explicit(&l->blame_pending, 1, memory_order_relaxed);
+}
+
 void ls_blame_wait_begin(ls_lock *l, uint64_t now)
 {
 	blame_lock(l);
 	advance_area(l, now);
-	atomic_store_explicit(&l->waiters, atomic_load_explicit(&l->waiters, memory_order_relaxed) + 1,
-			      memory_order_relaxed);
+	uint32_t n = atomic_load_explicit(&l->waiters, memory_order_relaxed);
+	/* The first waiter: the integral has not moved since the holder took
+	 * the lock, so marking now is marking at its acquisition. */
+	if (n == 0)
+		mark_locked(l);
+	atomic_store_explicit(&l->waiters, n + 1, memory_order_relaxed);
 	blame_unlock(l);
 }
 
@@ -176,15 +188,38 @@ void ls_blame_wait_end(ls_lock *l, uint64_t now)
 	blame_unlock(l);
 }
 
-uint64_t ls_blame_current_area_slow(ls_lock *l)
+static uint64_t clock_ns(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t ls_blame_current_area_slow(ls_lock *l)
+{
+	uint64_t now = clock_ns();
 	blame_lock(l);
-	advance_area(l, (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
+	advance_area(l, now);
 	uint64_t area = atomic_load_explicit(&l->wait_area_ns, memory_order_relaxed);
 	blame_unlock(l);
 	return area;
+}
+
+void ls_blame_mark(ls_lock *l)
+{
+	uint64_t now = clock_ns();
+	blame_lock(l);
+	advance_area(l, now);
+	mark_locked(l);
+	blame_unlock(l);
+}
+
+uint64_t ls_blame_charge(ls_lock *l)
+{
+	uint64_t area = ls_blame_current_area(l);
+	atomic_store_explicit(&l->blame_pending, 0, memory_order_relaxed);
+	uint64_t mark = atomic_load_explicit(&l->holder_mark, memory_order_relaxed);
+	return area > mark ? area - mark : 0;
 }
 
 void ls_site_foreach(void (*fn)(ls_site_stat *, void *), void *ctx)
@@ -201,12 +236,6 @@ size_t ls_site_count(void) { return atomic_load_explicit(&used, memory_order_rel
 size_t ls_site_capacity(void) { return SITE_MAX_FILL; }
 uint64_t ls_site_overflow(void) { return atomic_load_explicit(&overflow, memory_order_relaxed); }
 
-static uint64_t monotonic_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* ns per tick in 32.32 fixed point; 0 = not calibrated (ticks are ns). */
 static uint64_t ns_per_tick_fp;
@@ -224,9 +253,9 @@ void ls_stat_clock_calibrate(void)
 #if HAVE_TSC
 	if (ns_per_tick_fp)
 		return;
-	uint64_t ns0 = monotonic_ns(), t0 = read_tsc(), ns1, t1;
+	uint64_t ns0 = clock_ns(), t0 = read_tsc(), ns1, t1;
 	do {
-		ns1 = monotonic_ns();
+		ns1 = clock_ns();
 		t1 = read_tsc();
 	} while (ns1 - ns0 < 2000000);
 	if (t1 > t0)
@@ -240,7 +269,7 @@ uint64_t ls_stat_ticks(void)
 	if (LS_LIKELY(ns_per_tick_fp))
 		return read_tsc();
 #endif
-	return monotonic_ns();
+	return clock_ns();
 }
 
 uint64_t ls_stat_ticks_to_ns(uint64_t ticks)

@@ -9,20 +9,22 @@
  * attributed to any site (the
  * per-lock totals still count them).
  *
- * Cost model: every acquisition counts on its site.  A per-thread
+ * Cost model: every acquisition counts on its site, first in the thread's
+ * call cache (tracker.h), added here in batches.  A per-thread
  * direct-mapped cache answers (lock id, site) -> record without touching
- * the global table, so the steady-state fast path is one TLS probe and one
- * increment.  Counters of exclusively held locks are written only by the
- * holder (plain load+store, like the per-lock counters); shared (read)
- * acquisitions use atomic adds.
+ * the global table.  Contention counters of exclusively held locks are
+ * written only by the holder (plain load+store, like the per-lock
+ * counters); shared (read) acquisitions use atomic adds.
  *
  * Blame: a holder's critical section is charged, on its acquiring site,
  * the wait it caused: the integral over its hold of the number of threads
  * waiting for the lock (Go's mutex profile charges the unlocker in the same
  * spirit).  Each lock keeps that integral (wait_area_ns), updated with the
  * waiter count only on the contended path; an exclusive holder marks it on
- * acquire and charges the difference on release.  With no waiter around,
- * that is two plain loads and a store per acquisition and no clock read.
+ * acquire (or its first waiter marks it) and charges the difference on
+ * release.  With no waiter around, that is one load on acquire and one on
+ * release, and no clock read.  A waiter that gives up (a timed lock that
+ * times out) during a hold is charged to that hold as well.
  * Shared (read) holders are not charged (they hold the lock together).
  */
 #ifndef LOCKSCOPE_SITE_STATS_H
@@ -69,22 +71,16 @@ static inline ls_site_stat *ls_site_get(const ls_lock *l, uintptr_t site, uint32
 ls_site_stat *ls_site_find(uint64_t lock_id, uintptr_t site);
 
 /* Counter updates; `exclusive`: the caller holds the lock exclusively. */
-static inline void ls_site_note_acquired(ls_site_stat *s, bool exclusive)
+/* Acquisitions are counted per thread first and added here in batches. */
+static inline void ls_site_add_acquisitions(ls_site_stat *s, uint64_t n)
 {
-	if (exclusive)
-		atomic_store_explicit(&s->acquisitions,
-				      atomic_load_explicit(&s->acquisitions, memory_order_relaxed) + 1,
-				      memory_order_relaxed);
-	else
-		atomic_fetch_add_explicit(&s->acquisitions, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&s->acquisitions, n, memory_order_relaxed);
 }
 void ls_site_note_wait(ls_site_stat *s, uint64_t wait_ns, bool exclusive);
 void ls_site_note_hold(ls_site_stat *s, uint64_t hold_ns, bool exclusive);
 /* Blame bookkeeping (see Blame).  `now` is ls_now_ns(). */
 void ls_blame_wait_begin(ls_lock *l, uint64_t now);
 void ls_blame_wait_end(ls_lock *l, uint64_t now);
-/* An exclusive holder took / is about to release l; _end returns the wait
- * (ns) its hold caused. */
 uint64_t ls_blame_current_area_slow(ls_lock *l);
 /* Without waiters the integral does not grow, so its stored value is
  * current and no clock is read. */
@@ -94,11 +90,22 @@ static inline uint64_t ls_blame_current_area(ls_lock *l)
 		return atomic_load_explicit(&l->wait_area_ns, memory_order_relaxed);
 	return ls_blame_current_area_slow(l);
 }
-static inline void ls_blame_hold_begin(ls_lock *l) { l->holder_mark = ls_blame_current_area(l); }
+/* An exclusive holder took l.  The mark is only needed once somebody waits:
+ * with nobody waiting now, the first waiter to come sets it (the integral
+ * does not move before), so the uncontended case is one load. */
+void ls_blame_mark(ls_lock *l);
+static inline void ls_blame_hold_begin(ls_lock *l)
+{
+	if (__builtin_expect(atomic_load_explicit(&l->waiters, memory_order_relaxed) != 0, 0))
+		ls_blame_mark(l);
+}
+/* An exclusive holder is about to release l: the wait (ns) its hold caused. */
+uint64_t ls_blame_charge(ls_lock *l);
 static inline uint64_t ls_blame_hold_end(ls_lock *l)
 {
-	uint64_t area = ls_blame_current_area(l);
-	return area > l->holder_mark ? area - l->holder_mark : 0;
+	if (__builtin_expect(atomic_load_explicit(&l->blame_pending, memory_order_relaxed) == 0, 1))
+		return 0;
+	return ls_blame_charge(l);
 }
 void ls_site_note_blame(ls_site_stat *s, uint64_t blamed_ns, bool exclusive);
 

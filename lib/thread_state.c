@@ -6,6 +6,7 @@
 
 #include "arena.h"
 #include "lockscope_internal.h"
+#include "site_stats.h"
 #include "stack_depot.h"
 #include "thread_state.h"
 
@@ -56,8 +57,61 @@ ls_thread_state *ls_thread_register(void)
 	return t;
 }
 
+/* Adds what entry i counted since the last collection to its lock, site
+ * and thread.  Caller holds t->counts_lock.  The owner increments count
+ * without it (the fast path takes no lock): a collector reads a value
+ * that is at worst a little old, never torn (an aligned word), and the
+ * rest is collected next time. */
+static void collect_entry_locked(ls_thread_state *t, size_t i)
+{
+	struct ls_call_cache_entry *e = &t->call_cache[i];
+	uint64_t count = __atomic_load_n(&e->count, __ATOMIC_RELAXED);
+	uint64_t delta = count - t->collected[i];
+	if (!delta)
+		return;
+	t->collected[i] = count;
+	if (!e->lock || e->lock == &ls_lock_private)
+		return;
+	ls_lock_add_acquisitions(e->lock, e->lock_id, delta);
+	ls_site_stat *ss = ls_site_find(e->lock_id, e->site);
+	if (ss)
+		ls_site_add_acquisitions(ss, delta);
+	atomic_fetch_add_explicit(&t->acquisitions, delta, memory_order_relaxed);
+}
+
+void ls_thread_collect_counts(ls_thread_state *t)
+{
+	ls_spin_lock(&t->counts_lock);
+	for (size_t i = 0; i < LS_CALL_CACHE_SIZE; i++)
+		collect_entry_locked(t, i);
+	ls_spin_unlock(&t->counts_lock);
+}
+
+void ls_call_cache_evict(ls_thread_state *t, struct ls_call_cache_entry *e)
+{
+	size_t i = (size_t)(e - t->call_cache);
+	ls_spin_lock(&t->counts_lock);
+	collect_entry_locked(t, i);
+	e->count = 0;
+	t->collected[i] = 0;
+	ls_spin_unlock(&t->counts_lock);
+}
+
+static void collect_thread(ls_thread_state *t, void *unused)
+{
+	(void)unused;
+	ls_thread_collect_counts(t);
+}
+
+void ls_counts_collect(void)
+{
+	/* Exited threads were collected when they exited. */
+	ls_thread_foreach(collect_thread, NULL);
+}
+
 void ls_thread_unregister(ls_thread_state *t)
 {
+	ls_thread_collect_counts(t);
 	ls_held *h = ls_held_array(t);
 	atomic_store_explicit(&t->alive, false, memory_order_release);
 	atomic_store_explicit(&t->n_held, 0, memory_order_relaxed);
@@ -110,11 +164,17 @@ void ls_thread_atfork_child(ls_thread_state *survivor)
 	ls_spin_reset(&registry_lock);
 	size_t live = 0;
 	for (ls_thread_state *t = atomic_load(&registry); t; t = t->next) {
+		/* a thread that vanished in the fork may have held it */
+		ls_spin_reset(&t->counts_lock);
 		if (t == survivor) {
 			t->tid = (pid_t)syscall(SYS_gettid);
 			t->self = pthread_self();
 			live++;
 		} else if (atomic_load(&t->alive)) {
+			/* What it counted and nobody collected yet stays
+			 * the parent's: the child's counters start from the
+			 * copy (collecting here would take locks the fork
+			 * may have copied held). */
 			atomic_store(&t->alive, false);
 			atomic_store(&t->parked, true);
 		}

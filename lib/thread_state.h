@@ -25,13 +25,20 @@
 struct ls_site_stat;
 
 /* One entry of the per-thread call cache: a lock call from `site` on the
- * lock at `addr` was last resolved to these.  Valid while lock->id ==
- * lock_id and the lock is alive (ids are never reused). */
+ * lock at `addr` was last resolved to these.  Valid while lock->live_id ==
+ * lock_id (ids are never reused; a dead lock's live_id is 0).  It is also
+ * where the thread counts that call's acquisitions: one increment stands
+ * for the lock's, the site's and the thread's counters, added to them in
+ * batches (tracker.h: ls_counts_collect). */
 struct ls_call_cache_entry {
 	uintptr_t site, addr;
-	struct ls_lock *lock;       /* NULL: a call from a library lockscope itself uses */
+	struct ls_lock *lock;       /* &ls_lock_private: a library lockscope itself uses */
 	uint64_t lock_id;
-	struct ls_site_stat *stat;  /* per-site statistics record, or NULL */
+	/* The thread's held-set signature (xor mode) under which every order
+	 * edge into this lock is known: seeing it again needs no graph work. */
+	uint64_t edges_known_sig;
+	uint64_t sig;               /* this lock's part of a held-set signature */
+	uint64_t count;             /* acquisitions (only the owner thread writes) */
 	uint32_t stack;             /* depot id of the first stack seen at site */
 } __attribute__((aligned(64))); /* one cache line; indexing is a shift */
 
@@ -44,7 +51,18 @@ typedef struct ls_held {
 	uint8_t mode;           /* enum ls_mode */
 	uint64_t since_ns;      /* when taken (only with hold_time) */
 	uintptr_t site;         /* return address of the acquiring call */
+	uint64_t sig;           /* its part of the held-set signature */
 } __attribute__((aligned(64))) ls_held; /* a power of two: indexing is a shift */
+
+/* The signature part of one held lock: lock id and mode, well mixed, so
+ * that the xor of a held set's parts identifies the set. */
+static inline uint64_t ls_held_sig_of(uint64_t lock_id, uint8_t mode)
+{
+	uint64_t x = (lock_id << 2 | mode) * 0x9e3779b97f4a7c15ULL;
+	x ^= x >> 31;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	return x ^ (x >> 29);
+}
 
 enum ls_wait_kind { LS_WAIT_NONE, LS_WAIT_LOCK, LS_WAIT_COND, LS_WAIT_JOIN };
 
@@ -56,6 +74,7 @@ typedef struct ls_thread_state {
 	_Atomic uint32_t n_held;
 	uint32_t cap_held;
 	_Atomic(ls_held *) held;
+	uint64_t held_sig;                  /* xor of the held entries' sig */
 	ls_held inline_held[LS_INLINE_HELD];
 	/* the wait in progress, published for the watchdog */
 	_Atomic int wait_kind;              /* enum ls_wait_kind */
@@ -68,7 +87,11 @@ typedef struct ls_thread_state {
 	/* (call site, lock address) -> what the fast path needs; filled by
 	 * the tracker (ls_call_cache_fill) */
 	struct ls_call_cache_entry call_cache[LS_CALL_CACHE_SIZE];
-	/* statistics */
+	/* what of each entry's count was already added to the global
+	 * counters; the owner (on eviction) and collectors take counts_lock */
+	uint64_t collected[LS_CALL_CACHE_SIZE];
+	ls_spinlock counts_lock;
+	/* statistics (acquisitions: as collected from the call cache) */
 	_Atomic uint64_t acquisitions;
 	_Atomic uint64_t contended;
 	_Atomic uint64_t wait_ns;
@@ -82,6 +105,16 @@ void ls_thread_unregister(ls_thread_state *t);
 /* Iterates live states (lock-free snapshot). */
 void ls_thread_foreach(void (*fn)(ls_thread_state *, void *), void *ctx);
 size_t ls_thread_live_count(void);
+
+/* Acquisition counting (see struct ls_call_cache_entry).  Collecting adds
+ * what the call caches counted since the last collection to the locks',
+ * sites' and threads' acquisitions: readers of those counters (report,
+ * live statistics) call ls_counts_collect() first.  A thread is collected
+ * when it exits and an entry when it is evicted. */
+extern ls_lock ls_lock_private;
+void ls_counts_collect(void);
+void ls_thread_collect_counts(ls_thread_state *t);
+void ls_call_cache_evict(ls_thread_state *t, struct ls_call_cache_entry *e);
 
 /* Returns the held entries (valid until the owner changes them). */
 static inline ls_held *ls_held_array(ls_thread_state *t)
@@ -105,7 +138,8 @@ static inline ls_held *ls_held_find(ls_thread_state *t, uintptr_t addr)
 
 ls_held *ls_held_grow(ls_thread_state *t);
 
-/* A new (uninitialized) entry on top; NULL only when out of memory. */
+/* A new (uninitialized) entry on top; NULL only when out of memory.  The
+ * caller fills it and adds its sig to held_sig (ls_held_sign). */
 static inline ls_held *ls_held_push(ls_thread_state *t)
 {
 	uint32_t n = ls_held_count(t);
@@ -116,10 +150,17 @@ static inline ls_held *ls_held_push(ls_thread_state *t)
 	return &h[n];
 }
 
+static inline void ls_held_sign(ls_thread_state *t, ls_held *h, uint64_t sig)
+{
+	h->sig = sig;
+	t->held_sig ^= sig;
+}
+
 void ls_held_remove_inner(ls_thread_state *t, ls_held *h);
 
 static inline void ls_held_remove(ls_thread_state *t, ls_held *h)
 {
+	t->held_sig ^= h->sig;
 	uint32_t n = ls_held_count(t);
 	if (__builtin_expect(h == &ls_held_array(t)[n - 1], 1))
 		atomic_store_explicit(&t->n_held, n - 1, memory_order_release);

@@ -145,9 +145,10 @@ static bool relock_waits_forever(const ls_lock *l, const void *lock, uint8_t hel
 
 /* A re-acquisition of a lock the thread holds: never an order edge, and
  * not contention.  Statistics count it when it succeeds (recursion). */
-static int relock(ls_thread_state *t, const ls_lock_call *c, ls_lock *l, ls_held *already, uint8_t mode,
-		  uintptr_t site, uint32_t site_stack)
+static int relock(ls_thread_state *t, const ls_lock_call *c, struct ls_call_cache_entry *e, ls_held *already,
+		  uint8_t mode)
 {
+	ls_lock *l = e->lock;
 	bool forever = relock_waits_forever(l, c->lock, already->mode, mode);
 	if (forever)
 		publish_wait(t, LS_WAIT_LOCK, l, (uintptr_t)c->lock, mode);
@@ -155,79 +156,106 @@ static int relock(ls_thread_state *t, const ls_lock_call *c, ls_lock *l, ls_held
 	if (forever)
 		clear_wait(t);
 	if (r == 0 || r == c->owner_dead_code) {
-		ls_stat_add(&l->acquisitions, 1, mode != LS_MODE_READ);
-		ls_stat_add(&t->acquisitions, 1, true);
-		ls_site_stat *ss = ls_site_get(l, site, site_stack);
-		if (ss)
-			ls_site_note_acquired(ss, mode != LS_MODE_READ);
+		e->count++;
 		already->count++;
 	}
 	return r;
+}
+
+/* Entry e is about to be pushed in mode: its signature part follows. */
+static void sign_entry(struct ls_call_cache_entry *e, uint8_t mode)
+{
+	e->sig = ls_held_sig_of(e->lock_id, mode);
 }
 
 /* Everything the inline fast path leaves out: a lock's first acquisition
- * (its init stack), nesting (order edges), recursion. */
-int ls_track_lock_general(ls_thread_state *t, const ls_lock_call *c, ls_lock *l, uint8_t mode, uintptr_t site,
-			  uint32_t site_stack)
+ * (its init stack), nesting under a held set not seen before at this call
+ * (order edges), recursion. */
+static int track_lock_general(ls_thread_state *t, const ls_lock_call *c, struct ls_call_cache_entry *e,
+			      uint8_t mode)
 {
+	ls_lock *l = e->lock;
 	uintptr_t addr = (uintptr_t)c->lock;
 	ls_held *already = held_entry(t, addr, l);
 	if (!l->init_stack)
-		l->init_stack = site_stack;
+		l->init_stack = e->stack;
 	if (already)
-		return relock(t, c, l, already, mode, site, site_stack);
-	int r;
+		return relock(t, c, e, already, mode);
+	uint64_t held_sig = t->held_sig;
 	if (ls_opts.detect && ls_held_count(t) > 0)
 		ls_order_before_acquire(t, l, mode);
-	r = c->attempt(c->lock);
-	if (r == c->busy_code)
-		r = ls_wait_contended(t, l, c, mode, site, site_stack);
-	if (r == 0 || r == c->owner_dead_code)
-		ls_note_acquired(t, l, addr, mode, site, site_stack, ls_site_get(l, site, site_stack));
-	return r;
-}
-
-int ls_track_lock_slow(ls_thread_state *t, const ls_lock_call *c, enum ls_lock_kind kind, uint8_t mode,
-		       uintptr_t site, struct ls_call_cache_entry *e)
-{
-	(void)kind;
-	if (!e || !e->lock)
-		return c->block(c);
-	return ls_track_lock_general(t, c, e->lock, mode, site, e->stack);
-}
-
-int ls_track_lock_after_attempt(ls_thread_state *t, const ls_lock_call *c, uint8_t mode,
-				struct ls_call_cache_entry *e, int attempt_result)
-{
-	int r = attempt_result;
-	ls_lock *l = e->lock;
+	int r = c->attempt(c->lock);
 	if (r == c->busy_code)
 		r = ls_wait_contended(t, l, c, mode, e->site, e->stack);
-	if (r == 0 || r == c->owner_dead_code)
-		ls_note_acquired(t, l, (uintptr_t)c->lock, mode, e->site, e->stack, e->stat);
+	if (r == 0 || r == c->owner_dead_code) {
+		sign_entry(e, mode);
+		ls_note_acquired(t, e, mode);
+		/* the edges from this held set are in the graph now */
+		e->edges_known_sig = held_sig ^ mode;
+	}
 	return r;
 }
 
-int ls_track_trylock_acquired(ls_thread_state *t, void *lock, enum ls_lock_kind kind, uint8_t mode, uintptr_t site)
+int ls_track_lock(ls_thread_state *t, const ls_lock_call *c, enum ls_lock_kind kind, uint8_t mode, uintptr_t site)
+{
+	struct ls_call_cache_entry *e = ls_call_lookup(t, site, (uintptr_t)c->lock, kind);
+	if (!e || e->lock == &ls_lock_private)
+		return c->block(c);
+	return track_lock_general(t, c, e, mode);
+}
+
+int ls_track_lock_after_attempt(ls_thread_state *t, const ls_lock_call *c, uint8_t mode, uintptr_t site,
+				int attempt_result)
+{
+	int r = attempt_result;
+	ls_tls.busy = 1;
+	/* The entry the fast path found: nothing ran on this thread since. */
+	struct ls_call_cache_entry *e = ls_call_slot(t, site, (uintptr_t)c->lock);
+	if (r == c->busy_code)
+		r = ls_wait_contended(t, e->lock, c, mode, site, e->stack);
+	if (r == 0 || r == c->owner_dead_code)
+		ls_note_acquired(t, e, mode);
+	ls_tls.busy = 0;
+	return r;
+}
+
+void ls_held_push_grown(ls_thread_state *t, const struct ls_call_cache_entry *e, uint8_t mode)
+{
+	unsigned busy = ls_tls.busy;
+	ls_tls.busy = 1;
+	ls_held *h = ls_held_push(t);
+	ls_tls.busy = busy;
+	if (!h)
+		return;
+	ls_lock *l = e->lock;
+	*h = (ls_held){ .addr = e->addr, .lock = l, .lock_id = e->lock_id, .site_stack = e->stack, .count = 1,
+			.mode = mode, .site = e->site };
+	ls_held_sign(t, h, e->sig);
+	if (ls_opts.hold_time)
+		h->since_ns = ls_stat_ticks();
+	if (mode != LS_MODE_READ) {
+		atomic_store_explicit(&l->owner, t, memory_order_relaxed);
+		ls_blame_hold_begin(l);
+	}
+}
+
+void ls_track_trylock_acquired(ls_thread_state *t, void *lock, enum ls_lock_kind kind, uint8_t mode, uintptr_t site)
 {
 	uintptr_t addr = (uintptr_t)lock;
 	struct ls_call_cache_entry *e = ls_call_lookup(t, site, addr, kind);
-	ls_lock *l;
-	if (LS_UNLIKELY(!e) || !(l = e->lock))
-		return 0;
-	uint32_t site_stack = e->stack;
+	if (LS_UNLIKELY(!e) || e->lock == &ls_lock_private)
+		return;
+	ls_lock *l = e->lock;
 	if (LS_UNLIKELY(!l->init_stack))
-		l->init_stack = site_stack;
+		l->init_stack = e->stack;
 	ls_held *already = held_entry(t, addr, l);
 	if (already) {
-		ls_stat_add(&l->acquisitions, 1, mode != LS_MODE_READ);
-		if (e->stat)
-			ls_site_note_acquired(e->stat, mode != LS_MODE_READ);
+		e->count++;
 		already->count++;
 	} else {
-		ls_note_acquired(t, l, addr, mode, site, site_stack, e->stat);
+		sign_entry(e, mode);
+		ls_note_acquired(t, e, mode);
 	}
-	return 0;
 }
 
 /* The first stack seen at a call site, or LS_PRIVATE_SITE. */
@@ -236,15 +264,22 @@ static uint32_t site_stack_of(uintptr_t site)
 	return ls_site_is_private(site) ? LS_PRIVATE_SITE : ls_site_stack(site, ls_opts.stack_depth);
 }
 
+/* Never alive (live_id 0, and private entries carry lock_id ~0): the
+ * fast path's validity test fails on it without a test of its own. */
+ls_lock ls_lock_private;
+
 struct ls_call_cache_entry *ls_call_cache_fill(ls_thread_state *t, struct ls_call_cache_entry *e, uintptr_t site,
 					       uintptr_t addr, enum ls_lock_kind kind)
 {
-	(void)t;
+	ls_call_cache_evict(t, e);
 	uint32_t stack = site_stack_of(site);
 	e->site = site;
 	e->addr = addr;
+	e->edges_known_sig = LS_SIG_UNCHECKED;
+	e->stack = stack;
 	if (stack == LS_PRIVATE_SITE) {
-		e->lock = NULL;
+		e->lock = &ls_lock_private;
+		e->lock_id = UINT64_MAX;
 		return e;
 	}
 	ls_lock *l = ls_lock_get(addr, kind);
@@ -254,8 +289,8 @@ struct ls_call_cache_entry *ls_call_cache_fill(ls_thread_state *t, struct ls_cal
 	}
 	e->lock = l;
 	e->lock_id = l->id;
-	e->stack = stack;
-	e->stat = ls_site_get(l, site, stack);
+	/* the site's statistics record exists from the first call on */
+	ls_site_get(l, site, stack);
 	return e;
 }
 
@@ -271,6 +306,30 @@ void ls_note_hold_end(ls_lock *l, const ls_held *h, uint64_t blamed_ns)
 		ls_site_note_hold(ss, held_for, true);
 		ls_site_note_blame(ss, blamed_ns, true);
 	}
+}
+
+void ls_track_unlock_slow(ls_thread_state *t, void *lock)
+{
+	ls_held *h = ls_held_find(t, (uintptr_t)lock);
+	if (!h)
+		return;
+	if (h->count > 1) {
+		h->count--;
+		return;
+	}
+	unsigned busy = ls_tls.busy;
+	ls_tls.busy = 1;
+	if (h->mode != LS_MODE_READ) {
+		ls_lock *l = h->lock;
+		uint64_t blamed = ls_blame_hold_end(l);
+		if (ls_opts.hold_time || blamed != 0)
+			ls_note_hold_end(l, h, blamed);
+		/* Only the owner writes owner while it holds the lock. */
+		if (atomic_load_explicit(&l->owner, memory_order_relaxed) == t)
+			atomic_store_explicit(&l->owner, NULL, memory_order_relaxed);
+	}
+	ls_held_remove(t, h);
+	ls_tls.busy = busy;
 }
 
 static void end_life(ls_lock *l)
@@ -340,11 +399,12 @@ void ls_track_cond_wait_end(ls_thread_state *t, void *mutex, ls_cond_wait_state 
 	if (!h)
 		return;
 	*h = s->saved;
+	ls_held_sign(t, h, s->saved.sig);
 	ls_lock *l = h->lock;
 	(void)mutex;
 	/* The re-acquisition inside the condition wait counts for the lock but
 	 * on no site: sites count the program's own lock calls. */
-	ls_stat_add(&l->acquisitions, 1, true);
+	atomic_fetch_add_explicit(&l->acquisitions, 1, memory_order_relaxed);
 	if (ls_opts.hold_time)
 		h->since_ns = ls_stat_ticks();
 	atomic_store_explicit(&l->owner, t, memory_order_relaxed);

@@ -71,119 +71,149 @@ static inline void ls_stat_add(_Atomic uint64_t *p, uint64_t v, bool exclusive)
 uint64_t ls_now_ns(void);
 int ls_wait_contended(ls_thread_state *t, ls_lock *l, const ls_lock_call *c, uint8_t mode, uintptr_t site,
 		      uint32_t site_stack);
-int ls_track_lock_general(ls_thread_state *t, const ls_lock_call *c, ls_lock *l, uint8_t mode, uintptr_t site,
-			  uint32_t site_stack);
-struct ls_call_cache_entry;
-/* The parts of a blocking acquisition the inline fast path leaves out:
- * passthrough, first acquisition, nesting (slow), a busy or failed first
- * attempt (after_attempt). */
-int ls_track_lock_slow(ls_thread_state *t, const ls_lock_call *c, enum ls_lock_kind kind, uint8_t mode,
-		       uintptr_t site, struct ls_call_cache_entry *e);
-int ls_track_lock_after_attempt(ls_thread_state *t, const ls_lock_call *c, uint8_t mode,
-				struct ls_call_cache_entry *e, int attempt_result);
-/* Statistics of the end of an exclusive hold that needs more than the
- * inline path: hold time (ticks of the hold clock) and blame. */
-void ls_note_hold_end(ls_lock *l, const ls_held *h, uint64_t blamed_ns);
 
-struct ls_call_cache_entry *ls_call_cache_fill(ls_thread_state *t, struct ls_call_cache_entry *e, uintptr_t site,
-					       uintptr_t addr, enum ls_lock_kind kind);
+/* ---- the fast path --------------------------------------------------------
+ *
+ * A blocking acquisition costs, when nothing new is seen: one probe of the
+ * thread's call cache, the real trylock, one increment and a push on the
+ * held set; a release, one pop.  "Nothing new" is decided by one compare:
+ * the cache entry remembers the signature of the held set (the xor of the
+ * held locks' mixed ids and modes) under which its order edges were last
+ * checked, so nested locking in a steady pattern stays on the fast path.
+ * The fast path takes no lock, calls nothing but the real trylock, and so
+ * needs no reentrancy guard of its own; everything else goes to the slow
+ * functions below, which set it.
+ */
 
-/* One probe answers the three questions of every lock call: which lock
- * record, which stack for this site, which per-site statistics record.
- * NULL only when out of memory; e->lock NULL for lockscope's own libraries. */
-static inline __attribute__((always_inline)) struct ls_call_cache_entry *
-ls_call_lookup(ls_thread_state *t, uintptr_t site, uintptr_t addr, enum ls_lock_kind kind)
+/* The thread's state when the fast path may run (not inside lockscope). */
+static inline ls_thread_state *ls_fast_state(void)
 {
-	struct ls_call_cache_entry *e =
-		&t->call_cache[((site >> 2) ^ (addr >> 5)) & (LS_CALL_CACHE_SIZE - 1)];
-	if (__builtin_expect(e->site == site && e->addr == addr, 1)) {
-		ls_lock *l = e->lock;
-		if (!l || (l->id == e->lock_id && !l->dead))
-			return e;
-	}
-	return ls_call_cache_fill(t, e, site, addr, kind);
+	ls_thread_state *t = ls_tls.state;
+	return __builtin_expect(t != 0 && ls_tls.busy == 0, 1) ? t : 0;
 }
 
-static inline __attribute__((always_inline)) void
-ls_note_acquired(ls_thread_state *t, ls_lock *l, uintptr_t addr, uint8_t mode, uintptr_t site, uint32_t site_stack,
-		 ls_site_stat *ss)
+static inline struct ls_call_cache_entry *ls_call_slot(ls_thread_state *t, uintptr_t site, uintptr_t addr)
 {
-	bool exclusive = mode != LS_MODE_READ;
-	ls_stat_add(&l->acquisitions, 1, exclusive);
-	ls_stat_add(&t->acquisitions, 1, true);
-	if (__builtin_expect(ss != NULL, 1))
-		ls_site_note_acquired(ss, exclusive);
-	ls_held *h = ls_held_push(t);
-	if (__builtin_expect(!h, 0))
+	return &t->call_cache[((site >> 2) ^ (addr >> 5)) & (LS_CALL_CACHE_SIZE - 1)];
+}
+
+/* A fresh entry's edges_known_sig: no held set has this signature (up to
+ * the odds of a 64-bit collision). */
+#define LS_SIG_UNCHECKED 0x8f3c5a1e6b2d4907ULL
+
+/* The entry for a blocking acquisition of the lock at addr from site in
+ * mode when the fast path may take it: a lock known and alive, and every
+ * order edge from the locks held now already checked.  NULL otherwise. */
+static inline __attribute__((always_inline)) struct ls_call_cache_entry *
+ls_fast_entry(ls_thread_state *t, uintptr_t site, uintptr_t addr, uint8_t mode)
+{
+	struct ls_call_cache_entry *e = ls_call_slot(t, site, addr);
+	if (__builtin_expect(e->site == site && e->addr == addr && e->edges_known_sig == (t->held_sig ^ mode) &&
+				     atomic_load_explicit(&e->lock->live_id, memory_order_relaxed) == e->lock_id,
+			     1))
+		return e;
+	return 0;
+}
+
+void ls_held_push_grown(ls_thread_state *t, const struct ls_call_cache_entry *e, uint8_t mode);
+
+/* The call of entry e acquired its lock: count it, push it on the held
+ * set, and for an exclusive hold publish the owner and start the blame. */
+static inline __attribute__((always_inline)) void
+ls_note_acquired(ls_thread_state *t, struct ls_call_cache_entry *e, uint8_t mode)
+{
+	e->count++;
+	uint32_t n = ls_held_count(t);
+	if (__builtin_expect(n == t->cap_held, 0)) {
+		ls_held_push_grown(t, e, mode);
 		return;
-	h->addr = addr;
+	}
+	ls_held *h = &ls_held_array(t)[n];
+	ls_lock *l = e->lock;
+	h->addr = e->addr;
 	h->lock = l;
-	h->lock_id = l->id;
-	h->site_stack = site_stack;
-	h->site = site;
+	h->lock_id = e->lock_id;
+	h->site_stack = e->stack;
 	h->count = 1;
 	h->mode = mode;
+	h->site = e->site;
+	ls_held_sign(t, h, e->sig);
 	/* since_ns holds hold-clock ticks (rdtsc where calibrated); it is
 	 * only written, and only read, with hold_time on */
 	if (__builtin_expect(ls_opts.hold_time, 0))
 		h->since_ns = ls_stat_ticks();
-	if (exclusive) {
+	atomic_store_explicit(&t->n_held, n + 1, memory_order_release);
+	if (mode != LS_MODE_READ) {
 		atomic_store_explicit(&l->owner, t, memory_order_relaxed);
 		ls_blame_hold_begin(l);
 	}
 }
 
-/* A blocking acquisition (lock, timedlock, clocklock, rdlock, wrlock, ...).
- * Inline, with the call passed by value, so each interposer's try adapter
- * becomes a direct call; slow paths (a lock's first acquisition, nesting,
- * recursion, contention) get a copy whose address may escape. */
-static inline __attribute__((always_inline)) int
-ls_track_lock(ls_thread_state *t, ls_lock_call call, enum ls_lock_kind kind, uint8_t mode, uintptr_t site)
-{
-	struct ls_call_cache_entry *e = ls_call_lookup(t, site, (uintptr_t)call.lock, kind);
-	if (__builtin_expect(!e || !e->lock || ls_held_count(t) != 0 || !e->lock->init_stack, 0))
-		return ls_track_lock_slow(t, &call, kind, mode, site, e);
-	int r = call.attempt(call.lock);
-	if (__builtin_expect(r != 0, 0))
-		return ls_track_lock_after_attempt(t, &call, mode, e, r);
-	/* Everything needed after the real call is re-read from the cache
-	 * entry: fewer values live across the call, a shorter prologue. */
-	ls_note_acquired(t, e->lock, e->addr, mode, e->site, e->stack, e->stat);
-	return 0;
-}
-
-/* A try acquisition: never an order edge. */
-int ls_track_trylock_acquired(ls_thread_state *t, void *lock, enum ls_lock_kind kind, uint8_t mode, uintptr_t site);
+/* Slow paths.  ls_track_lock: a blocking acquisition the fast path could
+ * not take (first sight of a call or lock, new nesting, recursion, a call
+ * from lockscope's own libraries); the caller holds the reentrancy guard
+ * (ls_enter).  ls_track_lock_after_attempt: the fast path's trylock
+ * returned `attempt_result` (busy, or a robust mutex's dead owner). */
+int ls_track_lock(ls_thread_state *t, const ls_lock_call *c, enum ls_lock_kind kind, uint8_t mode, uintptr_t site);
+int ls_track_lock_after_attempt(ls_thread_state *t, const ls_lock_call *c, uint8_t mode, uintptr_t site,
+				int attempt_result);
+/* A try acquisition that succeeded (never an order edge); guard held. */
+void ls_track_trylock_acquired(ls_thread_state *t, void *lock, enum ls_lock_kind kind, uint8_t mode, uintptr_t site);
 
 static inline __attribute__((always_inline)) int
-ls_track_trylock(ls_thread_state *t, ls_lock_call call, enum ls_lock_kind kind, uint8_t mode, uintptr_t site)
+ls_track_trylock(ls_thread_state *t, const ls_lock_call *call, enum ls_lock_kind kind, uint8_t mode, uintptr_t site)
 {
-	int r = call.attempt(call.lock);
-	if (r == 0 || r == call.owner_dead_code)
-		ls_track_trylock_acquired(t, call.lock, kind, mode, site);
+	int r = call->attempt(call->lock);
+	if (r == 0 || r == call->owner_dead_code)
+		ls_track_trylock_acquired(t, call->lock, kind, mode, site);
 	return r;
 }
+/* The end of an exclusive hold that needs more than the inline path: hold
+ * time (ticks of the hold clock) and blame. */
+void ls_note_hold_end(ls_lock *l, const ls_held *h, uint64_t blamed_ns);
 
-/* Bookkeeping before the real unlock. */
+struct ls_call_cache_entry *ls_call_cache_fill(ls_thread_state *t, struct ls_call_cache_entry *e, uintptr_t site,
+					       uintptr_t addr, enum ls_lock_kind kind);
+
+/* The cache entry of (site, addr), filled if it is not there or stale.
+ * NULL only when out of memory; e->lock is &ls_lock_private for
+ * lockscope's own libraries. */
+static inline struct ls_call_cache_entry *ls_call_lookup(ls_thread_state *t, uintptr_t site, uintptr_t addr,
+							 enum ls_lock_kind kind)
+{
+	struct ls_call_cache_entry *e = ls_call_slot(t, site, addr);
+	if (__builtin_expect(e->site == site && e->addr == addr, 1) &&
+	    (e->lock == &ls_lock_private ||
+	     atomic_load_explicit(&e->lock->live_id, memory_order_relaxed) == e->lock_id))
+		return e;
+	return ls_call_cache_fill(t, e, site, addr, kind);
+}
+
+void ls_track_unlock_slow(ls_thread_state *t, void *lock);
+
+/* Bookkeeping before the real unlock.  Fast: the lock is the newest held,
+ * held once, exclusively, with no hold time to measure and no blame due. */
 static inline __attribute__((always_inline)) void ls_track_unlock(ls_thread_state *t, void *lock)
 {
-	ls_held *h = ls_held_find(t, (uintptr_t)lock);
-	if (!h)
-		return;
-	if (__builtin_expect(h->count > 1, 0)) {
-		h->count--;
+	uint32_t n = ls_held_count(t);
+	if (__builtin_expect(n == 0, 0)) {
+		ls_track_unlock_slow(t, lock);
 		return;
 	}
-	if (h->mode != LS_MODE_READ) {
-		ls_lock *l = h->lock;
-		uint64_t blamed = ls_blame_hold_end(l);
-		if (__builtin_expect(ls_opts.hold_time || blamed != 0, 0))
-			ls_note_hold_end(l, h, blamed);
-		/* Only the owner writes owner while it holds the lock. */
-		if (atomic_load_explicit(&l->owner, memory_order_relaxed) == t)
-			atomic_store_explicit(&l->owner, NULL, memory_order_relaxed);
+	ls_held *h = &ls_held_array(t)[n - 1];
+	if (__builtin_expect(h->addr != (uintptr_t)lock || h->count != 1 || h->mode == LS_MODE_READ, 0)) {
+		ls_track_unlock_slow(t, lock);
+		return;
 	}
-	ls_held_remove(t, h);
+	ls_lock *l = h->lock;
+	if (__builtin_expect(ls_opts.hold_time || atomic_load_explicit(&l->blame_pending, memory_order_relaxed), 0)) {
+		ls_track_unlock_slow(t, lock);
+		return;
+	}
+	/* Only the holder writes owner while it holds the lock: no compare. */
+	atomic_store_explicit(&l->owner, NULL, memory_order_relaxed);
+	t->held_sig ^= h->sig;
+	atomic_store_explicit(&t->n_held, n - 1, memory_order_release);
 }
 
 /* init (a new life) and destroy (the end of one). */

@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <threads.h>
 
@@ -49,17 +50,59 @@ static int c11_timed(const ls_lock_call *c) { return real.mtx_timedlock(c->lock,
 	{ .lock = (void *)(l), .attempt = try_fn, .block = block_fn, .arg1 = a1, \
 	  .busy_code = thrd_busy, .owner_dead_code = -1 }
 
-/* One body for every tracked acquisition: `track` is ls_track_lock or
+/* The guarded body of a tracked acquisition: `track` is ls_track_lock or
  * ls_track_trylock, `passthrough` the untracked call. */
 #define ACQUIRE(track, passthrough, call, kind, mode)                         \
 	do {                                                                  \
 		ls_thread_state *t_ = ls_enter();                             \
 		if (!t_)                                                      \
 			return passthrough;                                   \
-		int r_ = track(t_, (ls_lock_call)call, kind, mode, CALLER);   \
+		int r_ = track(t_, &(ls_lock_call)call, kind, mode, CALLER);  \
 		ls_leave();                                                   \
 		return r_;                                                    \
 	} while (0)
+
+#define UNPAREN(...) __VA_ARGS__
+#define NOT_ATTEMPTED INT_MIN
+
+/* Defines the interposer `name` of a blocking acquisition and its slow
+ * half.  The interposer is the fast path (tracker.h): it calls the real
+ * try function `try_fn` directly and, when that succeeds, only counts and
+ * pushes.  Everything else is in name##_slow, a separate function so that
+ * the fast one needs no stack frame for it: a failed first attempt (busy:
+ * contention) or a call the fast path cannot take, handed to the tracker
+ * with the call's adapters.  `params` and `args` are the parameter list
+ * and the argument names, `lock` the lock parameter, `call` its
+ * ls_lock_call. */
+#define DEFINE_BLOCKING(name, params, args, lock, try_fn, call, kind, mode)             \
+	static __attribute__((noinline, cold)) int name##_slow(UNPAREN params, uintptr_t site, \
+								int attempted)         \
+	{                                                                               \
+		if (attempted != NOT_ATTEMPTED)                                         \
+			return ls_track_lock_after_attempt(ls_tls.state, &(ls_lock_call)call, mode, \
+							   site, attempted);            \
+		ls_thread_state *t = ls_enter();                                        \
+		if (!t)                                                                 \
+			return PASS(name, UNPAREN args);                                \
+		int r = ls_track_lock(t, &(ls_lock_call)call, kind, mode, site);        \
+		ls_leave();                                                             \
+		return r;                                                               \
+	}                                                                               \
+	EXPORT int name(UNPAREN params)                                                 \
+	{                                                                               \
+		ls_thread_state *t = ls_fast_state();                                   \
+		struct ls_call_cache_entry *e;                                          \
+		int r = NOT_ATTEMPTED;                                                  \
+		if (LS_LIKELY(t != NULL) &&                                             \
+		    LS_LIKELY((e = ls_fast_entry(t, CALLER, (uintptr_t)lock, mode)) != NULL)) { \
+			r = real.try_fn(lock);                                          \
+			if (LS_LIKELY(r == 0)) {                                        \
+				ls_note_acquired(t, e, mode);                           \
+				return 0;                                               \
+			}                                                               \
+		}                                                                       \
+		return name##_slow(UNPAREN args, CALLER, r);                            \
+	}
 
 #define RELEASE(lock, passthrough)                                            \
 	do {                                                                  \
@@ -102,11 +145,9 @@ EXPORT int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *a)
 
 EXPORT int pthread_mutex_destroy(pthread_mutex_t *m) { DESTROY(m, PASS(pthread_mutex_destroy, m)); }
 
-EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
-{
-	ACQUIRE(ls_track_lock, PASS(pthread_mutex_lock, m), POSIX_CALL(m, mutex_try, mutex_block, NULL, 0),
-		LS_KIND_MUTEX, LS_MODE_EXCL);
-}
+DEFINE_BLOCKING(pthread_mutex_lock, (pthread_mutex_t *m), (m),
+		m, pthread_mutex_trylock,
+		POSIX_CALL(m, mutex_try, mutex_block, NULL, 0), LS_KIND_MUTEX, LS_MODE_EXCL)
 
 EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
 {
@@ -114,17 +155,13 @@ EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
 		LS_KIND_MUTEX, LS_MODE_EXCL);
 }
 
-EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *abstime)
-{
-	ACQUIRE(ls_track_lock, PASS(pthread_mutex_timedlock, m, abstime),
-		POSIX_CALL(m, mutex_try, mutex_timed, abstime, 0), LS_KIND_MUTEX, LS_MODE_EXCL);
-}
+DEFINE_BLOCKING(pthread_mutex_timedlock, (pthread_mutex_t *m, const struct timespec *abstime), (m, abstime),
+		m, pthread_mutex_trylock,
+		POSIX_CALL(m, mutex_try, mutex_timed, abstime, 0), LS_KIND_MUTEX, LS_MODE_EXCL)
 
-EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clock, const struct timespec *abstime)
-{
-	ACQUIRE(ls_track_lock, PASS(pthread_mutex_clocklock, m, clock, abstime),
-		POSIX_CALL(m, mutex_try, mutex_clock, abstime, clock), LS_KIND_MUTEX, LS_MODE_EXCL);
-}
+DEFINE_BLOCKING(pthread_mutex_clocklock, (pthread_mutex_t *m, clockid_t clock, const struct timespec *abstime), (m, clock, abstime),
+		m, pthread_mutex_trylock,
+		POSIX_CALL(m, mutex_try, mutex_clock, abstime, clock), LS_KIND_MUTEX, LS_MODE_EXCL)
 
 EXPORT int pthread_mutex_unlock(pthread_mutex_t *m) { RELEASE(m, PASS(pthread_mutex_unlock, m)); }
 
@@ -137,11 +174,9 @@ EXPORT int pthread_rwlock_init(pthread_rwlock_t *l, const pthread_rwlockattr_t *
 
 EXPORT int pthread_rwlock_destroy(pthread_rwlock_t *l) { DESTROY(l, PASS(pthread_rwlock_destroy, l)); }
 
-EXPORT int pthread_rwlock_rdlock(pthread_rwlock_t *l)
-{
-	ACQUIRE(ls_track_lock, PASS(pthread_rwlock_rdlock, l), POSIX_CALL(l, rd_try, rd_block, NULL, 0),
-		LS_KIND_RWLOCK, LS_MODE_READ);
-}
+DEFINE_BLOCKING(pthread_rwlock_rdlock, (pthread_rwlock_t *l), (l),
+		l, pthread_rwlock_tryrdlock,
+		POSIX_CALL(l, rd_try, rd_block, NULL, 0), LS_KIND_RWLOCK, LS_MODE_READ)
 
 EXPORT int pthread_rwlock_tryrdlock(pthread_rwlock_t *l)
 {
@@ -149,23 +184,17 @@ EXPORT int pthread_rwlock_tryrdlock(pthread_rwlock_t *l)
 		LS_KIND_RWLOCK, LS_MODE_READ);
 }
 
-EXPORT int pthread_rwlock_timedrdlock(pthread_rwlock_t *l, const struct timespec *abstime)
-{
-	ACQUIRE(ls_track_lock, PASS(pthread_rwlock_timedrdlock, l, abstime),
-		POSIX_CALL(l, rd_try, rd_timed, abstime, 0), LS_KIND_RWLOCK, LS_MODE_READ);
-}
+DEFINE_BLOCKING(pthread_rwlock_timedrdlock, (pthread_rwlock_t *l, const struct timespec *abstime), (l, abstime),
+		l, pthread_rwlock_tryrdlock,
+		POSIX_CALL(l, rd_try, rd_timed, abstime, 0), LS_KIND_RWLOCK, LS_MODE_READ)
 
-EXPORT int pthread_rwlock_clockrdlock(pthread_rwlock_t *l, clockid_t clock, const struct timespec *abstime)
-{
-	ACQUIRE(ls_track_lock, PASS(pthread_rwlock_clockrdlock, l, clock, abstime),
-		POSIX_CALL(l, rd_try, rd_clock, abstime, clock), LS_KIND_RWLOCK, LS_MODE_READ);
-}
+DEFINE_BLOCKING(pthread_rwlock_clockrdlock, (pthread_rwlock_t *l, clockid_t clock, const struct timespec *abstime), (l, clock, abstime),
+		l, pthread_rwlock_tryrdlock,
+		POSIX_CALL(l, rd_try, rd_clock, abstime, clock), LS_KIND_RWLOCK, LS_MODE_READ)
 
-EXPORT int pthread_rwlock_wrlock(pthread_rwlock_t *l)
-{
-	ACQUIRE(ls_track_lock, PASS(pthread_rwlock_wrlock, l), POSIX_CALL(l, wr_try, wr_block, NULL, 0),
-		LS_KIND_RWLOCK, LS_MODE_WRITE);
-}
+DEFINE_BLOCKING(pthread_rwlock_wrlock, (pthread_rwlock_t *l), (l),
+		l, pthread_rwlock_trywrlock,
+		POSIX_CALL(l, wr_try, wr_block, NULL, 0), LS_KIND_RWLOCK, LS_MODE_WRITE)
 
 EXPORT int pthread_rwlock_trywrlock(pthread_rwlock_t *l)
 {
@@ -173,17 +202,13 @@ EXPORT int pthread_rwlock_trywrlock(pthread_rwlock_t *l)
 		LS_KIND_RWLOCK, LS_MODE_WRITE);
 }
 
-EXPORT int pthread_rwlock_timedwrlock(pthread_rwlock_t *l, const struct timespec *abstime)
-{
-	ACQUIRE(ls_track_lock, PASS(pthread_rwlock_timedwrlock, l, abstime),
-		POSIX_CALL(l, wr_try, wr_timed, abstime, 0), LS_KIND_RWLOCK, LS_MODE_WRITE);
-}
+DEFINE_BLOCKING(pthread_rwlock_timedwrlock, (pthread_rwlock_t *l, const struct timespec *abstime), (l, abstime),
+		l, pthread_rwlock_trywrlock,
+		POSIX_CALL(l, wr_try, wr_timed, abstime, 0), LS_KIND_RWLOCK, LS_MODE_WRITE)
 
-EXPORT int pthread_rwlock_clockwrlock(pthread_rwlock_t *l, clockid_t clock, const struct timespec *abstime)
-{
-	ACQUIRE(ls_track_lock, PASS(pthread_rwlock_clockwrlock, l, clock, abstime),
-		POSIX_CALL(l, wr_try, wr_clock, abstime, clock), LS_KIND_RWLOCK, LS_MODE_WRITE);
-}
+DEFINE_BLOCKING(pthread_rwlock_clockwrlock, (pthread_rwlock_t *l, clockid_t clock, const struct timespec *abstime), (l, clock, abstime),
+		l, pthread_rwlock_trywrlock,
+		POSIX_CALL(l, wr_try, wr_clock, abstime, clock), LS_KIND_RWLOCK, LS_MODE_WRITE)
 
 EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *l) { RELEASE(l, PASS(pthread_rwlock_unlock, l)); }
 
@@ -196,11 +221,9 @@ EXPORT int pthread_spin_init(pthread_spinlock_t *l, int pshared)
 
 EXPORT int pthread_spin_destroy(pthread_spinlock_t *l) { DESTROY(l, PASS(pthread_spin_destroy, l)); }
 
-EXPORT int pthread_spin_lock(pthread_spinlock_t *l)
-{
-	ACQUIRE(ls_track_lock, PASS(pthread_spin_lock, l), POSIX_CALL(l, spin_try, spin_block, NULL, 0),
-		LS_KIND_SPIN, LS_MODE_EXCL);
-}
+DEFINE_BLOCKING(pthread_spin_lock, (pthread_spinlock_t *l), (l),
+		l, pthread_spin_trylock,
+		POSIX_CALL(l, spin_try, spin_block, NULL, 0), LS_KIND_SPIN, LS_MODE_EXCL)
 
 EXPORT int pthread_spin_trylock(pthread_spinlock_t *l)
 {
@@ -225,10 +248,9 @@ EXPORT void mtx_destroy(mtx_t *m)
 	}
 }
 
-EXPORT int mtx_lock(mtx_t *m)
-{
-	ACQUIRE(ls_track_lock, PASS(mtx_lock, m), C11_CALL(m, c11_try, c11_block, NULL), LS_KIND_MTX, LS_MODE_EXCL);
-}
+DEFINE_BLOCKING(mtx_lock, (mtx_t *m), (m),
+		m, mtx_trylock,
+		C11_CALL(m, c11_try, c11_block, NULL), LS_KIND_MTX, LS_MODE_EXCL)
 
 EXPORT int mtx_trylock(mtx_t *m)
 {
@@ -236,11 +258,9 @@ EXPORT int mtx_trylock(mtx_t *m)
 		LS_MODE_EXCL);
 }
 
-EXPORT int mtx_timedlock(mtx_t *restrict m, const struct timespec *restrict abstime)
-{
-	ACQUIRE(ls_track_lock, PASS(mtx_timedlock, m, abstime), C11_CALL(m, c11_try, c11_timed, abstime),
-		LS_KIND_MTX, LS_MODE_EXCL);
-}
+DEFINE_BLOCKING(mtx_timedlock, (mtx_t *restrict m, const struct timespec *restrict abstime), (m, abstime),
+		m, mtx_trylock,
+		C11_CALL(m, c11_try, c11_timed, abstime), LS_KIND_MTX, LS_MODE_EXCL)
 
 EXPORT int mtx_unlock(mtx_t *m) { RELEASE(m, PASS(mtx_unlock, m)); }
 

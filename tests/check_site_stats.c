@@ -112,7 +112,7 @@ START_TEST(test_exclusive_counters)
 {
 	ls_site_stat *s = ls_site_get(lock_at(5), SITE(1), 0);
 	for (int i = 0; i < 10; i++)
-		ls_site_note_acquired(s, true);
+		ls_site_add_acquisitions(s, 1);
 	ls_site_note_wait(s, 300, true);
 	ls_site_note_wait(s, 1200, true);
 	ls_site_note_wait(s, 500, true);
@@ -135,7 +135,7 @@ static void *shared_updates(void *arg)
 {
 	ls_site_stat *s = arg;
 	for (uint64_t i = 1; i <= SHARED_ROUNDS; i++) {
-		ls_site_note_acquired(s, false);
+		ls_site_add_acquisitions(s, 1);
 		ls_site_note_wait(s, i, false);
 		ls_site_note_hold(s, 2, false);
 	}

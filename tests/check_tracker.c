@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+#include "order_graph.h"
 #include "tracker.h"
 
 static int try_mutex(void *lock) { return pthread_mutex_trylock(lock); }
@@ -18,9 +19,25 @@ static ls_lock_call mutex_call(pthread_mutex_t *m)
 			       .busy_code = EBUSY, .owner_dead_code = EOWNERDEAD };
 }
 
+/* What an interposer does: the fast path when it may, else the tracker. */
 static int lock(ls_thread_state *t, pthread_mutex_t *m, uintptr_t site)
 {
-	return ls_track_lock(t, mutex_call(m), LS_KIND_MUTEX, LS_MODE_EXCL, site);
+	struct ls_call_cache_entry *e = ls_fast_entry(t, site, (uintptr_t)m, LS_MODE_EXCL);
+	ls_lock_call c = mutex_call(m);
+	if (!e)
+		return ls_track_lock(t, &c, LS_KIND_MUTEX, LS_MODE_EXCL, site);
+	int r = pthread_mutex_trylock(m);
+	if (r == 0) {
+		ls_note_acquired(t, e, LS_MODE_EXCL);
+		return 0;
+	}
+	return ls_track_lock_after_attempt(t, &c, LS_MODE_EXCL, site, r);
+}
+
+static uint64_t acquisitions_of(pthread_mutex_t *m)
+{
+	ls_counts_collect();
+	return atomic_load(&ls_lock_find((uintptr_t)m)->acquisitions);
 }
 
 static void unlock(ls_thread_state *t, pthread_mutex_t *m)
@@ -78,7 +95,7 @@ START_TEST(test_acquire_release_and_recursion)
 	ck_assert_int_eq(lock(t, &m, 0x3334), 0);
 	ck_assert_uint_eq(ls_held_count(t), 1); /* one hold, counted twice */
 	ls_lock *l = ls_lock_find((uintptr_t)&m);
-	ck_assert_uint_eq(atomic_load(&l->acquisitions), 2);
+	ck_assert_uint_eq(acquisitions_of(&m), 2);
 	ck_assert_ptr_eq(atomic_load(&l->owner), t);
 	unlock(t, &m);
 	ck_assert_uint_eq(ls_held_count(t), 1);
@@ -111,6 +128,63 @@ START_TEST(test_nested_acquisition_keeps_order)
 }
 END_TEST
 
+/* The first acquisition at a call checks the order graph; the same call
+ * under the same held set takes the fast path; a new held set does not. */
+START_TEST(test_fast_path_needs_a_known_held_set)
+{
+	ls_thread_state *t = ls_thread_register();
+	pthread_mutex_t a = PTHREAD_MUTEX_INITIALIZER, b = PTHREAD_MUTEX_INITIALIZER;
+	ck_assert_ptr_null(ls_fast_entry(t, 0x5550, (uintptr_t)&a, LS_MODE_EXCL));
+	lock(t, &a, 0x5550);
+	unlock(t, &a);
+	ck_assert_uint_eq(t->held_sig, 0);
+	ck_assert_ptr_nonnull(ls_fast_entry(t, 0x5550, (uintptr_t)&a, LS_MODE_EXCL));
+	/* b under a: not seen yet */
+	lock(t, &a, 0x5550);
+	ck_assert_ptr_null(ls_fast_entry(t, 0x5551, (uintptr_t)&b, LS_MODE_EXCL));
+	size_t edges = ls_order_edge_count();
+	lock(t, &b, 0x5551);
+	ck_assert_uint_eq(ls_order_edge_count(), edges + 1);
+	unlock(t, &b);
+	ck_assert_ptr_nonnull(ls_fast_entry(t, 0x5551, (uintptr_t)&b, LS_MODE_EXCL));
+	unlock(t, &a);
+	/* b alone is another held set (the empty one) */
+	ck_assert_ptr_null(ls_fast_entry(t, 0x5551, (uintptr_t)&b, LS_MODE_EXCL));
+	ck_assert_uint_eq(t->held_sig, 0);
+	for (int i = 0; i < 10; i++) {
+		lock(t, &a, 0x5550);
+		lock(t, &b, 0x5551);
+		unlock(t, &b);
+		unlock(t, &a);
+	}
+	ck_assert_uint_eq(acquisitions_of(&a), 12);
+	ck_assert_uint_eq(acquisitions_of(&b), 11);
+	ls_track_destroy(&a);
+	ls_track_destroy(&b);
+}
+END_TEST
+
+/* Two calls sharing one cache slot: the evicted one's count is kept. */
+START_TEST(test_eviction_keeps_counts)
+{
+	ls_thread_state *t = ls_thread_register();
+	pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+	uintptr_t site = 0x6660, other = site + 4 * LS_CALL_CACHE_SIZE; /* same slot */
+	ck_assert_ptr_eq(ls_call_slot(t, site, (uintptr_t)&m), ls_call_slot(t, other, (uintptr_t)&m));
+	for (int i = 0; i < 5; i++) {
+		lock(t, &m, site);
+		unlock(t, &m);
+		lock(t, &m, other);
+		unlock(t, &m);
+	}
+	ck_assert_uint_eq(acquisitions_of(&m), 10);
+	ck_assert_uint_eq(atomic_load(&t->acquisitions), 10);
+	ck_assert_uint_eq(atomic_load(&ls_site_find(ls_lock_find((uintptr_t)&m)->id, site)->acquisitions), 5);
+	ck_assert_uint_eq(atomic_load(&ls_site_find(ls_lock_find((uintptr_t)&m)->id, other)->acquisitions), 5);
+	ls_track_destroy(&m);
+}
+END_TEST
+
 static Suite *tracker_suite(void)
 {
 	Suite *s = suite_create("tracker");
@@ -118,6 +192,8 @@ static Suite *tracker_suite(void)
 	tcase_add_test(tc, test_call_cache_resolves_once);
 	tcase_add_test(tc, test_call_cache_sees_a_new_life);
 	tcase_add_test(tc, test_acquire_release_and_recursion);
+	tcase_add_test(tc, test_fast_path_needs_a_known_held_set);
+	tcase_add_test(tc, test_eviction_keeps_counts);
 	tcase_add_test(tc, test_nested_acquisition_keeps_order);
 	suite_add_tcase(s, tc);
 	return s;
