@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -42,17 +43,28 @@ struct ls_call_cache_entry {
 	uint32_t stack;             /* depot id of the first stack seen at site */
 } __attribute__((aligned(64))); /* one cache line; indexing is a shift */
 
+/* The fields both kinds of entry share, in the same place: the fast path
+ * copies them into a held entry as one block. */
+#define LS_HELD_HEAD_BYTES (4 * sizeof(uint64_t))
+
 typedef struct ls_held {
+	uintptr_t site;         /* return address of the acquiring call */
 	uintptr_t addr;
 	ls_lock *lock;
-	uint64_t lock_id;
-	uint32_t site_stack;    /* depot id of where it was taken */
+	uint64_t lock_id;       /* (the four above as in the call cache) */
+	uint64_t since_ns;      /* when taken (only with hold_time) */
+	uint64_t sig;           /* its part of the held-set signature */
 	uint32_t count;         /* recursion depth */
 	uint8_t mode;           /* enum ls_mode */
-	uint64_t since_ns;      /* when taken (only with hold_time) */
-	uintptr_t site;         /* return address of the acquiring call */
-	uint64_t sig;           /* its part of the held-set signature */
+	uint32_t site_stack;    /* depot id of where it was taken */
 } __attribute__((aligned(64))) ls_held; /* a power of two: indexing is a shift */
+
+_Static_assert(offsetof(ls_held, site) == offsetof(struct ls_call_cache_entry, site) &&
+		       offsetof(ls_held, addr) == offsetof(struct ls_call_cache_entry, addr) &&
+		       offsetof(ls_held, lock) == offsetof(struct ls_call_cache_entry, lock) &&
+		       offsetof(ls_held, lock_id) == offsetof(struct ls_call_cache_entry, lock_id) &&
+		       offsetof(ls_held, since_ns) == LS_HELD_HEAD_BYTES,
+	       "ls_held starts like ls_call_cache_entry");
 
 /* The signature part of one held lock: lock id and mode, well mixed, so
  * that the xor of a held set's parts identifies the set. */

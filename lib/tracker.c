@@ -23,14 +23,14 @@ __attribute__((weak)) void ls_thread_started(ls_thread_state *t) { (void)t; }
 
 ls_thread_state *ls_enter_slow(void)
 {
-	ls_tls.busy = 1;
+	ls_busy_begin();
 	ls_bootstrap();
 	ls_thread_state *t = ls_tracking_enabled ? ls_thread_register() : NULL;
 	if (!t) {
-		ls_tls.busy = 0;
+		ls_busy_end();
 		return NULL;
 	}
-	ls_tls.state = t;
+	ls_tls.state = t; /* the caller's ls_leave opens the fast path */
 	ls_thread_started(t);
 	return t;
 }
@@ -162,6 +162,19 @@ static int relock(ls_thread_state *t, const ls_lock_call *c, struct ls_call_cach
 	return r;
 }
 
+/* ls_note_acquired plus what the fast path leaves to the slow one: the
+ * start of the hold time.  since_ns holds hold-clock ticks (rdtsc where
+ * calibrated); it is only written, and only read, with hold_time on. */
+static void note_acquired_slow(ls_thread_state *t, struct ls_call_cache_entry *e, uint8_t mode)
+{
+	ls_note_acquired(t, e, mode);
+	if (ls_opts.hold_time) {
+		ls_held *h = ls_held_find(t, e->addr);
+		if (h)
+			h->since_ns = ls_stat_ticks();
+	}
+}
+
 /* Entry e is about to be pushed in mode: its signature part follows. */
 static void sign_entry(struct ls_call_cache_entry *e, uint8_t mode)
 {
@@ -189,7 +202,7 @@ static int track_lock_general(ls_thread_state *t, const ls_lock_call *c, struct 
 		r = ls_wait_contended(t, l, c, mode, e->site, e->stack);
 	if (r == 0 || r == c->owner_dead_code) {
 		sign_entry(e, mode);
-		ls_note_acquired(t, e, mode);
+		note_acquired_slow(t, e, mode);
 		/* the edges from this held set are in the graph now */
 		e->edges_known_sig = held_sig ^ mode;
 	}
@@ -208,31 +221,28 @@ int ls_track_lock_after_attempt(ls_thread_state *t, const ls_lock_call *c, uint8
 				int attempt_result)
 {
 	int r = attempt_result;
-	ls_tls.busy = 1;
+	ls_busy_begin();
 	/* The entry the fast path found: nothing ran on this thread since. */
 	struct ls_call_cache_entry *e = ls_call_slot(t, site, (uintptr_t)c->lock);
 	if (r == c->busy_code)
 		r = ls_wait_contended(t, e->lock, c, mode, site, e->stack);
 	if (r == 0 || r == c->owner_dead_code)
-		ls_note_acquired(t, e, mode);
-	ls_tls.busy = 0;
+		note_acquired_slow(t, e, mode);
+	ls_busy_end();
 	return r;
 }
 
 void ls_held_push_grown(ls_thread_state *t, const struct ls_call_cache_entry *e, uint8_t mode)
 {
-	unsigned busy = ls_tls.busy;
-	ls_tls.busy = 1;
+	ls_busy_begin();
 	ls_held *h = ls_held_push(t);
-	ls_tls.busy = busy;
+	ls_busy_end();
 	if (!h)
 		return;
 	ls_lock *l = e->lock;
 	*h = (ls_held){ .addr = e->addr, .lock = l, .lock_id = e->lock_id, .site_stack = e->stack, .count = 1,
 			.mode = mode, .site = e->site };
 	ls_held_sign(t, h, e->sig);
-	if (ls_opts.hold_time)
-		h->since_ns = ls_stat_ticks();
 	if (mode != LS_MODE_READ) {
 		atomic_store_explicit(&l->owner, t, memory_order_relaxed);
 		ls_blame_hold_begin(l);
@@ -254,7 +264,7 @@ void ls_track_trylock_acquired(ls_thread_state *t, void *lock, enum ls_lock_kind
 		already->count++;
 	} else {
 		sign_entry(e, mode);
-		ls_note_acquired(t, e, mode);
+		note_acquired_slow(t, e, mode);
 	}
 }
 
@@ -317,8 +327,7 @@ void ls_track_unlock_slow(ls_thread_state *t, void *lock)
 		h->count--;
 		return;
 	}
-	unsigned busy = ls_tls.busy;
-	ls_tls.busy = 1;
+	ls_busy_begin();
 	if (h->mode != LS_MODE_READ) {
 		ls_lock *l = h->lock;
 		uint64_t blamed = ls_blame_hold_end(l);
@@ -329,7 +338,7 @@ void ls_track_unlock_slow(ls_thread_state *t, void *lock)
 			atomic_store_explicit(&l->owner, NULL, memory_order_relaxed);
 	}
 	ls_held_remove(t, h);
-	ls_tls.busy = busy;
+	ls_busy_end();
 }
 
 static void end_life(ls_lock *l)

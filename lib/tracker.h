@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "lock_table.h"
 #include "options.h"
@@ -21,14 +22,33 @@
 #include "stack_depot.h"
 #include "thread_state.h"
 
-/* One thread-local block, so the fast path reaches both with one GOT load. */
+/* One thread-local block, so the fast path reaches it with one GOT load. */
 struct ls_tls {
+	/* state when the fast path may run: not busy, and no option that
+	 * needs the slow path on every call (hold_time); else NULL */
+	ls_thread_state *fast;
 	ls_thread_state *state;  /* NULL until the thread's first tracked call */
-	unsigned busy;           /* inside lockscope: pass lock calls through */
+	unsigned busy;           /* inside lockscope (nesting depth): pass lock calls through */
 };
 extern __thread struct ls_tls ls_tls __attribute__((tls_model("initial-exec")));
 extern ls_options ls_opts __attribute__((visibility("hidden")));
 extern bool ls_tracking_enabled __attribute__((visibility("hidden")));
+
+/* The reentrancy guard: every change of busy or state goes through these. */
+static inline void ls_tls_refresh(void)
+{
+	ls_tls.fast = ls_tls.busy == 0 && !ls_opts.hold_time ? ls_tls.state : 0;
+}
+static inline void ls_busy_begin(void)
+{
+	ls_tls.busy++;
+	ls_tls.fast = 0;
+}
+static inline void ls_busy_end(void)
+{
+	ls_tls.busy--;
+	ls_tls_refresh();
+}
 
 ls_thread_state *ls_enter_slow(void);
 
@@ -39,11 +59,11 @@ static inline ls_thread_state *ls_enter(void)
 	ls_thread_state *t = ls_tls.state;
 	if (__builtin_expect(t == 0, 0))
 		return ls_enter_slow();
-	ls_tls.busy = 1;
+	ls_busy_begin();
 	return t;
 }
 
-static inline void ls_leave(void) { ls_tls.busy = 0; }
+static inline void ls_leave(void) { ls_busy_end(); }
 
 /* A lock call, abstracted: `attempt` tries without blocking; `block` waits
  * (for timed variants it may time out).  Both return 0 on success. */
@@ -85,12 +105,8 @@ int ls_wait_contended(ls_thread_state *t, ls_lock *l, const ls_lock_call *c, uin
  * functions below, which set it.
  */
 
-/* The thread's state when the fast path may run (not inside lockscope). */
-static inline ls_thread_state *ls_fast_state(void)
-{
-	ls_thread_state *t = ls_tls.state;
-	return __builtin_expect(t != 0 && ls_tls.busy == 0, 1) ? t : 0;
-}
+/* The thread's state when the fast path may run (see struct ls_tls). */
+static inline ls_thread_state *ls_fast_state(void) { return ls_tls.fast; }
 
 static inline struct ls_call_cache_entry *ls_call_slot(ls_thread_state *t, uintptr_t site, uintptr_t addr)
 {
@@ -118,7 +134,9 @@ ls_fast_entry(ls_thread_state *t, uintptr_t site, uintptr_t addr, uint8_t mode)
 void ls_held_push_grown(ls_thread_state *t, const struct ls_call_cache_entry *e, uint8_t mode);
 
 /* The call of entry e acquired its lock: count it, push it on the held
- * set, and for an exclusive hold publish the owner and start the blame. */
+ * set, and for an exclusive hold publish the owner and start the blame.
+ * The start of the hold time is the slow path's business (with hold_time
+ * on, the fast path is closed). */
 static inline __attribute__((always_inline)) void
 ls_note_acquired(ls_thread_state *t, struct ls_call_cache_entry *e, uint8_t mode)
 {
@@ -130,18 +148,11 @@ ls_note_acquired(ls_thread_state *t, struct ls_call_cache_entry *e, uint8_t mode
 	}
 	ls_held *h = &ls_held_array(t)[n];
 	ls_lock *l = e->lock;
-	h->addr = e->addr;
-	h->lock = l;
-	h->lock_id = e->lock_id;
+	memcpy(h, e, LS_HELD_HEAD_BYTES); /* site, addr, lock, lock_id */
 	h->site_stack = e->stack;
 	h->count = 1;
 	h->mode = mode;
-	h->site = e->site;
 	ls_held_sign(t, h, e->sig);
-	/* since_ns holds hold-clock ticks (rdtsc where calibrated); it is
-	 * only written, and only read, with hold_time on */
-	if (__builtin_expect(ls_opts.hold_time, 0))
-		h->since_ns = ls_stat_ticks();
 	atomic_store_explicit(&t->n_held, n + 1, memory_order_release);
 	if (mode != LS_MODE_READ) {
 		atomic_store_explicit(&l->owner, t, memory_order_relaxed);
@@ -191,8 +202,9 @@ static inline struct ls_call_cache_entry *ls_call_lookup(ls_thread_state *t, uin
 
 void ls_track_unlock_slow(ls_thread_state *t, void *lock);
 
-/* Bookkeeping before the real unlock.  Fast: the lock is the newest held,
- * held once, exclusively, with no hold time to measure and no blame due. */
+/* Bookkeeping before the real unlock, on the fast path (so hold_time is
+ * off).  Fast: the lock is the newest held, held once, exclusively, with
+ * no blame due. */
 static inline __attribute__((always_inline)) void ls_track_unlock(ls_thread_state *t, void *lock)
 {
 	uint32_t n = ls_held_count(t);
@@ -206,7 +218,7 @@ static inline __attribute__((always_inline)) void ls_track_unlock(ls_thread_stat
 		return;
 	}
 	ls_lock *l = h->lock;
-	if (__builtin_expect(ls_opts.hold_time || atomic_load_explicit(&l->blame_pending, memory_order_relaxed), 0)) {
+	if (__builtin_expect(atomic_load_explicit(&l->blame_pending, memory_order_relaxed) != 0, 0)) {
 		ls_track_unlock_slow(t, lock);
 		return;
 	}

@@ -93,8 +93,10 @@ static void code_segment(const void *code, uintptr_t *start, uintptr_t *end)
 static void thread_cleanup(void *p)
 {
 	ls_thread_state *t = p;
-	if (ls_tls.state == t)
+	if (ls_tls.state == t) {
 		ls_tls.state = NULL;
+		ls_tls_refresh();
+	}
 	ls_thread_unregister(t);
 }
 
@@ -116,7 +118,7 @@ WEAK_HOOK(ls_live_exit)
 
 static void atfork_prepare(void)
 {
-	ls_tls.busy++;
+	ls_busy_begin();
 	ls_order_atfork_prepare();
 	ls_lock_table_atfork_prepare();
 	ls_depot_atfork_prepare();
@@ -131,7 +133,7 @@ static void atfork_parent(void)
 	ls_depot_atfork_parent();
 	ls_lock_table_atfork_parent();
 	ls_order_atfork_parent();
-	ls_tls.busy--;
+	ls_busy_end();
 }
 
 static void atfork_child(void)
@@ -144,7 +146,7 @@ static void atfork_child(void)
 	ls_output_atfork_child();
 	ls_live_atfork_child();
 	ls_dumps_atfork_child();
-	ls_tls.busy--;
+	ls_busy_end();
 }
 
 static void do_bootstrap(void)
@@ -197,11 +199,11 @@ __attribute__((destructor)) static void shim_destructor(void)
 {
 	if (atomic_load(&boot_state) != 2)
 		return;
-	ls_tls.busy++;
+	ls_busy_begin();
 	ls_dumps_exit();
 	ls_live_exit();
 	ls_output_exit_report();
-	ls_tls.busy--;
+	ls_busy_end();
 }
 
 /* ---- threads ---------------------------------------------------------- */

@@ -613,10 +613,10 @@ static void on_fatal_signal(int sig, siginfo_t *si, void *uc)
 	pid_t none = 0;
 	if (!atomic_load(&aborting) && !atomic_load(&crash.dumped) &&
 	    atomic_compare_exchange_strong(&crash.tid, &none, tid)) {
-		ls_tls.busy++;
+		ls_busy_begin();
 		dump_crash(sig, si, uc, tid);
 		atomic_store(&crash.dumped, true);
-		ls_tls.busy--;
+		ls_busy_end();
 	} else if (atomic_load(&crash.tid) != tid) {
 		/* Another thread is dumping its crash: let it finish first. */
 		uint64_t deadline = ls_now_ns() + OTHER_CRASH_WAIT_NS;
@@ -682,7 +682,7 @@ static uint64_t next_wake(uint64_t now)
 static void *watchdog_main(void *arg)
 {
 	(void)arg;
-	ls_tls.busy = 1;  /* never tracked, never registered */
+	ls_busy_begin(); /* never tracked, never registered */
 	for (unsigned tick = 0;; tick++) {
 		uint32_t bell = atomic_load(&doorbell);
 		if (atomic_load(&crash.state) == CRASH_REQUESTED) {

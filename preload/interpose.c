@@ -106,9 +106,11 @@ static int c11_timed(const ls_lock_call *c) { return real.mtx_timedlock(c->lock,
 
 #define RELEASE(lock, passthrough)                                            \
 	do {                                                                  \
-		ls_thread_state *t_ = ls_tls.state;                           \
-		if (t_ && !ls_tls.busy)                                       \
+		ls_thread_state *t_ = ls_fast_state();                        \
+		if (LS_LIKELY(t_ != NULL))                                    \
 			ls_track_unlock(t_, (void *)(lock));                  \
+		else if (ls_tls.state && !ls_tls.busy)                        \
+			ls_track_unlock_slow(ls_tls.state, (void *)(lock));   \
 		return passthrough;                                           \
 	} while (0)
 
@@ -276,7 +278,7 @@ EXPORT int mtx_unlock(mtx_t *m) { RELEASE(m, PASS(mtx_unlock, m)); }
 		ls_track_cond_wait_begin(t_, cond, mutex, &s_);               \
 		ls_leave();                                                   \
 		int r_ = passthrough;                                         \
-		ls_tls.busy = 1;                                              \
+		ls_busy_begin();                                              \
 		ls_track_cond_wait_end(t_, mutex, &s_);                       \
 		ls_leave();                                                   \
 		return r_;                                                    \
@@ -315,7 +317,7 @@ EXPORT int pthread_join(pthread_t th, void **ret)
 	ls_track_wait_begin(t, LS_WAIT_JOIN, (uintptr_t)th);
 	ls_leave();
 	int r = PASS(pthread_join, th, ret);
-	ls_tls.busy = 1;
+	ls_busy_begin();
 	ls_track_wait_end(t);
 	ls_leave();
 	return r;

@@ -98,7 +98,7 @@ static void wait_for_request(uint32_t seen)
 static void *publisher(void *arg)
 {
 	bool forked_child = arg != NULL;
-	ls_tls.busy = 1;
+	ls_busy_begin();
 	if (forked_child) {
 		struct timespec grace = { 0, CHILD_GRACE_MS * 1000000L };
 		nanosleep(&grace, NULL);
