@@ -203,8 +203,7 @@ static inline struct ls_call_cache_entry *ls_call_lookup(ls_thread_state *t, uin
 void ls_track_unlock_slow(ls_thread_state *t, void *lock);
 
 /* Bookkeeping before the real unlock, on the fast path (so hold_time is
- * off).  Fast: the lock is the newest held, held once, exclusively, with
- * no blame due. */
+ * off).  Fast: the lock is the newest held, held once, with no blame due. */
 static inline __attribute__((always_inline)) void ls_track_unlock(ls_thread_state *t, void *lock)
 {
 	uint32_t n = ls_held_count(t);
@@ -213,17 +212,19 @@ static inline __attribute__((always_inline)) void ls_track_unlock(ls_thread_stat
 		return;
 	}
 	ls_held *h = &ls_held_array(t)[n - 1];
-	if (__builtin_expect(h->addr != (uintptr_t)lock || h->count != 1 || h->mode == LS_MODE_READ, 0)) {
+	if (__builtin_expect(h->addr != (uintptr_t)lock || h->count != 1, 0)) {
 		ls_track_unlock_slow(t, lock);
 		return;
 	}
-	ls_lock *l = h->lock;
-	if (__builtin_expect(atomic_load_explicit(&l->blame_pending, memory_order_relaxed) != 0, 0)) {
-		ls_track_unlock_slow(t, lock);
-		return;
+	if (h->mode != LS_MODE_READ) {
+		ls_lock *l = h->lock;
+		if (__builtin_expect(atomic_load_explicit(&l->blame_pending, memory_order_relaxed) != 0, 0)) {
+			ls_track_unlock_slow(t, lock);
+			return;
+		}
+		/* Only the holder writes owner while it holds the lock: no compare. */
+		atomic_store_explicit(&l->owner, NULL, memory_order_relaxed);
 	}
-	/* Only the holder writes owner while it holds the lock: no compare. */
-	atomic_store_explicit(&l->owner, NULL, memory_order_relaxed);
 	t->held_sig ^= h->sig;
 	atomic_store_explicit(&t->n_held, n - 1, memory_order_release);
 }

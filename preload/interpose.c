@@ -104,14 +104,17 @@ static int c11_timed(const ls_lock_call *c) { return real.mtx_timedlock(c->lock,
 		return name##_slow(UNPAREN args, CALLER, r);                            \
 	}
 
-#define RELEASE(lock, passthrough)                                            \
+/* A release: `fn` is the real unlock (resolved once the fast path is open). */
+#define RELEASE(lock, fn)                                                     \
 	do {                                                                  \
 		ls_thread_state *t_ = ls_fast_state();                        \
-		if (LS_LIKELY(t_ != NULL))                                    \
+		if (LS_LIKELY(t_ != NULL)) {                                  \
 			ls_track_unlock(t_, (void *)(lock));                  \
-		else if (ls_tls.state && !ls_tls.busy)                        \
+			return real.fn(lock);                                 \
+		}                                                             \
+		if (ls_tls.state && !ls_tls.busy)                             \
 			ls_track_unlock_slow(ls_tls.state, (void *)(lock));   \
-		return passthrough;                                           \
+		return PASS(fn, lock);                                        \
 	} while (0)
 
 #define INIT(lock, kind, passthrough)                                         \
@@ -165,7 +168,7 @@ DEFINE_BLOCKING(pthread_mutex_clocklock, (pthread_mutex_t *m, clockid_t clock, c
 		m, pthread_mutex_trylock,
 		POSIX_CALL(m, mutex_try, mutex_clock, abstime, clock), LS_KIND_MUTEX, LS_MODE_EXCL)
 
-EXPORT int pthread_mutex_unlock(pthread_mutex_t *m) { RELEASE(m, PASS(pthread_mutex_unlock, m)); }
+EXPORT int pthread_mutex_unlock(pthread_mutex_t *m) { RELEASE(m, pthread_mutex_unlock); }
 
 /* ---- pthread rwlocks --------------------------------------------------- */
 
@@ -212,7 +215,7 @@ DEFINE_BLOCKING(pthread_rwlock_clockwrlock, (pthread_rwlock_t *l, clockid_t cloc
 		l, pthread_rwlock_trywrlock,
 		POSIX_CALL(l, wr_try, wr_clock, abstime, clock), LS_KIND_RWLOCK, LS_MODE_WRITE)
 
-EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *l) { RELEASE(l, PASS(pthread_rwlock_unlock, l)); }
+EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *l) { RELEASE(l, pthread_rwlock_unlock); }
 
 /* ---- pthread spinlocks ------------------------------------------------- */
 
@@ -233,7 +236,7 @@ EXPORT int pthread_spin_trylock(pthread_spinlock_t *l)
 		LS_KIND_SPIN, LS_MODE_EXCL);
 }
 
-EXPORT int pthread_spin_unlock(pthread_spinlock_t *l) { RELEASE(l, PASS(pthread_spin_unlock, l)); }
+EXPORT int pthread_spin_unlock(pthread_spinlock_t *l) { RELEASE(l, pthread_spin_unlock); }
 
 /* ---- C11 mutexes (glibc does not route them through the pthread names) -- */
 
@@ -264,7 +267,7 @@ DEFINE_BLOCKING(mtx_timedlock, (mtx_t *restrict m, const struct timespec *restri
 		m, mtx_trylock,
 		C11_CALL(m, c11_try, c11_timed, abstime), LS_KIND_MTX, LS_MODE_EXCL)
 
-EXPORT int mtx_unlock(mtx_t *m) { RELEASE(m, PASS(mtx_unlock, m)); }
+EXPORT int mtx_unlock(mtx_t *m) { RELEASE(m, mtx_unlock); }
 
 /* ---- condition variables ---------------------------------------------- */
 
