@@ -1,8 +1,11 @@
 # stack piece: the symbolizer (libdwfl), attaching to a live process,
 # glibc lock internals, and `lockscope stack -p PID`.
 lib_libcore_la_SOURCES += lib/symbolize.c lib/symcache.c lib/symcache.h \
+	lib/debugimage.c lib/debugimage.h \
 	lib/procattach.c lib/procattach.h \
 	lib/glibc_locks.c lib/glibc_locks.h
+lib_libcore_la_CFLAGS += $(DEFLATE_CFLAGS)
+lib_libcore_la_LIBADD += $(DEFLATE_LIBS)
 tools_lockscope_SOURCES += tools/stack.c
 
 check_PROGRAMS += tests/check_symbolize tests/check_glibc_locks tests/check_symcache
