@@ -44,11 +44,15 @@ struct section_plan {
 	uint64_t file_offset; /* where its contents are in the file */
 	const unsigned char *src; /* contents, or the zlib stream after the Chdr */
 	size_t src_size;
-	bool inflate;
+	bool was_compressed;
+	bool inflate; /* compressed and not omitted */
 	bool moved; /* contents go to shdr.sh_offset in the image */
 };
 
 struct image_plan {
+	Elf *elf;
+	size_t shstrndx;
+	const char *const *omit;
 	const unsigned char *file;
 	size_t file_size;
 	Elf64_Ehdr ehdr;
@@ -82,6 +86,14 @@ static bool has_file_contents(const Elf64_Shdr *sh)
 	return sh->sh_type != SHT_NOBITS && sh->sh_size > 0;
 }
 
+static bool is_named(const char *name, const char *const *names)
+{
+	for (; name && names && *names; names++)
+		if (!strcmp(name, *names))
+			return true;
+	return false;
+}
+
 /* Reads one section header into `p`; false when the file is malformed or
  * the section is compressed with something other than zlib. */
 static bool plan_section(struct image_plan *plan, Elf_Scn *scn, struct section_plan *p)
@@ -106,12 +118,17 @@ static bool plan_section(struct image_plan *plan, Elf_Scn *scn, struct section_p
 	memcpy(&chdr, p->src, sizeof chdr);
 	if (chdr.ch_type != ELFCOMPRESS_ZLIB || chdr.ch_size == 0)
 		return false;
-	p->src += sizeof chdr;
-	p->src_size -= sizeof chdr;
-	p->inflate = true;
+	p->was_compressed = true;
 	p->shdr.sh_flags &= ~(uint64_t)SHF_COMPRESSED;
 	p->shdr.sh_size = chdr.ch_size;
 	p->shdr.sh_addralign = chdr.ch_addralign;
+	if (is_named(elf_strptr(plan->elf, plan->shstrndx, sh->sh_name), plan->omit)) {
+		p->shdr.sh_type = SHT_NOBITS; /* readers take it as absent */
+		return true;
+	}
+	p->src += sizeof chdr;
+	p->src_size -= sizeof chdr;
+	p->inflate = true;
 	plan->ninflate++;
 	return true;
 }
@@ -132,10 +149,10 @@ static bool plan_offsets(struct image_plan *plan)
 	struct section_plan **order = malloc(n * sizeof *order);
 	if (!order)
 		return false;
-	uint64_t first_inflated = UINT64_MAX;
+	uint64_t first_inflated = UINT64_MAX; /* or omitted: the first rewritten section */
 	for (size_t i = 0; i < n; i++) {
 		order[i] = &plan->sections[i + 1];
-		if (order[i]->inflate && order[i]->file_offset < first_inflated)
+		if (order[i]->was_compressed && order[i]->file_offset < first_inflated)
 			first_inflated = order[i]->file_offset;
 	}
 	qsort(order, n, sizeof *order, by_file_offset);
@@ -188,6 +205,8 @@ static bool plan_image(Elf *elf, struct image_plan *plan)
 		return false;
 	plan->shdr0 = *sh0;
 	plan->nsections = nsections;
+	if (elf_getshdrstrndx(elf, &plan->shstrndx) != 0)
+		return false;
 	for (size_t i = 1; i < nsections; i++) {
 		Elf_Scn *scn = elf_getscn(elf, i);
 		if (!scn || !plan_section(plan, scn, &plan->sections[i]))
@@ -198,22 +217,35 @@ static bool plan_image(Elf *elf, struct image_plan *plan)
 
 /* ---- inflating, on one or more threads ------------------------------- */
 
+/* jobs[0], the largest section (.debug_info: about 60% of the bytes of
+ * libc6-dbg), is the calling thread's and the critical path.  Page
+ * allocation costs about as much as inflating here, so while the caller
+ * inflates it from the front (faulting its pages in as it goes) the first
+ * helper faults them in from the back; then every thread takes the other
+ * sections, largest first, faulting each one's pages in before inflating. */
 struct inflate_queue {
 	struct section_plan **jobs; /* largest first */
 	size_t njobs;
 	unsigned char *image;
-	atomic_size_t next;
+	atomic_size_t next; /* next job to take (from 1) */
+	atomic_bool prefault_taken;
 	atomic_bool failed;
 };
 
-/* Faults a section's pages in with one call rather than one trap per
- * page; each inflating thread does its own sections, so the page
- * allocations run in parallel too.  Best effort (Linux >= 5.14). */
+#define PREFAULT_CHUNK (256 * 1024)
+
+static uintptr_t page_down(uintptr_t address)
+{
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	return address & ~(page - 1);
+}
+
+/* Allocates and maps the pages of [start, start+size) with one call rather
+ * than one fault per page.  Best effort (MADV_POPULATE_WRITE: Linux 5.14). */
 static void populate(unsigned char *start, size_t size)
 {
 #ifdef MADV_POPULATE_WRITE
-	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-	uintptr_t first = (uintptr_t)start & ~(page - 1);
+	uintptr_t first = page_down((uintptr_t)start);
 	madvise((void *)first, (uintptr_t)start + size - first, MADV_POPULATE_WRITE);
 #else
 	(void)start;
@@ -221,28 +253,46 @@ static void populate(unsigned char *start, size_t size)
 #endif
 }
 
-static void inflate_until_empty(struct inflate_queue *q)
+static void populate_backwards(unsigned char *start, size_t size)
 {
-	struct libdeflate_decompressor *d = libdeflate_alloc_decompressor();
-	if (!d) {
-		atomic_store(&q->failed, true);
-		return;
+	uintptr_t low = (uintptr_t)start, end = low + size;
+	while (end > low) {
+		uintptr_t from = end - low > PREFAULT_CHUNK ? page_down(end - PREFAULT_CHUNK) : low;
+		populate((unsigned char *)from, end - from);
+		end = from;
 	}
+}
+
+static bool inflate_section(struct libdeflate_decompressor *d, unsigned char *image,
+			    const struct section_plan *p)
+{
+	/* NULL actual size: the stream must fill sh_size exactly. */
+	return libdeflate_zlib_decompress(d, p->src, p->src_size, image + p->shdr.sh_offset,
+					  p->shdr.sh_size, NULL) == LIBDEFLATE_SUCCESS;
+}
+
+static void take_jobs(struct inflate_queue *q, struct libdeflate_decompressor *d)
+{
 	size_t i;
 	while (!atomic_load(&q->failed) && (i = atomic_fetch_add(&q->next, 1)) < q->njobs) {
 		struct section_plan *p = q->jobs[i];
 		populate(q->image + p->shdr.sh_offset, p->shdr.sh_size);
-		/* NULL actual size: the stream must fill sh_size exactly. */
-		if (libdeflate_zlib_decompress(d, p->src, p->src_size, q->image + p->shdr.sh_offset,
-					       p->shdr.sh_size, NULL) != LIBDEFLATE_SUCCESS)
+		if (!inflate_section(d, q->image, p))
 			atomic_store(&q->failed, true);
 	}
-	libdeflate_free_decompressor(d);
 }
 
 static void *inflate_helper(void *arg)
 {
-	inflate_until_empty(arg);
+	struct inflate_queue *q = arg;
+	if (!atomic_exchange(&q->prefault_taken, true))
+		populate_backwards(q->image + q->jobs[0]->shdr.sh_offset, q->jobs[0]->shdr.sh_size);
+	/* Without a decompressor of its own a helper just leaves the jobs to the others. */
+	struct libdeflate_decompressor *d = libdeflate_alloc_decompressor();
+	if (d) {
+		take_jobs(q, d);
+		libdeflate_free_decompressor(d);
+	}
 	return NULL;
 }
 
@@ -268,27 +318,37 @@ static size_t start_helpers(struct inflate_queue *q, pthread_t *helpers, size_t 
 
 static bool inflate_all(struct image_plan *plan, unsigned char *image, unsigned threads)
 {
+	struct libdeflate_decompressor *d = libdeflate_alloc_decompressor();
 	struct inflate_queue q = { .njobs = 0, .image = image };
 	q.jobs = malloc(plan->ninflate * sizeof *q.jobs);
-	if (!q.jobs)
+	if (!q.jobs || !d) {
+		free(q.jobs);
+		libdeflate_free_decompressor(d);
 		return false;
+	}
 	for (size_t i = 1; i < plan->nsections; i++)
 		if (plan->sections[i].inflate)
 			q.jobs[q.njobs++] = &plan->sections[i];
 	qsort(q.jobs, q.njobs, sizeof *q.jobs, by_size_descending);
-	atomic_init(&q.next, 0);
+	atomic_init(&q.next, 1);
+	atomic_init(&q.prefault_taken, false);
 	atomic_init(&q.failed, false);
 
 	pthread_t helpers[MAX_HELPER_THREADS];
 	size_t want = threads > 1 ? threads - 1 : 0;
 	if (want > MAX_HELPER_THREADS)
 		want = MAX_HELPER_THREADS;
-	if (want > q.njobs - 1)
-		want = q.njobs - 1;
+	if (want > q.njobs)
+		want = q.njobs;
 	size_t started = start_helpers(&q, helpers, want);
-	inflate_until_empty(&q);
+	if (!started)
+		populate(image + q.jobs[0]->shdr.sh_offset, q.jobs[0]->shdr.sh_size);
+	if (!inflate_section(d, image, q.jobs[0]))
+		atomic_store(&q.failed, true);
+	take_jobs(&q, d);
 	for (size_t i = 0; i < started; i++)
 		pthread_join(helpers[i], NULL);
+	libdeflate_free_decompressor(d);
 	free(q.jobs);
 	return !atomic_load(&q.failed);
 }
@@ -329,16 +389,16 @@ static int image_fd(struct image_plan *plan, unsigned threads)
 	return fd;
 }
 
-int ls_debugimage_open(int fd, unsigned threads)
+int ls_debugimage_open(int fd, const ls_debugimage_options *options)
 {
 	int saved_errno = errno;
 	elf_version(EV_CURRENT);
 	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	struct image_plan plan = { 0 };
+	struct image_plan plan = { .elf = elf, .omit = options ? options->omit : NULL };
 	int image = -1;
 	if (elf && elf_kind(elf) == ELF_K_ELF && gelf_getclass(elf) == ELFCLASS64 &&
 	    plan_image(elf, &plan))
-		image = image_fd(&plan, threads);
+		image = image_fd(&plan, options ? options->threads : 1);
 	free(plan.sections);
 	if (elf)
 		elf_end(elf);

@@ -14,14 +14,25 @@
  *
  * Why: libdw (elfutils 0.188) inflates every compressed debug section with
  * zlib when a module's DWARF is first used; libdeflate inflates the same
- * streams about 2.5 times faster, straight into the image, and `threads`
- * > 1 inflates several sections at once (largest first).  With threads <= 1
- * no thread is ever started (callers running inside someone else's
- * program use that).
+ * streams about 2.5 times faster, straight into the image, several
+ * sections at once when allowed, and can leave out sections the caller
+ * never reads.
  */
 #ifndef LOCKSCOPE_DEBUGIMAGE_H
 #define LOCKSCOPE_DEBUGIMAGE_H
 
-int ls_debugimage_open(int fd, unsigned threads);
+typedef struct ls_debugimage_options {
+	/* Threads inflating at once (the caller's included); <= 1: no thread
+	 * is ever started (callers running inside someone else's program). */
+	unsigned threads;
+	/* NULL-terminated names of compressed sections the reader will never
+	 * look at (e.g. ".debug_loclists" for a symbolizer): they are not
+	 * inflated and become SHT_NOBITS, which libdw takes as absent.  NULL:
+	 * none. */
+	const char *const *omit;
+} ls_debugimage_options;
+
+/* options NULL: one thread, nothing omitted. */
+int ls_debugimage_open(int fd, const ls_debugimage_options *options);
 
 #endif
