@@ -215,15 +215,16 @@ static bool plan_image(Elf *elf, struct image_plan *plan)
 	return plan->ninflate > 0 && plan_offsets(plan);
 }
 
-/* ---- inflating, on one or more threads ------------------------------- */
+/* ---- filling the image, on one or more threads ------------------------ */
 
-/* jobs[0], the largest section (.debug_info: about 60% of the bytes of
- * libc6-dbg), is the calling thread's and the critical path.  Page
- * allocation costs about as much as inflating here, so while the caller
- * inflates it from the front (faulting its pages in as it goes) the first
- * helper faults them in from the back; then every thread takes the other
- * sections, largest first, faulting each one's pages in before inflating. */
-struct inflate_queue {
+/* A job fills one section's contents in the image: inflating it, or copying
+ * it when it was not compressed.  jobs[0], the largest (.debug_info: 60% of
+ * the inflated bytes of libc6-dbg), is the calling thread's and the critical
+ * path.  Page allocation costs about half as much as inflating here, so
+ * while the caller inflates jobs[0] the first helper faults its pages in
+ * ahead of it (faulting in is faster than inflating); then every thread
+ * takes the other jobs, largest first, faulting each one's pages in first. */
+struct job_queue {
 	struct section_plan **jobs; /* largest first */
 	size_t njobs;
 	unsigned char *image;
@@ -234,18 +235,13 @@ struct inflate_queue {
 
 #define PREFAULT_CHUNK (256 * 1024)
 
-static uintptr_t page_down(uintptr_t address)
-{
-	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-	return address & ~(page - 1);
-}
-
 /* Allocates and maps the pages of [start, start+size) with one call rather
  * than one fault per page.  Best effort (MADV_POPULATE_WRITE: Linux 5.14). */
 static void populate(unsigned char *start, size_t size)
 {
 #ifdef MADV_POPULATE_WRITE
-	uintptr_t first = page_down((uintptr_t)start);
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t first = (uintptr_t)start & ~(page - 1);
 	madvise((void *)first, (uintptr_t)start + size - first, MADV_POPULATE_WRITE);
 #else
 	(void)start;
@@ -253,41 +249,43 @@ static void populate(unsigned char *start, size_t size)
 #endif
 }
 
-static void populate_backwards(unsigned char *start, size_t size)
+/* In chunks, so that the inflating thread finds the first ones ready. */
+static void populate_in_chunks(unsigned char *start, size_t size)
 {
-	uintptr_t low = (uintptr_t)start, end = low + size;
-	while (end > low) {
-		uintptr_t from = end - low > PREFAULT_CHUNK ? page_down(end - PREFAULT_CHUNK) : low;
-		populate((unsigned char *)from, end - from);
-		end = from;
+	for (size_t done = 0; done < size; done += PREFAULT_CHUNK)
+		populate(start + done, size - done < PREFAULT_CHUNK ? size - done : PREFAULT_CHUNK);
+}
+
+static bool fill_section(struct libdeflate_decompressor *d, unsigned char *image,
+			 const struct section_plan *p)
+{
+	unsigned char *dst = image + p->shdr.sh_offset;
+	if (!p->inflate) {
+		memcpy(dst, p->src, p->src_size);
+		return true;
 	}
-}
-
-static bool inflate_section(struct libdeflate_decompressor *d, unsigned char *image,
-			    const struct section_plan *p)
-{
 	/* NULL actual size: the stream must fill sh_size exactly. */
-	return libdeflate_zlib_decompress(d, p->src, p->src_size, image + p->shdr.sh_offset,
-					  p->shdr.sh_size, NULL) == LIBDEFLATE_SUCCESS;
+	return libdeflate_zlib_decompress(d, p->src, p->src_size, dst, p->shdr.sh_size, NULL) ==
+	       LIBDEFLATE_SUCCESS;
 }
 
-static void take_jobs(struct inflate_queue *q, struct libdeflate_decompressor *d)
+static void take_jobs(struct job_queue *q, struct libdeflate_decompressor *d)
 {
 	size_t i;
 	while (!atomic_load(&q->failed) && (i = atomic_fetch_add(&q->next, 1)) < q->njobs) {
 		struct section_plan *p = q->jobs[i];
 		populate(q->image + p->shdr.sh_offset, p->shdr.sh_size);
-		if (!inflate_section(d, q->image, p))
+		if (!fill_section(d, q->image, p))
 			atomic_store(&q->failed, true);
 	}
 }
 
-static void *inflate_helper(void *arg)
+static void *fill_helper(void *arg)
 {
-	struct inflate_queue *q = arg;
+	struct job_queue *q = arg;
 	if (!atomic_exchange(&q->prefault_taken, true))
-		populate_backwards(q->image + q->jobs[0]->shdr.sh_offset, q->jobs[0]->shdr.sh_size);
-	/* Without a decompressor of its own a helper just leaves the jobs to the others. */
+		populate_in_chunks(q->image + q->jobs[0]->shdr.sh_offset, q->jobs[0]->shdr.sh_size);
+	/* Without a decompressor of its own a helper leaves the jobs to the others. */
 	struct libdeflate_decompressor *d = libdeflate_alloc_decompressor();
 	if (d) {
 		take_jobs(q, d);
@@ -303,31 +301,29 @@ static int by_size_descending(const void *a, const void *b)
 	return (x->shdr.sh_size < y->shdr.sh_size) - (x->shdr.sh_size > y->shdr.sh_size);
 }
 
-/* Helpers start with every signal blocked: signals stay the caller's. */
-static size_t start_helpers(struct inflate_queue *q, pthread_t *helpers, size_t want)
+/* Threads start with every signal blocked: signals stay the caller's. */
+static bool start_thread(pthread_t *thread, void *(*fn)(void *), void *arg)
 {
 	sigset_t all, old;
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	size_t started = 0;
-	while (started < want && pthread_create(&helpers[started], NULL, inflate_helper, q) == 0)
-		started++;
+	bool started = pthread_create(thread, NULL, fn, arg) == 0;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return started;
 }
 
-static bool inflate_all(struct image_plan *plan, unsigned char *image, unsigned threads)
+static bool fill_all(struct image_plan *plan, unsigned char *image, unsigned threads)
 {
 	struct libdeflate_decompressor *d = libdeflate_alloc_decompressor();
-	struct inflate_queue q = { .njobs = 0, .image = image };
-	q.jobs = malloc(plan->ninflate * sizeof *q.jobs);
+	struct job_queue q = { .njobs = 0, .image = image };
+	q.jobs = malloc(plan->nsections * sizeof *q.jobs);
 	if (!q.jobs || !d) {
 		free(q.jobs);
 		libdeflate_free_decompressor(d);
 		return false;
 	}
 	for (size_t i = 1; i < plan->nsections; i++)
-		if (plan->sections[i].inflate)
+		if (plan->sections[i].moved)
 			q.jobs[q.njobs++] = &plan->sections[i];
 	qsort(q.jobs, q.njobs, sizeof *q.jobs, by_size_descending);
 	atomic_init(&q.next, 1);
@@ -335,15 +331,14 @@ static bool inflate_all(struct image_plan *plan, unsigned char *image, unsigned 
 	atomic_init(&q.failed, false);
 
 	pthread_t helpers[MAX_HELPER_THREADS];
-	size_t want = threads > 1 ? threads - 1 : 0;
+	size_t want = threads > 1 ? threads - 1 : 0, started = 0;
 	if (want > MAX_HELPER_THREADS)
 		want = MAX_HELPER_THREADS;
-	if (want > q.njobs)
-		want = q.njobs;
-	size_t started = start_helpers(&q, helpers, want);
+	while (started < want && start_thread(&helpers[started], fill_helper, &q))
+		started++;
 	if (!started)
 		populate(image + q.jobs[0]->shdr.sh_offset, q.jobs[0]->shdr.sh_size);
-	if (!inflate_section(d, image, q.jobs[0]))
+	if (!fill_section(d, image, q.jobs[0]))
 		atomic_store(&q.failed, true);
 	take_jobs(&q, d);
 	for (size_t i = 0; i < started; i++)
@@ -361,13 +356,40 @@ static bool write_image(struct image_plan *plan, unsigned char *image, unsigned 
 	memcpy(image, &plan->ehdr, sizeof plan->ehdr);
 	Elf64_Shdr *table = (Elf64_Shdr *)(image + plan->ehdr.e_shoff);
 	table[0] = plan->shdr0;
-	for (size_t i = 1; i < plan->nsections; i++) {
-		struct section_plan *p = &plan->sections[i];
-		table[i] = p->shdr;
-		if (p->moved && !p->inflate)
-			memcpy(image + p->shdr.sh_offset, p->src, p->src_size);
+	for (size_t i = 1; i < plan->nsections; i++)
+		table[i] = plan->sections[i].shdr;
+	return fill_all(plan, image, threads);
+}
+
+struct mapping {
+	void *start;
+	size_t size;
+};
+
+static void *unmap_mapping(void *arg)
+{
+	struct mapping *m = arg;
+	munmap(m->start, m->size);
+	free(m);
+	return NULL;
+}
+
+/* Unmapping the written image (tearing down its page table entries: about
+ * 1 ms for 10 MB) is nobody's business but ours: when threads are allowed,
+ * a detached thread does it while the caller goes on. */
+static void unmap_image(void *start, size_t size, unsigned threads)
+{
+	struct mapping *m = threads > 1 ? malloc(sizeof *m) : NULL;
+	pthread_t thread;
+	if (m) {
+		*m = (struct mapping){ start, size };
+		if (start_thread(&thread, unmap_mapping, m)) {
+			pthread_detach(thread);
+			return;
+		}
+		free(m);
 	}
-	return inflate_all(plan, image, threads);
+	munmap(start, size);
 }
 
 static int image_fd(struct image_plan *plan, unsigned threads)
@@ -381,7 +403,7 @@ static int image_fd(struct image_plan *plan, unsigned threads)
 		map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	bool ok = map != MAP_FAILED && write_image(plan, map, threads);
 	if (map != MAP_FAILED)
-		munmap(map, size);
+		unmap_image(map, size, threads);
 	if (!ok) {
 		close(fd);
 		return -1;
