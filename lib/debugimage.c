@@ -223,7 +223,9 @@ static bool plan_image(Elf *elf, struct image_plan *plan)
  * path.  Page allocation costs about half as much as inflating here, so
  * while the caller inflates jobs[0] the first helper faults its pages in
  * ahead of it (faulting in is faster than inflating); then every thread
- * takes the other jobs, largest first, faulting each one's pages in first. */
+ * takes the other jobs, largest first, faulting each one's pages in first.
+ * (Unmapping the image on a thread of its own, off the caller's path, was
+ * measured: no gain.) */
 struct job_queue {
 	struct section_plan **jobs; /* largest first */
 	size_t njobs;
@@ -361,37 +363,6 @@ static bool write_image(struct image_plan *plan, unsigned char *image, unsigned 
 	return fill_all(plan, image, threads);
 }
 
-struct mapping {
-	void *start;
-	size_t size;
-};
-
-static void *unmap_mapping(void *arg)
-{
-	struct mapping *m = arg;
-	munmap(m->start, m->size);
-	free(m);
-	return NULL;
-}
-
-/* Unmapping the written image (tearing down its page table entries: about
- * 1 ms for 10 MB) is nobody's business but ours: when threads are allowed,
- * a detached thread does it while the caller goes on. */
-static void unmap_image(void *start, size_t size, unsigned threads)
-{
-	struct mapping *m = threads > 1 ? malloc(sizeof *m) : NULL;
-	pthread_t thread;
-	if (m) {
-		*m = (struct mapping){ start, size };
-		if (start_thread(&thread, unmap_mapping, m)) {
-			pthread_detach(thread);
-			return;
-		}
-		free(m);
-	}
-	munmap(start, size);
-}
-
 static int image_fd(struct image_plan *plan, unsigned threads)
 {
 	int fd = memfd_create("lockscope-debuginfo", MFD_CLOEXEC);
@@ -403,7 +374,7 @@ static int image_fd(struct image_plan *plan, unsigned threads)
 		map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	bool ok = map != MAP_FAILED && write_image(plan, map, threads);
 	if (map != MAP_FAILED)
-		unmap_image(map, size, threads);
+		munmap(map, size);
 	if (!ok) {
 		close(fd);
 		return -1;
