@@ -12,7 +12,7 @@ mode=${1:-demo}
 jobs=$(nproc 2>/dev/null || echo 2)
 
 packages="build-essential autoconf automake libtool pkg-config libunwind-dev libdw-dev
-libelf-dev libncurses-dev check libsubunit-dev libjansson-dev elfutils libc6-dbg
+libelf-dev libdeflate-dev libncurses-dev check libsubunit-dev libjansson-dev elfutils libc6-dbg
 tmux graphviz clang libclang-rt-14-dev gdb python3 procps"
 
 install_missing() {

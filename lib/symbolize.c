@@ -25,6 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "debugimage.h"
 #include "lockscope_internal.h"
 #include "symcache.h"
 
@@ -50,6 +51,7 @@ struct module_results {
 struct ls_symbolizer {
 	Dwfl *dwfl;
 	bool owns_dwfl;
+	bool in_process; /* symbolizes this process: never starts threads */
 	bool use_dwarf; /* file:line and inline chains; else ELF symbols only */
 	int disk_dirfd; /* persistent cache directory, -1 when disabled */
 	struct module_results *modules;
@@ -146,9 +148,9 @@ static int find_by_debuglink(const char *file_name, const char *debuglink,
 	return -1;
 }
 
-static int find_local_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname,
-				GElf_Addr base, const char *file_name, const char *debuglink_file,
-				GElf_Word debuglink_crc, char **debuginfo_file_name)
+static int find_local_debug_file(Dwfl_Module *mod, const char *file_name,
+				 const char *debuglink_file, GElf_Word debuglink_crc,
+				 char **debuginfo_file_name)
 {
 	const unsigned char *id = NULL;
 	GElf_Addr id_vaddr;
@@ -160,8 +162,48 @@ static int find_local_debuginfo(Dwfl_Module *mod, void **userdata, const char *m
 		if (fd >= 0)
 			return fd;
 	}
-	int fd = find_by_debuglink(file_name, debuglink_file, id, id_len, debuglink_crc,
-				   debuginfo_file_name);
+	return find_by_debuglink(file_name, debuglink_file, id, id_len, debuglink_crc,
+				 debuginfo_file_name);
+}
+
+/* Symbolizers of another process (lockscope stack, top) may start threads
+ * to inflate debug sections; those of this process run inside the user's
+ * program (the preload shim's reports) and never do. */
+#define REMOTE_INFLATE_THREADS 2
+
+/* Sections no lookup here reads (variable locations, macros): not inflated.
+ * In libc6-dbg .debug_loclists is 14% of the inflated bytes. */
+static const char *const unread_sections[] = {
+	".debug_loc", ".debug_loclists", ".debug_macro", ".debug_macinfo", NULL
+};
+
+/* The debug file found, or when its debug sections are compressed (as
+ * Debian's -dbg packages ship them) and the module's symbolizer will read
+ * its DWARF, an image with them already inflated (debugimage.h): libdw
+ * would otherwise inflate them itself with zlib, about 2.5 times slower and
+ * on one thread.  Symbol-table-only lookups (use_dwarf false) never pay for
+ * inflating.  Each module's userdata is its symbolizer (claim_modules); it
+ * is NULL for modules looked at before a symbolizer wraps the Dwfl.  The
+ * name stays the file's: libdwfl resolves the dwz alternate file relative
+ * to it. */
+static int find_local_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname,
+				GElf_Addr base, const char *file_name, const char *debuglink_file,
+				GElf_Word debuglink_crc, char **debuginfo_file_name)
+{
+	int fd = find_local_debug_file(mod, file_name, debuglink_file, debuglink_crc,
+				       debuginfo_file_name);
+	const ls_symbolizer *s = *userdata;
+	if (fd >= 0 && s && s->use_dwarf) {
+		ls_debugimage_options options = {
+			.threads = s->in_process ? 1 : REMOTE_INFLATE_THREADS,
+			.omit = unread_sections,
+		};
+		int image = ls_debugimage_open(fd, &options);
+		if (image >= 0) {
+			close(fd);
+			fd = image;
+		}
+	}
 	errno = 0; /* "nothing found" rather than an error */
 	return fd;
 }
@@ -176,19 +218,42 @@ static const Dwfl_Callbacks proc_callbacks = {
 
 /* ---- construction ---------------------------------------------------- */
 
-static ls_symbolizer *symbolizer_wrap(Dwfl *dwfl, bool owns)
+/* Makes `owner` the userdata of every module of `dwfl` whose userdata is
+ * `previous` (find_local_debuginfo reads it). */
+struct module_claim {
+	void *previous, *owner;
+};
+
+static int claim_module(Dwfl_Module *mod, void **userdata, const char *name,
+			Dwarf_Addr start, void *arg)
+{
+	struct module_claim *c = arg;
+	if (*userdata == c->previous)
+		*userdata = c->owner;
+	return DWARF_CB_OK;
+}
+
+static void claim_modules(Dwfl *dwfl, void *previous, void *owner)
+{
+	struct module_claim c = { previous, owner };
+	dwfl_getmodules(dwfl, claim_module, &c, 0);
+}
+
+static ls_symbolizer *symbolizer_wrap(Dwfl *dwfl, bool owns, bool in_process)
 {
 	ls_symbolizer *s = calloc(1, sizeof *s);
 	if (!s)
 		return NULL;
 	s->dwfl = dwfl;
 	s->owns_dwfl = owns;
+	s->in_process = in_process;
 	s->use_dwarf = true;
 	s->disk_dirfd = -1;
+	claim_modules(dwfl, NULL, s);
 	return s;
 }
 
-ls_symbolizer *ls_symbolizer_new_pid(pid_t pid)
+static ls_symbolizer *symbolizer_of_pid(pid_t pid)
 {
 	Dwfl *dwfl = ls_symbolizer_dwfl_begin();
 	if (!dwfl)
@@ -201,20 +266,25 @@ ls_symbolizer *ls_symbolizer_new_pid(pid_t pid)
 			errno = rc;
 		return NULL;
 	}
-	ls_symbolizer *s = symbolizer_wrap(dwfl, true);
+	ls_symbolizer *s = symbolizer_wrap(dwfl, true, pid == getpid());
 	if (!s)
 		dwfl_end(dwfl);
 	return s;
 }
 
+ls_symbolizer *ls_symbolizer_new_pid(pid_t pid)
+{
+	return symbolizer_of_pid(pid);
+}
+
 ls_symbolizer *ls_symbolizer_new_self(void)
 {
-	return ls_symbolizer_new_pid(getpid());
+	return symbolizer_of_pid(getpid());
 }
 
 ls_symbolizer *ls_symbolizer_new_dwfl(struct Dwfl *dwfl)
 {
-	return dwfl ? symbolizer_wrap(dwfl, false) : NULL;
+	return dwfl ? symbolizer_wrap(dwfl, false, false) : NULL;
 }
 
 struct Dwfl *ls_symbolizer_dwfl_begin(void)
@@ -263,6 +333,8 @@ void ls_symbolizer_free(ls_symbolizer *s)
 		close(s->disk_dirfd);
 	if (s->owns_dwfl)
 		dwfl_end(s->dwfl);
+	else
+		claim_modules(s->dwfl, s, NULL); /* the Dwfl outlives s */
 	free(s);
 }
 
@@ -327,6 +399,7 @@ void ls_symbolizer_add_module(ls_symbolizer *s, const char *path, uint64_t base)
 	dwfl_report_begin_add(s->dwfl);
 	dwfl_report_elf(s->dwfl, path, path, -1, base, false);
 	dwfl_report_end(s->dwfl, NULL, NULL);
+	claim_modules(s->dwfl, NULL, s);
 	/* Addresses that had no module before may have one now. */
 	cache_clear(s);
 }

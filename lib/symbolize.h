@@ -5,6 +5,9 @@
  * `lockscope stack` attached with).  Lookups are cached per address, so
  * symbolizing the same address twice costs one hash lookup.  Never uses
  * debuginfod (a hung or dying process must not wait on the network).
+ * Compressed debug files are inflated by the symbolizer (debugimage.h):
+ * on two threads for another process, on the calling thread only when
+ * symbolizing this process (the preload shim never gets extra threads).
  * Not thread-safe: callers serialize.  Not async-signal-safe: never call it
  * from a signal handler.
  */
@@ -22,7 +25,11 @@ struct Dwfl;
 
 ls_symbolizer *ls_symbolizer_new_self(void);
 ls_symbolizer *ls_symbolizer_new_pid(pid_t pid);
-/* Wraps a Dwfl whose modules were already reported; the caller keeps ownership. */
+/* Wraps a Dwfl whose modules were already reported (another process's: it
+ * may start threads to inflate debug sections); the caller keeps ownership.
+ * Until ls_symbolizer_free, each module's libdwfl userdata points to the
+ * symbolizer (modules whose userdata the caller set are left alone and
+ * get no inflated image). */
 ls_symbolizer *ls_symbolizer_new_dwfl(struct Dwfl *dwfl);
 /* Adds a module that is no longer mapped (dlclose'd) at its old load base, so
  * that stacks captured while it was loaded still symbolize.  Ignored if it
@@ -55,9 +62,10 @@ char *ls_symbolize_data(ls_symbolizer *s, uint64_t address);
 struct Dwfl *ls_symbolizer_dwfl_begin(void);
 
 /* With use_dwarf false, lookups use ELF symbol tables only: no file:line,
- * no inlined frames, but no DWARF is read (libdw decompresses every
- * compressed debug section of a module on first use: about 40 ms for
- * Debian's libc6-dbg).  Default true. */
+ * no inlined frames, but no DWARF is read (every compressed debug section
+ * of a module is inflated on its first use: about 15 ms for Debian's
+ * libc6-dbg with libdeflate on two threads, see debugimage.h).  Default
+ * true. */
 void ls_symbolizer_use_dwarf(ls_symbolizer *s, bool use_dwarf);
 
 /* Keeps results across runs in the directory `dir` (NULL: the default,

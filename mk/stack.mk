@@ -1,8 +1,11 @@
 # stack piece: the symbolizer (libdwfl), attaching to a live process,
 # glibc lock internals, and `lockscope stack -p PID`.
 lib_libcore_la_SOURCES += lib/symbolize.c lib/symcache.c lib/symcache.h \
+	lib/debugimage.c lib/debugimage.h \
 	lib/procattach.c lib/procattach.h \
 	lib/glibc_locks.c lib/glibc_locks.h
+lib_libcore_la_CFLAGS += $(DEFLATE_CFLAGS)
+lib_libcore_la_LIBADD += $(DEFLATE_LIBS)
 tools_lockscope_SOURCES += tools/stack.c
 
 check_PROGRAMS += tests/check_symbolize tests/check_glibc_locks tests/check_symcache
@@ -12,6 +15,12 @@ tests_check_symcache_LDADD = lib/libcore.la $(CHECK_LIBS)
 # -O2 -g: the inlined-frame test needs a real inline instance.
 tests_check_symbolize_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) -O2 -g
 tests_check_symbolize_LDADD = lib/libcore.la $(CHECK_LIBS) -ldl
+# The fixture is the test program's own debug sections (hence -g), compressed
+# and decompressed with objcopy at run time.
+check_PROGRAMS += tests/check_debugimage
+TESTS += tests/check_debugimage
+tests_check_debugimage_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(DW_CFLAGS) -g
+tests_check_debugimage_LDADD = lib/libcore.la $(CHECK_LIBS) $(DW_LIBS)
 tests_check_glibc_locks_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_check_glibc_locks_LDADD = lib/libcore.la $(CHECK_LIBS)
 
