@@ -26,7 +26,6 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-
 /* Refuse absurd alignments rather than pad the image with them. */
 #define MAX_SECTION_ALIGN 4096
 #define MAX_HELPER_THREADS 8
