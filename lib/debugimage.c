@@ -26,8 +26,6 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "lockscope_internal.h"
-
 /* Refuse absurd alignments rather than pad the image with them. */
 #define MAX_SECTION_ALIGN 4096
 #define MAX_HELPER_THREADS 8
@@ -149,26 +147,28 @@ static bool plan_offsets(struct image_plan *plan)
 	struct section_plan **order = malloc(n * sizeof *order);
 	if (!order)
 		return false;
-	uint64_t first_inflated = UINT64_MAX; /* or omitted: the first rewritten section */
+	uint64_t first_rewritten = UINT64_MAX; /* the first compressed section's offset */
 	for (size_t i = 0; i < n; i++) {
 		order[i] = &plan->sections[i + 1];
-		if (order[i]->was_compressed && order[i]->file_offset < first_inflated)
-			first_inflated = order[i]->file_offset;
+		if (order[i]->was_compressed && order[i]->file_offset < first_rewritten)
+			first_rewritten = order[i]->file_offset;
 	}
 	qsort(order, n, sizeof *order, by_file_offset);
-	uint64_t phdrs_end = plan->ehdr.e_phoff + (uint64_t)plan->ehdr.e_phnum * plan->ehdr.e_phentsize;
-	bool ok = first_inflated >= sizeof(Elf64_Ehdr) &&
-		  (plan->ehdr.e_phnum == 0 || phdrs_end <= first_inflated);
-	uint64_t cursor = first_inflated;
+	uint64_t phdrs_end;
+	bool ok = first_rewritten >= sizeof(Elf64_Ehdr) &&
+		  !add_overflows(plan->ehdr.e_phoff,
+				 (uint64_t)plan->ehdr.e_phnum * plan->ehdr.e_phentsize, &phdrs_end) &&
+		  (plan->ehdr.e_phnum == 0 || phdrs_end <= first_rewritten);
+	uint64_t cursor = first_rewritten;
 	for (size_t i = 0; ok && i < n; i++) {
 		struct section_plan *p = order[i];
 		if (!has_file_contents(&p->shdr) && !p->inflate) {
-			if (p->file_offset >= first_inflated)
+			if (p->file_offset >= first_rewritten)
 				p->shdr.sh_offset = cursor;
 			continue;
 		}
 		uint64_t end = p->file_offset + p->src_size;
-		if (!p->inflate && end <= first_inflated)
+		if (!p->inflate && end <= first_rewritten)
 			continue; /* in the prefix */
 		p->moved = true;
 		ok = align_up(cursor, p->shdr.sh_addralign, &cursor) &&
@@ -177,7 +177,7 @@ static bool plan_offsets(struct image_plan *plan)
 		cursor = end;
 	}
 	free(order);
-	plan->prefix_size = first_inflated;
+	plan->prefix_size = first_rewritten;
 	ok = ok && align_up(cursor, 8, &cursor);
 	plan->ehdr.e_shoff = cursor;
 	return ok && !add_overflows(cursor, plan->nsections * sizeof(Elf64_Shdr), &plan->image_size) &&
