@@ -167,12 +167,9 @@ static int relock(ls_thread_state *t, const ls_lock_call *c, struct ls_call_cach
  * calibrated); it is only written, and only read, with hold_time on. */
 static void note_acquired_slow(ls_thread_state *t, struct ls_call_cache_entry *e, uint8_t mode)
 {
-	ls_note_acquired(t, e, mode);
-	if (ls_opts.hold_time) {
-		ls_held *h = ls_held_find(t, e->addr);
-		if (h)
-			h->since_ns = ls_stat_ticks();
-	}
+	ls_held *h = ls_note_acquired(t, e, mode);
+	if (h && ls_opts.hold_time)
+		h->since_ns = ls_stat_ticks();
 }
 
 /* Entry e is about to be pushed in mode: its signature part follows. */
@@ -232,21 +229,12 @@ int ls_track_lock_after_attempt(ls_thread_state *t, const ls_lock_call *c, uint8
 	return r;
 }
 
-void ls_held_push_grown(ls_thread_state *t, const struct ls_call_cache_entry *e, uint8_t mode)
+ls_held *ls_held_grow_guarded(ls_thread_state *t)
 {
 	ls_busy_begin();
-	ls_held *h = ls_held_push(t);
+	ls_held *held = ls_held_grow(t);
 	ls_busy_end();
-	if (!h)
-		return;
-	ls_lock *l = e->lock;
-	*h = (ls_held){ .addr = e->addr, .lock = l, .lock_id = e->lock_id, .site_stack = e->stack, .count = 1,
-			.mode = mode, .site = e->site };
-	ls_held_sign(t, h, e->sig);
-	if (mode != LS_MODE_READ) {
-		atomic_store_explicit(&l->owner, t, memory_order_relaxed);
-		ls_blame_hold_begin(l);
-	}
+	return held;
 }
 
 void ls_track_trylock_acquired(ls_thread_state *t, void *lock, enum ls_lock_kind kind, uint8_t mode, uintptr_t site)
@@ -274,9 +262,12 @@ static uint32_t site_stack_of(uintptr_t site)
 	return ls_site_is_private(site) ? LS_PRIVATE_SITE : ls_site_stack(site, ls_opts.stack_depth);
 }
 
-/* Never alive (live_id 0, and private entries carry lock_id ~0): the
- * fast path's validity test fails on it without a test of its own. */
-ls_lock ls_lock_private;
+/* The record of every call from lockscope's own libraries: always "alive"
+ * for the call cache's validity test, but the fast path never takes it
+ * (its entries' edges are never marked known: ls_track_lock passes those
+ * calls through before the general path). */
+#define LS_PRIVATE_LOCK_ID UINT64_MAX
+ls_lock ls_lock_private = { .id = LS_PRIVATE_LOCK_ID, .live_id = LS_PRIVATE_LOCK_ID };
 
 struct ls_call_cache_entry *ls_call_cache_fill(ls_thread_state *t, struct ls_call_cache_entry *e, uintptr_t site,
 					       uintptr_t addr, enum ls_lock_kind kind)
@@ -289,7 +280,7 @@ struct ls_call_cache_entry *ls_call_cache_fill(ls_thread_state *t, struct ls_cal
 	e->stack = stack;
 	if (stack == LS_PRIVATE_SITE) {
 		e->lock = &ls_lock_private;
-		e->lock_id = UINT64_MAX;
+		e->lock_id = LS_PRIVATE_LOCK_ID;
 		return e;
 	}
 	ls_lock *l = ls_lock_get(addr, kind);

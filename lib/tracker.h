@@ -131,22 +131,23 @@ ls_fast_entry(ls_thread_state *t, uintptr_t site, uintptr_t addr, uint8_t mode)
 	return 0;
 }
 
-void ls_held_push_grown(ls_thread_state *t, const struct ls_call_cache_entry *e, uint8_t mode);
+/* ls_held_grow under the reentrancy guard (it allocates); NULL when out of memory. */
+ls_held *ls_held_grow_guarded(ls_thread_state *t);
 
 /* The call of entry e acquired its lock: count it, push it on the held
  * set, and for an exclusive hold publish the owner and start the blame.
  * The start of the hold time is the slow path's business (with hold_time
- * on, the fast path is closed). */
-static inline __attribute__((always_inline)) void
+ * on, the fast path is closed).  Returns the held entry (NULL only when
+ * the held set could not grow). */
+static inline __attribute__((always_inline)) ls_held *
 ls_note_acquired(ls_thread_state *t, struct ls_call_cache_entry *e, uint8_t mode)
 {
 	e->count++;
 	uint32_t n = ls_held_count(t);
-	if (__builtin_expect(n == t->cap_held, 0)) {
-		ls_held_push_grown(t, e, mode);
-		return;
-	}
-	ls_held *h = &ls_held_array(t)[n];
+	ls_held *held = ls_held_array(t);
+	if (__builtin_expect(n == t->cap_held, 0) && !(held = ls_held_grow_guarded(t)))
+		return 0;
+	ls_held *h = &held[n];
 	ls_lock *l = e->lock;
 	memcpy(h, e, LS_HELD_HEAD_BYTES); /* site, addr, lock, lock_id */
 	h->site_stack = e->stack;
@@ -158,6 +159,7 @@ ls_note_acquired(ls_thread_state *t, struct ls_call_cache_entry *e, uint8_t mode
 		atomic_store_explicit(&l->owner, t, memory_order_relaxed);
 		ls_blame_hold_begin(l);
 	}
+	return h;
 }
 
 /* Slow paths.  ls_track_lock: a blocking acquisition the fast path could
@@ -194,8 +196,7 @@ static inline struct ls_call_cache_entry *ls_call_lookup(ls_thread_state *t, uin
 {
 	struct ls_call_cache_entry *e = ls_call_slot(t, site, addr);
 	if (__builtin_expect(e->site == site && e->addr == addr, 1) &&
-	    (e->lock == &ls_lock_private ||
-	     atomic_load_explicit(&e->lock->live_id, memory_order_relaxed) == e->lock_id))
+	    atomic_load_explicit(&e->lock->live_id, memory_order_relaxed) == e->lock_id)
 		return e;
 	return ls_call_cache_fill(t, e, site, addr, kind);
 }

@@ -50,14 +50,15 @@ static int c11_timed(const ls_lock_call *c) { return real.mtx_timedlock(c->lock,
 	{ .lock = (void *)(l), .attempt = try_fn, .block = block_fn, .arg1 = a1, \
 	  .busy_code = thrd_busy, .owner_dead_code = -1 }
 
-/* The guarded body of a tracked acquisition: `track` is ls_track_lock or
- * ls_track_trylock, `passthrough` the untracked call. */
-#define ACQUIRE(track, passthrough, call, kind, mode)                         \
+/* The guarded body of a tracked try acquisition: `passthrough` is the
+ * untracked call, the variable arguments the ls_lock_call (a braced
+ * initializer: its commas would split a named macro argument). */
+#define ACQUIRE_TRY(passthrough, kind, mode, ...)                             \
 	do {                                                                  \
 		ls_thread_state *t_ = ls_enter();                             \
 		if (!t_)                                                      \
 			return passthrough;                                   \
-		int r_ = track(t_, &(ls_lock_call)call, kind, mode, CALLER);  \
+		int r_ = ls_track_trylock(t_, &(ls_lock_call)__VA_ARGS__, kind, mode, CALLER); \
 		ls_leave();                                                   \
 		return r_;                                                    \
 	} while (0)
@@ -103,6 +104,21 @@ static int c11_timed(const ls_lock_call *c) { return real.mtx_timedlock(c->lock,
 		}                                                                       \
 		return name##_slow(UNPAREN args, CALLER, r);                            \
 	}
+
+/* The three blocking calls of a POSIX lock API that has timed and clock
+ * variants: NAME, TIMED, CLOCK, with the try adapter and the three
+ * blocking adapters. */
+#define DEFINE_POSIX_BLOCKING(name, timed, clock_fn, type, try_fn, try_adapter, block, block_timed, block_clock, \
+			      kind, mode)                                                                     \
+	DEFINE_BLOCKING(name, (type *l), (l), l, try_fn, POSIX_CALL(l, try_adapter, block, NULL, 0), kind, mode) \
+	DEFINE_BLOCKING(timed, (type *l, const struct timespec *abstime), (l, abstime), l, try_fn,                \
+			POSIX_CALL(l, try_adapter, block_timed, abstime, 0), kind, mode)                          \
+	DEFINE_BLOCKING(clock_fn, (type *l, clockid_t clock, const struct timespec *abstime), (l, clock, abstime), \
+			l, try_fn, POSIX_CALL(l, try_adapter, block_clock, abstime, clock), kind, mode)
+
+/* A try acquisition: never blocks, never an order edge. */
+#define DEFINE_TRY(name, type, kind, mode, ...)                               \
+	EXPORT int name(type *l) { ACQUIRE_TRY(PASS(name, l), kind, mode, __VA_ARGS__); }
 
 /* A release: `fn` is the real unlock (resolved once the fast path is open). */
 #define RELEASE(lock, fn)                                                     \
@@ -150,23 +166,11 @@ EXPORT int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *a)
 
 EXPORT int pthread_mutex_destroy(pthread_mutex_t *m) { DESTROY(m, PASS(pthread_mutex_destroy, m)); }
 
-DEFINE_BLOCKING(pthread_mutex_lock, (pthread_mutex_t *m), (m),
-		m, pthread_mutex_trylock,
-		POSIX_CALL(m, mutex_try, mutex_block, NULL, 0), LS_KIND_MUTEX, LS_MODE_EXCL)
-
-EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
-{
-	ACQUIRE(ls_track_trylock, PASS(pthread_mutex_trylock, m), POSIX_CALL(m, mutex_try, mutex_block, NULL, 0),
-		LS_KIND_MUTEX, LS_MODE_EXCL);
-}
-
-DEFINE_BLOCKING(pthread_mutex_timedlock, (pthread_mutex_t *m, const struct timespec *abstime), (m, abstime),
-		m, pthread_mutex_trylock,
-		POSIX_CALL(m, mutex_try, mutex_timed, abstime, 0), LS_KIND_MUTEX, LS_MODE_EXCL)
-
-DEFINE_BLOCKING(pthread_mutex_clocklock, (pthread_mutex_t *m, clockid_t clock, const struct timespec *abstime), (m, clock, abstime),
-		m, pthread_mutex_trylock,
-		POSIX_CALL(m, mutex_try, mutex_clock, abstime, clock), LS_KIND_MUTEX, LS_MODE_EXCL)
+DEFINE_POSIX_BLOCKING(pthread_mutex_lock, pthread_mutex_timedlock, pthread_mutex_clocklock, pthread_mutex_t,
+		      pthread_mutex_trylock, mutex_try, mutex_block, mutex_timed, mutex_clock, LS_KIND_MUTEX,
+		      LS_MODE_EXCL)
+DEFINE_TRY(pthread_mutex_trylock, pthread_mutex_t, LS_KIND_MUTEX, LS_MODE_EXCL,
+	   POSIX_CALL(l, mutex_try, mutex_block, NULL, 0))
 
 EXPORT int pthread_mutex_unlock(pthread_mutex_t *m) { RELEASE(m, pthread_mutex_unlock); }
 
@@ -179,41 +183,17 @@ EXPORT int pthread_rwlock_init(pthread_rwlock_t *l, const pthread_rwlockattr_t *
 
 EXPORT int pthread_rwlock_destroy(pthread_rwlock_t *l) { DESTROY(l, PASS(pthread_rwlock_destroy, l)); }
 
-DEFINE_BLOCKING(pthread_rwlock_rdlock, (pthread_rwlock_t *l), (l),
-		l, pthread_rwlock_tryrdlock,
-		POSIX_CALL(l, rd_try, rd_block, NULL, 0), LS_KIND_RWLOCK, LS_MODE_READ)
+DEFINE_POSIX_BLOCKING(pthread_rwlock_rdlock, pthread_rwlock_timedrdlock, pthread_rwlock_clockrdlock,
+		      pthread_rwlock_t, pthread_rwlock_tryrdlock, rd_try, rd_block, rd_timed, rd_clock, LS_KIND_RWLOCK,
+		      LS_MODE_READ)
+DEFINE_TRY(pthread_rwlock_tryrdlock, pthread_rwlock_t, LS_KIND_RWLOCK, LS_MODE_READ,
+	   POSIX_CALL(l, rd_try, rd_block, NULL, 0))
 
-EXPORT int pthread_rwlock_tryrdlock(pthread_rwlock_t *l)
-{
-	ACQUIRE(ls_track_trylock, PASS(pthread_rwlock_tryrdlock, l), POSIX_CALL(l, rd_try, rd_block, NULL, 0),
-		LS_KIND_RWLOCK, LS_MODE_READ);
-}
-
-DEFINE_BLOCKING(pthread_rwlock_timedrdlock, (pthread_rwlock_t *l, const struct timespec *abstime), (l, abstime),
-		l, pthread_rwlock_tryrdlock,
-		POSIX_CALL(l, rd_try, rd_timed, abstime, 0), LS_KIND_RWLOCK, LS_MODE_READ)
-
-DEFINE_BLOCKING(pthread_rwlock_clockrdlock, (pthread_rwlock_t *l, clockid_t clock, const struct timespec *abstime), (l, clock, abstime),
-		l, pthread_rwlock_tryrdlock,
-		POSIX_CALL(l, rd_try, rd_clock, abstime, clock), LS_KIND_RWLOCK, LS_MODE_READ)
-
-DEFINE_BLOCKING(pthread_rwlock_wrlock, (pthread_rwlock_t *l), (l),
-		l, pthread_rwlock_trywrlock,
-		POSIX_CALL(l, wr_try, wr_block, NULL, 0), LS_KIND_RWLOCK, LS_MODE_WRITE)
-
-EXPORT int pthread_rwlock_trywrlock(pthread_rwlock_t *l)
-{
-	ACQUIRE(ls_track_trylock, PASS(pthread_rwlock_trywrlock, l), POSIX_CALL(l, wr_try, wr_block, NULL, 0),
-		LS_KIND_RWLOCK, LS_MODE_WRITE);
-}
-
-DEFINE_BLOCKING(pthread_rwlock_timedwrlock, (pthread_rwlock_t *l, const struct timespec *abstime), (l, abstime),
-		l, pthread_rwlock_trywrlock,
-		POSIX_CALL(l, wr_try, wr_timed, abstime, 0), LS_KIND_RWLOCK, LS_MODE_WRITE)
-
-DEFINE_BLOCKING(pthread_rwlock_clockwrlock, (pthread_rwlock_t *l, clockid_t clock, const struct timespec *abstime), (l, clock, abstime),
-		l, pthread_rwlock_trywrlock,
-		POSIX_CALL(l, wr_try, wr_clock, abstime, clock), LS_KIND_RWLOCK, LS_MODE_WRITE)
+DEFINE_POSIX_BLOCKING(pthread_rwlock_wrlock, pthread_rwlock_timedwrlock, pthread_rwlock_clockwrlock,
+		      pthread_rwlock_t, pthread_rwlock_trywrlock, wr_try, wr_block, wr_timed, wr_clock, LS_KIND_RWLOCK,
+		      LS_MODE_WRITE)
+DEFINE_TRY(pthread_rwlock_trywrlock, pthread_rwlock_t, LS_KIND_RWLOCK, LS_MODE_WRITE,
+	   POSIX_CALL(l, wr_try, wr_block, NULL, 0))
 
 EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *l) { RELEASE(l, pthread_rwlock_unlock); }
 
@@ -226,15 +206,10 @@ EXPORT int pthread_spin_init(pthread_spinlock_t *l, int pshared)
 
 EXPORT int pthread_spin_destroy(pthread_spinlock_t *l) { DESTROY(l, PASS(pthread_spin_destroy, l)); }
 
-DEFINE_BLOCKING(pthread_spin_lock, (pthread_spinlock_t *l), (l),
-		l, pthread_spin_trylock,
+DEFINE_BLOCKING(pthread_spin_lock, (pthread_spinlock_t *l), (l), l, pthread_spin_trylock,
 		POSIX_CALL(l, spin_try, spin_block, NULL, 0), LS_KIND_SPIN, LS_MODE_EXCL)
-
-EXPORT int pthread_spin_trylock(pthread_spinlock_t *l)
-{
-	ACQUIRE(ls_track_trylock, PASS(pthread_spin_trylock, l), POSIX_CALL(l, spin_try, spin_block, NULL, 0),
-		LS_KIND_SPIN, LS_MODE_EXCL);
-}
+DEFINE_TRY(pthread_spin_trylock, pthread_spinlock_t, LS_KIND_SPIN, LS_MODE_EXCL,
+	   POSIX_CALL(l, spin_try, spin_block, NULL, 0))
 
 EXPORT int pthread_spin_unlock(pthread_spinlock_t *l) { RELEASE(l, pthread_spin_unlock); }
 
@@ -253,19 +228,12 @@ EXPORT void mtx_destroy(mtx_t *m)
 	}
 }
 
-DEFINE_BLOCKING(mtx_lock, (mtx_t *m), (m),
-		m, mtx_trylock,
-		C11_CALL(m, c11_try, c11_block, NULL), LS_KIND_MTX, LS_MODE_EXCL)
+DEFINE_BLOCKING(mtx_lock, (mtx_t *l), (l), l, mtx_trylock, C11_CALL(l, c11_try, c11_block, NULL), LS_KIND_MTX,
+		LS_MODE_EXCL)
+DEFINE_TRY(mtx_trylock, mtx_t, LS_KIND_MTX, LS_MODE_EXCL, C11_CALL(l, c11_try, c11_block, NULL))
 
-EXPORT int mtx_trylock(mtx_t *m)
-{
-	ACQUIRE(ls_track_trylock, PASS(mtx_trylock, m), C11_CALL(m, c11_try, c11_block, NULL), LS_KIND_MTX,
-		LS_MODE_EXCL);
-}
-
-DEFINE_BLOCKING(mtx_timedlock, (mtx_t *restrict m, const struct timespec *restrict abstime), (m, abstime),
-		m, mtx_trylock,
-		C11_CALL(m, c11_try, c11_timed, abstime), LS_KIND_MTX, LS_MODE_EXCL)
+DEFINE_BLOCKING(mtx_timedlock, (mtx_t *restrict l, const struct timespec *restrict abstime), (l, abstime), l,
+		mtx_trylock, C11_CALL(l, c11_try, c11_timed, abstime), LS_KIND_MTX, LS_MODE_EXCL)
 
 EXPORT int mtx_unlock(mtx_t *m) { RELEASE(m, mtx_unlock); }
 
