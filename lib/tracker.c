@@ -163,19 +163,16 @@ static int relock(ls_thread_state *t, const ls_lock_call *c, struct ls_call_cach
 }
 
 /* ls_note_acquired plus what the fast path leaves to the slow one: the
- * start of the hold time.  since_ns holds hold-clock ticks (rdtsc where
- * calibrated); it is only written, and only read, with hold_time on. */
+ * entry's signature part for this mode (the fast path only runs in the
+ * mode it was set for) and the start of the hold time.  since_ns holds
+ * hold-clock ticks (rdtsc where calibrated); it is only written, and only
+ * read, with hold_time on. */
 static void note_acquired_slow(ls_thread_state *t, struct ls_call_cache_entry *e, uint8_t mode)
 {
+	e->sig = ls_held_sig_of(e->lock_id, mode);
 	ls_held *h = ls_note_acquired(t, e, mode);
 	if (h && ls_opts.hold_time)
 		h->since_ns = ls_stat_ticks();
-}
-
-/* Entry e is about to be pushed in mode: its signature part follows. */
-static void sign_entry(struct ls_call_cache_entry *e, uint8_t mode)
-{
-	e->sig = ls_held_sig_of(e->lock_id, mode);
 }
 
 /* Everything the inline fast path leaves out: a lock's first acquisition
@@ -198,7 +195,6 @@ static int track_lock_general(ls_thread_state *t, const ls_lock_call *c, struct 
 	if (r == c->busy_code)
 		r = ls_wait_contended(t, l, c, mode, e->site, e->stack);
 	if (r == 0 || r == c->owner_dead_code) {
-		sign_entry(e, mode);
 		note_acquired_slow(t, e, mode);
 		/* the edges from this held set are in the graph now */
 		e->edges_known_sig = held_sig ^ mode;
@@ -251,7 +247,6 @@ void ls_track_trylock_acquired(ls_thread_state *t, void *lock, enum ls_lock_kind
 		e->count++;
 		already->count++;
 	} else {
-		sign_entry(e, mode);
 		note_acquired_slow(t, e, mode);
 	}
 }
@@ -309,16 +304,11 @@ void ls_note_hold_end(ls_lock *l, const ls_held *h, uint64_t blamed_ns)
 	}
 }
 
-void ls_track_unlock_slow(ls_thread_state *t, void *lock)
+/* The end of hold h (an unlock, or a condition wait releasing the mutex):
+ * hold time and blame of an exclusive hold, its owner cleared, and the
+ * entry off the held set. */
+static void end_hold(ls_thread_state *t, ls_held *h)
 {
-	ls_held *h = ls_held_find(t, (uintptr_t)lock);
-	if (!h)
-		return;
-	if (h->count > 1) {
-		h->count--;
-		return;
-	}
-	ls_busy_begin();
 	if (h->mode != LS_MODE_READ) {
 		ls_lock *l = h->lock;
 		uint64_t blamed = ls_blame_hold_end(l);
@@ -329,6 +319,19 @@ void ls_track_unlock_slow(ls_thread_state *t, void *lock)
 			atomic_store_explicit(&l->owner, NULL, memory_order_relaxed);
 	}
 	ls_held_remove(t, h);
+}
+
+void ls_track_unlock_slow(ls_thread_state *t, void *lock)
+{
+	ls_held *h = ls_held_find(t, (uintptr_t)lock);
+	if (!h)
+		return;
+	if (h->count > 1) {
+		h->count--;
+		return;
+	}
+	ls_busy_begin();
+	end_hold(t, h);
 	ls_busy_end();
 }
 
@@ -373,13 +376,7 @@ void ls_track_cond_wait_begin(ls_thread_state *t, void *cond, void *mutex, ls_co
 		s->saved = *h;
 		l = h->lock;
 		/* the condition wait releases the mutex: the hold ends here */
-		uint64_t blamed = ls_blame_hold_end(l);
-		if (ls_opts.hold_time || blamed)
-			ls_note_hold_end(l, h, blamed);
-		ls_held_remove(t, h);
-		ls_thread_state *self = t;
-		atomic_compare_exchange_strong_explicit(&l->owner, &self, NULL, memory_order_relaxed,
-							memory_order_relaxed);
+		end_hold(t, h);
 	} else {
 		l = ls_lock_get((uintptr_t)mutex, LS_KIND_MUTEX);
 	}
