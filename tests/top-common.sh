@@ -15,3 +15,16 @@ wait_for() {
 	done
 	return 1
 }
+# settle CMD...: poll the screen (up to 15 s) until CMD, a check of
+# $tmp/screen, succeeds: a capture may land between a header and the rows
+# the viewer is still repainting
+settle() {
+	i=0
+	while [ $i -lt 150 ]; do
+		screen
+		"$@" && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}

@@ -63,16 +63,16 @@ wait_for 'Acquisitions: 18300 ' || fail "contention_many: not all 18300 acquisit
 grep -q 'WAIT TOTALv' "$tmp/screen" || fail "the default sort (wait total, descending) is not marked"
 tmux send-keys -t "$session" '<' '<'
 wait_for 'ACQUIREDv' || fail "'<' twice did not sort by ACQUIRED"
+settle in_order bucket_lock 3 -nr || fail "ACQUIRED column not descending"
 [ "$(column bucket_lock 3 | head -n 1)" = 600 ] || fail "sorted by ACQUIRED, descending: first row is not 600"
-in_order bucket_lock 3 -nr || fail "ACQUIRED column not descending"
 tmux send-keys -t "$session" I
 wait_for 'ACQUIRED\^' || fail "I did not invert the order"
+settle in_order bucket_lock 3 -n || fail "ACQUIRED column not ascending"
 [ "$(column bucket_lock 3 | head -n 1)" = 10 ] || fail "sorted by ACQUIRED, ascending: first row is not 10"
-in_order bucket_lock 3 -n || fail "ACQUIRED column not ascending"
 tmux send-keys -t "$session" '<' '<'
 wait_for 'LOCK\^' || fail "'<' did not move the sort to LOCK"
+settle in_order bucket_lock 1 || fail "LOCK column not in name order"
 [ "$(column bucket_lock 1 | head -n 1)" = bucket_lock ] || fail "sorted by name, ascending: bucket_lock (offset 0) not first"
-in_order bucket_lock 1 || fail "LOCK column not in name order"
 tmux send-keys -t "$session" F6 F6 I
 wait_for 'ACQUIREDv' || fail "F6 twice from LOCK did not sort by ACQUIRED"
 [ "$(column bucket_lock 3 | head -n 1)" = 600 ] || fail "back to ACQUIRED descending: first row is not 600"
