@@ -7,8 +7,8 @@
 #include <unistd.h>
 
 static volatile unsigned long handled;
-/* Both dispatchers exist before either spawns a worker, so they are the two
- * oldest threads after main (the test picks them by tid). */
+/* Both dispatchers print their tid before either spawns a worker: tids wrap
+ * around on a busy machine, so the test cannot pick them by age. */
 static pthread_barrier_t dispatchers_ready;
 
 static __attribute__((noinline)) void *handle_request(void *arg)
@@ -22,6 +22,8 @@ static __attribute__((noinline)) void *handle_request(void *arg)
 static void *dispatcher(void *arg)
 {
 	(void)arg;
+	printf("dispatcher %d\n", (int)gettid());
+	fflush(stdout);
 	pthread_barrier_wait(&dispatchers_ready);
 	for (;;) {
 		pthread_t t;

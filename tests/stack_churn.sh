@@ -1,11 +1,14 @@
 # stack_churn.sh — threads exit while lockscope attaches: every dump still
 # succeeds and is complete, and the target keeps running afterwards.
 . "$top_srcdir/tests/stack-common.sh"
-start_target "$samples/stack_churn"
+# The dispatchers print their tids (their short-lived children inherit the
+# name "dispatcher", and tids wrap around, so neither name nor age tells).
+[ -x "$samples/stack_churn" ] || fail "stack_churn not built"
+"$samples/stack_churn" >"$tmp/dispatchers" 2>/dev/null &
+target=$!
+targets="$targets $target"
 wait_for_waiters "$target" 1 # the main thread in pthread_join
-# The two dispatchers are the oldest threads after the main one (their
-# short-lived children inherit the name "dispatcher", so go by tid).
-dispatchers=$(ls /proc/"$target"/task | sort -n | sed -n '2,3p')
+dispatchers=$(sed -n 's/^dispatcher \([0-9][0-9]*\)$/\1/p' "$tmp/dispatchers")
 [ "$(echo $dispatchers | wc -w)" = 2 ] || fail "dispatchers not found"
 for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
 	run_stack -p "$target"
