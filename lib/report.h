@@ -138,6 +138,7 @@ typedef struct ls_report {
 	size_t n_threads;
 	ls_lock_stats *locks;
 	size_t n_locks;
+	uint64_t locks_total;   /* locks used in all; locks[] may list only the top ones (0: n_locks) */
 	ls_order_edge *order_edges;
 	size_t n_order_edges;
 } ls_report;
@@ -147,6 +148,11 @@ ls_report *ls_report_new(void);
 void ls_report_free(ls_report *r);
 /* Grow *array (of *count elements of elem_size) by one zeroed element; returns it or NULL. */
 void *ls_report_push(void *array_ptr, size_t *count, size_t elem_size);
+/* How many locks the program used (locks[] may list only the top ones). */
+static inline uint64_t ls_report_locks_total(const ls_report *r)
+{
+	return r->locks_total > r->n_locks ? r->locks_total : r->n_locks;
+}
 char *ls_strdup_or_null(const char *s);
 
 /* Writers.  Each returns 0 on success, -1 on an I/O error. */

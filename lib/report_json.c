@@ -254,6 +254,7 @@ static json_t *report_json(const ls_report *r)
 			       put(o, "deadlocks", ARRAY_JSON(r->deadlocks, r->n_deadlocks, deadlock_json)) &&
 			       put(o, "threads", ARRAY_JSON(r->threads, r->n_threads, thread_json)) &&
 			       put(o, "locks", ARRAY_JSON(r->locks, r->n_locks, lock_stats_json)) &&
+			       (r->locks_total <= r->n_locks || put(o, "locks_total", counter(r->locks_total))) &&
 			       put(o, "lock_order", ARRAY_JSON(r->order_edges, r->n_order_edges, order_edge_json)));
 }
 
@@ -647,6 +648,7 @@ static bool read_report(struct reader *rd, json_t *root, ls_report *r)
 			       read_deadlock) &&
 		  read_objects(rd, root, "threads", &r->threads, &r->n_threads, sizeof *r->threads, read_thread) &&
 		  read_objects(rd, root, "locks", &r->locks, &r->n_locks, sizeof *r->locks, read_lock_stats) &&
+		  read_counter(rd, root, "locks_total", &r->locks_total) &&
 		  read_objects(rd, root, "lock_order", &r->order_edges, &r->n_order_edges, sizeof *r->order_edges,
 			       read_order_edge);
 	r->pid = pid;

@@ -95,10 +95,13 @@ static void write_summary(FILE *out, const ls_report *r)
 	fputs("</small></h1>\n<p>", out);
 	fprintf(out, "<span%s>%zu lock-order inversion%s</span>, ", r->n_inversions ? " class=bad" : "",
 		r->n_inversions, r->n_inversions == 1 ? "" : "s");
-	fprintf(out, "<span%s>%zu deadlock%s or hang%s</span>, %zu thread%s, %zu lock%s with statistics.</p>\n",
+	fprintf(out, "<span%s>%zu deadlock%s or hang%s</span>, %zu thread%s, %" PRIu64 " lock%s",
 		r->n_deadlocks ? " class=bad" : "", r->n_deadlocks, r->n_deadlocks == 1 ? "" : "s",
-		r->n_deadlocks == 1 ? "" : "s", r->n_threads, r->n_threads == 1 ? "" : "s", r->n_locks,
-		r->n_locks == 1 ? "" : "s");
+		r->n_deadlocks == 1 ? "" : "s", r->n_threads, r->n_threads == 1 ? "" : "s", ls_report_locks_total(r),
+		ls_report_locks_total(r) == 1 ? "" : "s");
+	if (ls_report_locks_total(r) > r->n_locks)
+		fprintf(out, " (the %zu with the most wait time listed)", r->n_locks);
+	fputs(".</p>\n", out);
 }
 
 /* The findings read as in the text report: one format, kept in one place. */

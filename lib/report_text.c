@@ -352,8 +352,9 @@ static void write_lock_row(FILE *out, size_t rank, const ls_lock_stats *l)
 static void write_lock_stats(FILE *out, const ls_report *r)
 {
 	size_t shown = r->n_locks < STATS_TOP_LOCKS ? r->n_locks : STATS_TOP_LOCKS;
-	fprintf(out, "lockscope: lock statistics (top %zu of %zu lock%s by wait time)\n", shown, r->n_locks,
-		r->n_locks == 1 ? "" : "s");
+	uint64_t total = ls_report_locks_total(r);
+	fprintf(out, "lockscope: lock statistics (top %zu of %" PRIu64 " lock%s by wait time)\n", shown, total,
+		total == 1 ? "" : "s");
 	fprintf(out, "  %-3s %-24s %-8s %10s %10s %12s %12s %12s %12s\n", "#", "lock", "kind", "acquired",
 		"contended", "wait total", "wait max", "hold total", "hold max");
 	size_t *order = ls_locks_by_wait(r);

@@ -229,6 +229,7 @@ int ls_shim_add_locks(ls_report *r, ls_symbolizer *s, size_t max_locks)
 	qsort(sites.items, sites.n, sizeof *sites.items, by_lock_then_cost);
 	qsort(list.items, list.n, sizeof *list.items, by_wait_then_acquisitions);
 	int rc = 0;
+	r->locks_total = list.n;
 	for (size_t i = 0; i < list.n && i < max_locks; i++) {
 		const ls_lock *l = list.items[i];
 		ls_lock_stats *st = ls_report_push(&r->locks, &r->n_locks, sizeof *st);

@@ -15,4 +15,6 @@ ls_expect_json "$JSON_REPORT" "len(d['lock_order'])" $((300 * 299 / 2 + 200 + 1)
 ls_expect_json "$JSON_REPORT" "[l['acquisitions'] for l in d['locks'] if l.get('name') == 'crowd_gate']" "[200]"
 ls_expect_json "$JSON_REPORT" "sorted((l['name'], l['acquisitions']) for l in d['locks'] if l.get('name') in ('chain+6000', 'chain+11960'))" \
 	"[('chain+11960', 2), ('chain+6000', 2)]"
+# The report lists the 1000 locks with the most wait time and says how many were used.
+ls_expect_json "$JSON_REPORT" "(len(d['locks']), d['locks_total'])" "(1000, 200301)"
 ls_pass "many_locks: 300 held, 200000 live, the deep inversion found"
