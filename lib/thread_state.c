@@ -66,9 +66,13 @@ static void collect_entry_locked(ls_thread_state *t, size_t i)
 {
 	struct ls_call_cache_entry *e = &t->call_cache[i];
 	uint64_t count = __atomic_load_n(&e->count, __ATOMIC_RELAXED);
-	uint64_t delta = count - t->collected[i];
-	if (!delta)
+	/* Below what was collected only in a child forked in the middle of
+	 * an eviction (count reset, collected not yet): nothing to add. */
+	if (count <= t->collected[i]) {
+		t->collected[i] = count;
 		return;
+	}
+	uint64_t delta = count - t->collected[i];
 	t->collected[i] = count;
 	if (!e->lock || e->lock == &ls_lock_private)
 		return;
@@ -122,6 +126,14 @@ void ls_thread_unregister(ls_thread_state *t)
 	atomic_store_explicit(&t->parked, true, memory_order_release);
 }
 
+void ls_thread_atfork_child_collect(void)
+{
+	/* States of threads that exited before the fork add nothing: they
+	 * were collected when they exited. */
+	for (ls_thread_state *t = atomic_load(&registry); t; t = t->next)
+		ls_thread_collect_counts(t);
+}
+
 void ls_thread_foreach(void (*fn)(ls_thread_state *, void *), void *ctx)
 {
 	for (ls_thread_state *t = atomic_load_explicit(&registry, memory_order_acquire); t; t = t->next)
@@ -171,10 +183,8 @@ void ls_thread_atfork_child(ls_thread_state *survivor)
 			t->self = pthread_self();
 			live++;
 		} else if (atomic_load(&t->alive)) {
-			/* What it counted and nobody collected yet stays
-			 * the parent's: the child's counters start from the
-			 * copy (collecting here would take locks the fork
-			 * may have copied held). */
+			/* What it counted is collected later, by
+			 * ls_thread_atfork_child_collect. */
 			atomic_store(&t->alive, false);
 			atomic_store(&t->parked, true);
 		}

@@ -188,5 +188,9 @@ static inline void ls_held_remove(ls_thread_state *t, ls_held *h)
 void ls_thread_atfork_child(ls_thread_state *survivor);
 void ls_thread_atfork_prepare(void);
 void ls_thread_atfork_parent(void);
+/* In the child, once every lockscope lock is reset: adds what the threads
+ * that vanished in the fork counted and nobody collected yet (acquisitions
+ * made before the fork are the child's history too). */
+void ls_thread_atfork_child_collect(void);
 
 #endif

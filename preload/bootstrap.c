@@ -143,6 +143,7 @@ static void atfork_child(void)
 	ls_depot_atfork_child();
 	ls_lock_table_atfork_child();
 	ls_order_atfork_child();
+	ls_thread_atfork_child_collect();
 	ls_output_atfork_child();
 	ls_live_atfork_child();
 	ls_dumps_atfork_child();

@@ -17,8 +17,8 @@ parent=$(parent_pid "$RUN_OUT")
 ls_expect_summary "$RUN_ERR" 1 "$child"
 ls_expect_summary "$RUN_ERR" 0 "$parent"
 ls_expect_cycle text "$RUN_ERR" 0 \
-	"lock_a>lock_b@parent_worker:fork_child.c:22@parent_worker:fork_child.c:23" \
-	"lock_b>lock_a@child_body:fork_child.c:32@child_body:fork_child.c:33"
+	"lock_a>lock_b@parent_worker:fork_child.c:27@parent_worker:fork_child.c:28" \
+	"lock_b>lock_a@child_body:fork_child.c:37@child_body:fork_child.c:38"
 ls_pass "fork_child (text): the child reports the inversion, the parent none"
 
 # JSON: FILE is the parent's, FILE.PID the child's.
@@ -33,9 +33,14 @@ ls_expect_json "$report" "len(d['inversions'])" 0
 ls_expect_json "$report.$child" "d['pid']" "$child"
 ls_expect_json "$report.$child" "len(d['inversions'])" 1
 ls_expect_cycle json "$report.$child" 0 \
-	"lock_a>lock_b@parent_worker:fork_child.c:22@parent_worker:fork_child.c:23" \
-	"lock_b>lock_a@child_body:fork_child.c:32@child_body:fork_child.c:33"
-ls_pass "fork_child (JSON): the child's report in FILE.PID"
+	"lock_a>lock_b@parent_worker:fork_child.c:27@parent_worker:fork_child.c:28" \
+	"lock_b>lock_a@child_body:fork_child.c:37@child_body:fork_child.c:38"
+# A thread alive at the fork counted 7 acquisitions nobody had collected:
+# they are in the child's figures too, plus the child's own one.
+tally="[l['acquisitions'] for l in d['locks'] if l.get('name') == 'tally_lock']"
+ls_expect_json "$report.$child" "$tally" "[8]"
+ls_expect_json "$report" "$tally" "[7]"
+ls_pass "fork_child (JSON): the child's report in FILE.PID, with the counts of a thread that vanished in the fork"
 
 # fork + exec: the executed program is tracked again.
 ls_run fork_exec_text -- "$SAMPLES/fork_child" exec "$SAMPLES/abba"
