@@ -120,11 +120,18 @@ static void set_comm(char *dst, size_t size, char *line)
 	dst[n] = '\0';
 }
 
+/* The state letter in the stat file at `path` (relative to `dirfd`), or '?'. */
+static char read_stat_state(int dirfd, const char *path)
+{
+	char buf[1024];
+	return read_proc_file_at(dirfd, path, buf, sizeof buf) < 0 ? '?' : ls_parse_proc_stat_state(buf);
+}
+
 static char read_thread_state(pid_t pid, pid_t tid)
 {
-	char path[64], buf[1024];
+	char path[64];
 	snprintf(path, sizeof path, "/proc/%d/task/%d/stat", pid, tid);
-	return read_proc_file(path, buf, sizeof buf) < 0 ? '?' : ls_parse_proc_stat_state(buf);
+	return read_stat_state(AT_FDCWD, path);
 }
 
 /* Name, blocked syscall and state of a thread, read through `task_dir`
@@ -134,7 +141,7 @@ static char read_thread_state(pid_t pid, pid_t tid)
  * 10 us a thread), is read only for threads not blocked in a syscall. */
 static void read_thread_info(int task_dir, ls_proc_thread *t)
 {
-	char path[64], buf[1024];
+	char path[64], buf[512];
 	snprintf(path, sizeof path, "%d/comm", t->tid);
 	if (read_proc_file_at(task_dir, path, buf, sizeof buf) > 0)
 		set_comm(t->name, sizeof t->name, buf);
@@ -148,8 +155,7 @@ static void read_thread_info(int task_dir, ls_proc_thread *t)
 		return;
 	}
 	snprintf(path, sizeof path, "%d/stat", t->tid);
-	t->state = read_proc_file_at(task_dir, path, buf, sizeof buf) < 0 ? '?'
-									   : ls_parse_proc_stat_state(buf);
+	t->state = read_stat_state(task_dir, path);
 }
 
 static bool known_tid(const struct capture *c, pid_t tid)
