@@ -1,5 +1,6 @@
 /* symbolize.c — addresses to functions, files, lines (libdwfl), with a
- * per-address cache.
+ * per-address cache.  ELF symbol names come from symindex.h: libdwfl's
+ * choice, without its scan of the whole symbol table per lookup.
  *
  * Debug information is looked up locally only (find_local_debuginfo below):
  * the file itself, /usr/lib/debug/.build-id/NN/REST.debug, then the
