@@ -1,16 +1,17 @@
 /* procattach.h — a consistent snapshot of every thread of a live process.
  *
- * Contract: ls_proc_capture() reads each thread's name, scheduler state and
- * blocked system call from /proc, then stops EVERY thread (PTRACE_SEIZE +
- * PTRACE_INTERRUPT, no signal is sent), unwinds each one with libdwfl
- * (raw pcs only: symbolizing happens after the target runs again), and
- * detaches.  The target is stopped only between the first interrupt and the
- * last detach; SIGINT, SIGTERM, SIGHUP and SIGQUIT are blocked meanwhile and
- * take effect after the detach, so the target is never left stopped or
- * killed.  A process that was already stopped (SIGSTOP) stays stopped.
- * Threads that exit mid-capture are dropped; a process that exits fails the
- * capture with ESRCH.  Not thread-safe: ptrace requests must come from the
- * thread that attached, so call it from one thread.
+ * Contract: ls_proc_capture() reads each thread's name, blocked system call
+ * and, when it is not in one, scheduler state from /proc, then stops EVERY
+ * thread (PTRACE_SEIZE + PTRACE_INTERRUPT, no signal is sent), unwinds each
+ * one with libdwfl (raw pcs only: symbolizing happens after the target runs
+ * again), and detaches.  The target is stopped only between the first
+ * interrupt and the last detach; SIGINT, SIGTERM, SIGHUP and SIGQUIT are
+ * blocked meanwhile and take effect after the detach, so the target is
+ * never left stopped or killed.  A process that was already stopped
+ * (SIGSTOP) stays stopped.  Threads that exit mid-capture are dropped; a
+ * process that exits fails the capture with ESRCH.  Not thread-safe: ptrace
+ * requests must come from the thread that attached, so call it from one
+ * thread.
  */
 #ifndef LOCKSCOPE_PROCATTACH_H
 #define LOCKSCOPE_PROCATTACH_H
@@ -24,11 +25,15 @@ struct Dwfl;
 
 /* Syscall number when the thread was not blocked in a system call. */
 #define LS_NOT_IN_SYSCALL (-1L)
+/* State of a thread blocked in a system call (S or D): its letter is not
+ * read, the syscall number tells more. */
+#define LS_STATE_IN_SYSCALL 'b'
 
 typedef struct ls_proc_thread {
 	pid_t tid;
 	char name[32];          /* /proc/PID/task/TID/comm */
-	char state;             /* /proc/PID/task/TID/stat state letter: R, S, D, T, t, Z... */
+	char state;             /* /proc/PID/task/TID/stat state letter: R, S, D, T, t, Z...,
+				 * or LS_STATE_IN_SYSCALL */
 	long syscall;           /* blocked syscall number or LS_NOT_IN_SYSCALL */
 	uint64_t syscall_args[6];
 	uint64_t *pcs;          /* pcs[0] is the interrupted pc, then return addresses */

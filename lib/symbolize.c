@@ -1,5 +1,6 @@
 /* symbolize.c — addresses to functions, files, lines (libdwfl), with a
- * per-address cache.
+ * per-address cache.  ELF symbol names come from symindex.h: libdwfl's
+ * choice, without its scan of the whole symbol table per lookup.
  *
  * Debug information is looked up locally only (find_local_debuginfo below):
  * the file itself, /usr/lib/debug/.build-id/NN/REST.debug, then the
@@ -28,6 +29,7 @@
 #include "debugimage.h"
 #include "lockscope_internal.h"
 #include "symcache.h"
+#include "symindex.h"
 
 #define DEBUG_ROOT "/usr/lib/debug"
 /* Deepest inline chain kept per address (real chains are a handful deep). */
@@ -57,6 +59,7 @@ struct ls_symbolizer {
 	struct module_results *modules;
 	size_t n_modules;
 	uint64_t disk_hits;
+	ls_symindex *symbols; /* ELF symbol lookups, created on first use */
 	struct cache_entry *table;
 	size_t capacity; /* power of two */
 	size_t count;
@@ -329,6 +332,7 @@ void ls_symbolizer_free(ls_symbolizer *s)
 		return;
 	cache_clear(s);
 	disk_results_drop(s);
+	ls_symindex_free(s->symbols);
 	if (s->disk_dirfd >= 0)
 		close(s->disk_dirfd);
 	if (s->owns_dwfl)
@@ -405,6 +409,16 @@ void ls_symbolizer_add_module(ls_symbolizer *s, const char *path, uint64_t base)
 }
 
 /* ---- the lookup ------------------------------------------------------ */
+
+/* dwfl_module_addrinfo's answer (symindex.h); without memory for the
+ * index, libdwfl's own. */
+static const char *elf_symbol_at(ls_symbolizer *s, Dwfl_Module *mod, uint64_t address,
+				 GElf_Off *offset, GElf_Sym *sym)
+{
+	if (!s->symbols)
+		s->symbols = ls_symindex_new();
+	return ls_symindex_addrinfo(s->symbols, mod, address, offset, sym);
+}
 
 static bool is_function_scope(Dwarf_Die *die)
 {
@@ -515,7 +529,7 @@ static size_t lookup_uncached(ls_symbolizer *s, uint64_t address, bool is_return
 	ls_frame *outer = &frames[n - 1];
 	GElf_Off offset;
 	GElf_Sym sym;
-	const char *symname = dwfl_module_addrinfo(mod, pc, &offset, &sym, NULL, NULL, NULL);
+	const char *symname = elf_symbol_at(s, mod, pc, &offset, &sym);
 	/* The ELF symbol is the authoritative name of the real (outermost)
 	 * function; DWARF may lack a name (artificial DIEs) or be missing. */
 	if (symname && (!outer->function || !outer->inlined)) {
@@ -798,7 +812,7 @@ char *ls_symbolize_data(ls_symbolizer *s, uint64_t address)
 		return NULL;
 	GElf_Off offset;
 	GElf_Sym sym;
-	const char *name = dwfl_module_addrinfo(mod, address, &offset, &sym, NULL, NULL, NULL);
+	const char *name = elf_symbol_at(s, mod, address, &offset, &sym);
 	/* addrinfo falls back to the nearest symbol below for unsized ones:
 	 * only a symbol that really covers the address names it. */
 	if (!name || (sym.st_size ? offset >= sym.st_size : offset != 0))

@@ -1,6 +1,7 @@
 # stack piece: the symbolizer (libdwfl), attaching to a live process,
 # glibc lock internals, and `lockscope stack -p PID`.
-lib_libcore_la_SOURCES += lib/symbolize.c lib/symcache.c lib/symcache.h \
+lib_libcore_la_SOURCES += lib/symbolize.c lib/symindex.c lib/symindex.h \
+	lib/symcache.c lib/symcache.h \
 	lib/debugimage.c lib/debugimage.h \
 	lib/procattach.c lib/procattach.h \
 	lib/glibc_locks.c lib/glibc_locks.h
@@ -8,8 +9,12 @@ lib_libcore_la_CFLAGS += $(DEFLATE_CFLAGS)
 lib_libcore_la_LIBADD += $(DEFLATE_LIBS)
 tools_lockscope_SOURCES += tools/stack.c
 
-check_PROGRAMS += tests/check_symbolize tests/check_glibc_locks tests/check_symcache
-TESTS += tests/check_symbolize tests/check_glibc_locks tests/check_symcache
+check_PROGRAMS += tests/check_symbolize tests/check_glibc_locks tests/check_symcache \
+	tests/check_symindex
+TESTS += tests/check_symbolize tests/check_glibc_locks tests/check_symcache \
+	tests/check_symindex
+tests_check_symindex_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(DW_CFLAGS)
+tests_check_symindex_LDADD = lib/libcore.la $(CHECK_LIBS) $(DW_LIBS)
 tests_check_symcache_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_check_symcache_LDADD = lib/libcore.la $(CHECK_LIBS)
 # -O2 -g: the inlined-frame test needs a real inline instance.

@@ -39,4 +39,19 @@ expect_re "^  #[0-9]+ 0x[0-9a-f]{16} in \(stripped_sleeper\+0x[0-9a-f]+\)\$"
 expect_re "^  #[0-9]+ 0x[0-9a-f]{16} in start_thread .*pthread_create\.c:[0-9]+\$"
 grep -q "slow_holder" "$tmp/out" && fail "a stripped binary cannot name slow_holder"
 still_running "$target"
-echo "PASS: waiting on a sleeping holder; static and stripped targets"
+# Not blocked in a system call: the state comes from the scheduler.  A busy
+# loop is running; stopped with SIGSTOP it shows so, and stays stopped.
+start_target /bin/sh -c 'while :; do :; done'
+run_stack -n -p "$target"
+expect "Thread $target \"sh\": running"
+kill -STOP "$target"
+tries=0
+until grep -q '^State:.*T' /proc/"$target"/status; do
+	tries=$((tries + 1))
+	[ "$tries" -le 100 ] || fail "busy loop $target never stopped"
+	sleep 0.05
+done
+run_stack -n -p "$target"
+expect "Thread $target \"sh\": stopped"
+grep -q '^State:.*T' /proc/"$target"/status || fail "the stopped target $target was resumed"
+echo "PASS: waiting on a sleeping holder; static and stripped targets; running and stopped"
