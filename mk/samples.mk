@@ -72,6 +72,7 @@ noinst_PROGRAMS += samples/lockbench
 samples_lockbench_CFLAGS = -std=gnu11 $(WARN_CFLAGS) -O2 -g -pthread
 samples_lockbench_LDFLAGS = -pthread
 dist_noinst_SCRIPTS += scripts/bench.sh
+EXTRA_DIST += scripts/lockbench-common.sh
 
 bench: all
 	$(SHELL) $(srcdir)/scripts/bench.sh $(abs_top_builddir)

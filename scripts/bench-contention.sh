@@ -9,11 +9,8 @@ set -eu
 build=${1:-_build}
 iter=${ITER:-3000000}
 runs=${RUNS:-8}
-bench=$build/samples/lockbench
-lockscope=$build/tools/lockscope
-[ -x "$bench" ] && [ -x "$lockscope" ] || { echo "bench-contention.sh: build first (make)" >&2; exit 1; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+script=bench-contention.sh
+. "$(dirname "$0")/lockbench-common.sh"
 
 k=0
 while [ $k -lt "$runs" ]; do

@@ -10,11 +10,8 @@ set -eu
 build=${1:-_build}
 iter=${ITER:-5000000}
 runs=${RUNS:-5}
-bench=$build/samples/lockbench
-lockscope=$build/tools/lockscope
-[ -x "$bench" ] && [ -x "$lockscope" ] || { echo "bench.sh: build first (make)" >&2; exit 1; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+script=bench.sh
+. "$(dirname "$0")/lockbench-common.sh"
 
 run=0
 while [ "$run" -lt "$runs" ]; do
