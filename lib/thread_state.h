@@ -99,6 +99,7 @@ typedef struct ls_thread_state {
 	/* (call site, lock address) -> what the fast path needs; filled by
 	 * the tracker (ls_call_cache_fill) */
 	struct ls_call_cache_entry call_cache[LS_CALL_CACHE_SIZE];
+	unsigned call_cache_turn;           /* which way of a full set is replaced next */
 	/* what of each entry's count was already added to the global
 	 * counters; the owner (on eviction) and collectors take counts_lock */
 	uint64_t collected[LS_CALL_CACHE_SIZE];

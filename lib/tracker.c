@@ -216,7 +216,7 @@ int ls_track_lock_after_attempt(ls_thread_state *t, const ls_lock_call *c, uint8
 	int r = attempt_result;
 	ls_busy_begin();
 	/* The entry the fast path found: nothing ran on this thread since. */
-	struct ls_call_cache_entry *e = ls_call_slot(t, site, (uintptr_t)c->lock);
+	struct ls_call_cache_entry *e = ls_call_find(t, site, (uintptr_t)c->lock);
 	if (r == c->busy_code)
 		r = ls_wait_contended(t, e->lock, c, mode, site, e->stack);
 	if (r == 0 || r == c->owner_dead_code)
@@ -263,6 +263,14 @@ static uint32_t site_stack_of(uintptr_t site)
  * calls through before the general path). */
 #define LS_PRIVATE_LOCK_ID UINT64_MAX
 ls_lock ls_lock_private = { .id = LS_PRIVATE_LOCK_ID, .live_id = LS_PRIVATE_LOCK_ID };
+
+struct ls_call_cache_entry *ls_call_victim(ls_thread_state *t, struct ls_call_cache_entry *set)
+{
+	for (int way = 0; way < 2; way++)
+		if (!set[way].site || !ls_call_alive(&set[way]))
+			return &set[way];
+	return &set[t->call_cache_turn++ & 1];
+}
 
 struct ls_call_cache_entry *ls_call_cache_fill(ls_thread_state *t, struct ls_call_cache_entry *e, uintptr_t site,
 					       uintptr_t addr, enum ls_lock_kind kind)

@@ -108,9 +108,33 @@ int ls_wait_contended(ls_thread_state *t, ls_lock *l, const ls_lock_call *c, uin
 /* The thread's state when the fast path may run (see struct ls_tls). */
 static inline ls_thread_state *ls_fast_state(void) { return ls_tls.fast; }
 
-static inline struct ls_call_cache_entry *ls_call_slot(ls_thread_state *t, uintptr_t site, uintptr_t addr)
+/* The call cache is two-way set associative: a (site, lock) pair lives in
+ * either entry of its set, so two hot pairs that hash alike (nested locks
+ * taken a few bytes apart) do not evict each other on every call. */
+static inline struct ls_call_cache_entry *ls_call_set(ls_thread_state *t, uintptr_t site, uintptr_t addr)
 {
-	return &t->call_cache[((site >> 2) ^ (addr >> 5)) & (LS_CALL_CACHE_SIZE - 1)];
+	return &t->call_cache[(((site >> 2) ^ (addr >> 5)) & (LS_CALL_CACHE_SIZE / 2 - 1)) * 2];
+}
+
+static inline bool ls_call_is(const struct ls_call_cache_entry *e, uintptr_t site, uintptr_t addr)
+{
+	return e->site == site && e->addr == addr;
+}
+
+/* The entry of (site, addr) in its set, alive or not; NULL if neither. */
+static inline __attribute__((always_inline)) struct ls_call_cache_entry *
+ls_call_find(ls_thread_state *t, uintptr_t site, uintptr_t addr)
+{
+	struct ls_call_cache_entry *e = ls_call_set(t, site, addr);
+	if (__builtin_expect(ls_call_is(e, site, addr), 1))
+		return e;
+	e++;
+	return ls_call_is(e, site, addr) ? e : 0;
+}
+
+static inline bool ls_call_alive(const struct ls_call_cache_entry *e)
+{
+	return atomic_load_explicit(&e->lock->live_id, memory_order_relaxed) == e->lock_id;
 }
 
 /* A fresh entry's edges_known_sig: no held set has this signature (up to
@@ -123,10 +147,8 @@ static inline struct ls_call_cache_entry *ls_call_slot(ls_thread_state *t, uintp
 static inline __attribute__((always_inline)) struct ls_call_cache_entry *
 ls_fast_entry(ls_thread_state *t, uintptr_t site, uintptr_t addr, uint8_t mode)
 {
-	struct ls_call_cache_entry *e = ls_call_slot(t, site, addr);
-	if (__builtin_expect(e->site == site && e->addr == addr && e->edges_known_sig == (t->held_sig ^ mode) &&
-				     atomic_load_explicit(&e->lock->live_id, memory_order_relaxed) == e->lock_id,
-			     1))
+	struct ls_call_cache_entry *e = ls_call_find(t, site, addr);
+	if (__builtin_expect(e && e->edges_known_sig == (t->held_sig ^ mode) && ls_call_alive(e), 1))
 		return e;
 	return 0;
 }
@@ -185,6 +207,9 @@ ls_track_trylock(ls_thread_state *t, const ls_lock_call *call, enum ls_lock_kind
  * time (ticks of the hold clock) and blame. */
 void ls_note_hold_end(ls_lock *l, const ls_held *h, uint64_t blamed_ns);
 
+/* The entry of `set` a new pair replaces: an empty or dead one if there
+ * is one, else each in turn. */
+struct ls_call_cache_entry *ls_call_victim(ls_thread_state *t, struct ls_call_cache_entry *set);
 struct ls_call_cache_entry *ls_call_cache_fill(ls_thread_state *t, struct ls_call_cache_entry *e, uintptr_t site,
 					       uintptr_t addr, enum ls_lock_kind kind);
 
@@ -194,11 +219,10 @@ struct ls_call_cache_entry *ls_call_cache_fill(ls_thread_state *t, struct ls_cal
 static inline struct ls_call_cache_entry *ls_call_lookup(ls_thread_state *t, uintptr_t site, uintptr_t addr,
 							 enum ls_lock_kind kind)
 {
-	struct ls_call_cache_entry *e = ls_call_slot(t, site, addr);
-	if (__builtin_expect(e->site == site && e->addr == addr, 1) &&
-	    atomic_load_explicit(&e->lock->live_id, memory_order_relaxed) == e->lock_id)
+	struct ls_call_cache_entry *e = ls_call_find(t, site, addr);
+	if (__builtin_expect(e != 0, 1) && ls_call_alive(e))
 		return e;
-	return ls_call_cache_fill(t, e, site, addr, kind);
+	return ls_call_cache_fill(t, e ? e : ls_call_victim(t, ls_call_set(t, site, addr)), site, addr, kind);
 }
 
 void ls_track_unlock_slow(ls_thread_state *t, void *lock);

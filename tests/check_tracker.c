@@ -164,23 +164,46 @@ START_TEST(test_fast_path_needs_a_known_held_set)
 }
 END_TEST
 
-/* Two calls sharing one cache slot: the evicted one's count is kept. */
+/* Three calls sharing one cache set of two entries: each is evicted in
+ * turn, and no count is lost. */
 START_TEST(test_eviction_keeps_counts)
 {
 	ls_thread_state *t = ls_thread_register();
 	pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
-	uintptr_t site = 0x6660, other = site + 4 * LS_CALL_CACHE_SIZE; /* same slot */
-	ck_assert_ptr_eq(ls_call_slot(t, site, (uintptr_t)&m), ls_call_slot(t, other, (uintptr_t)&m));
-	for (int i = 0; i < 5; i++) {
-		lock(t, &m, site);
-		unlock(t, &m);
-		lock(t, &m, other);
-		unlock(t, &m);
-	}
-	ck_assert_uint_eq(acquisitions_of(&m), 10);
-	ck_assert_uint_eq(atomic_load(&t->acquisitions), 10);
-	ck_assert_uint_eq(atomic_load(&ls_site_find(ls_lock_find((uintptr_t)&m)->id, site)->acquisitions), 5);
-	ck_assert_uint_eq(atomic_load(&ls_site_find(ls_lock_find((uintptr_t)&m)->id, other)->acquisitions), 5);
+	uintptr_t sites[3] = { 0x6660, 0x6660 + 2 * LS_CALL_CACHE_SIZE, 0x6660 + 4 * LS_CALL_CACHE_SIZE };
+	for (int s = 1; s < 3; s++)
+		ck_assert_ptr_eq(ls_call_set(t, sites[0], (uintptr_t)&m), ls_call_set(t, sites[s], (uintptr_t)&m));
+	for (int i = 0; i < 5; i++)
+		for (int s = 0; s < 3; s++) {
+			lock(t, &m, sites[s]);
+			unlock(t, &m);
+		}
+	ck_assert_uint_eq(acquisitions_of(&m), 15);
+	ck_assert_uint_eq(atomic_load(&t->acquisitions), 15);
+	for (int s = 0; s < 3; s++)
+		ck_assert_uint_eq(atomic_load(&ls_site_find(ls_lock_find((uintptr_t)&m)->id, sites[s])->acquisitions), 5);
+	ls_track_destroy(&m);
+}
+END_TEST
+
+/* Two calls that hash to the same set both stay cached: once each is
+ * known, neither evicts the other (a direct-mapped cache would send both
+ * to the slow path on every call). */
+START_TEST(test_colliding_calls_stay_cached)
+{
+	ls_thread_state *t = ls_thread_register();
+	pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+	uintptr_t site = 0x7770, other = site + 2 * LS_CALL_CACHE_SIZE;
+	ck_assert_ptr_eq(ls_call_set(t, site, (uintptr_t)&m), ls_call_set(t, other, (uintptr_t)&m));
+	lock(t, &m, site);
+	unlock(t, &m);
+	lock(t, &m, other);
+	unlock(t, &m);
+	struct ls_call_cache_entry *e = ls_fast_entry(t, site, (uintptr_t)&m, LS_MODE_EXCL);
+	struct ls_call_cache_entry *f = ls_fast_entry(t, other, (uintptr_t)&m, LS_MODE_EXCL);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_ne(e, f);
 	ls_track_destroy(&m);
 }
 END_TEST
@@ -194,6 +217,7 @@ static Suite *tracker_suite(void)
 	tcase_add_test(tc, test_acquire_release_and_recursion);
 	tcase_add_test(tc, test_fast_path_needs_a_known_held_set);
 	tcase_add_test(tc, test_eviction_keeps_counts);
+	tcase_add_test(tc, test_colliding_calls_stay_cached);
 	tcase_add_test(tc, test_nested_acquisition_keeps_order);
 	suite_add_tcase(s, tc);
 	return s;
