@@ -18,6 +18,7 @@ lib_libcore_la_SOURCES += lib/arena.c lib/arena.h lib/options.c lib/options.h \
 if !SANITIZERS
 lib_LTLIBRARIES += preload/liblockscope-preload.la
 preload_liblockscope_preload_la_SOURCES = preload/interpose.c preload/bootstrap.c \
+	preload/mutex_inline.c preload/mutex_inline.h \
 	preload/output.c preload/real.h preload/shim.h
 preload_liblockscope_preload_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden -ftls-model=initial-exec $(UNWIND_CFLAGS)
 preload_liblockscope_preload_la_LDFLAGS = -module -avoid-version -shared -no-undefined \

@@ -36,3 +36,10 @@ tests_check_order_graph_CFLAGS = $(core_test_cflags)
 tests_check_order_graph_LDADD = $(core_test_ldadd)
 tests_check_tracker_CFLAGS = $(core_test_cflags)
 tests_check_tracker_LDADD = $(core_test_ldadd)
+
+# The shim's inline first attempt on default mutexes, against glibc itself.
+check_PROGRAMS += tests/check_mutex_inline
+TESTS += tests/check_mutex_inline
+tests_check_mutex_inline_SOURCES = tests/check_mutex_inline.c preload/mutex_inline.c
+tests_check_mutex_inline_CFLAGS = $(core_test_cflags) -I$(top_srcdir)/preload
+tests_check_mutex_inline_LDADD = $(CHECK_LIBS) -lpthread

@@ -20,6 +20,7 @@
 #include "arena.h"
 #include "lockscope_internal.h"
 #include "order_graph.h"
+#include "mutex_inline.h"
 #include "real.h"
 #include "shim.h"
 #include "stack_depot.h"
@@ -153,6 +154,7 @@ static void atfork_child(void)
 static void do_bootstrap(void)
 {
 	resolve_all();
+	ls_mutex_inline_check();
 	ls_options_defaults(&ls_opts);
 	ls_options_parse(&ls_opts, getenv("LOCKSCOPE_OPTIONS"), warn_option, NULL);
 	uintptr_t start, end;

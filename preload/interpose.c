@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <threads.h>
 
+#include "mutex_inline.h"
 #include "real.h"
 #include "tracker.h"
 
@@ -24,6 +25,30 @@
 #define PASS(fn, ...) (real.fn ? real.fn(__VA_ARGS__) : 0)
 
 /* ---- adapters: how to try and how to block for each lock API ---------- */
+
+/* The fast path's first attempts: a default mutex is tried inline
+ * (mutex_inline.h), everything else through the real try function. */
+static inline int mutex_attempt(pthread_mutex_t *m, const ls_thread_state *t) { return ls_mutex_attempt(m, t->tid); }
+static inline int rd_attempt(pthread_rwlock_t *l, const ls_thread_state *t)
+{
+	(void)t;
+	return real.pthread_rwlock_tryrdlock(l);
+}
+static inline int wr_attempt(pthread_rwlock_t *l, const ls_thread_state *t)
+{
+	(void)t;
+	return real.pthread_rwlock_trywrlock(l);
+}
+static inline int spin_attempt(pthread_spinlock_t *l, const ls_thread_state *t)
+{
+	(void)t;
+	return real.pthread_spin_trylock(l);
+}
+static inline int c11_attempt(mtx_t *l, const ls_thread_state *t)
+{
+	(void)t;
+	return real.mtx_trylock(l);
+}
 
 static int mutex_try(void *lock) { return real.pthread_mutex_trylock(lock); }
 static int mutex_block(const ls_lock_call *c) { return real.pthread_mutex_lock(c->lock); }
@@ -67,9 +92,9 @@ static int c11_timed(const ls_lock_call *c) { return real.mtx_timedlock(c->lock,
 #define NOT_ATTEMPTED INT_MIN
 
 /* Defines the interposer `name` of a blocking acquisition and its slow
- * half.  The interposer is the fast path (tracker.h): it calls the real
- * try function `try_fn` directly and, when that succeeds, only counts and
- * pushes.  Everything else is in name##_slow, a separate function so that
+ * half.  The interposer is the fast path (tracker.h): it makes the first
+ * attempt with `try_fn` (one of the *_attempt functions above) and, when
+ * that succeeds, only counts and pushes.  Everything else is in name##_slow, a separate function so that
  * the fast one needs no stack frame for it: a failed first attempt (busy:
  * contention) or a call the fast path cannot take, handed to the tracker
  * with the call's adapters.  `params` and `args` are the parameter list
@@ -96,7 +121,7 @@ static int c11_timed(const ls_lock_call *c) { return real.mtx_timedlock(c->lock,
 		int r = NOT_ATTEMPTED;                                                  \
 		if (LS_LIKELY(t != NULL) &&                                             \
 		    LS_LIKELY((e = ls_fast_entry(t, CALLER, (uintptr_t)lock, mode)) != NULL)) { \
-			r = real.try_fn(lock);                                          \
+			r = try_fn(lock, t);                                            \
 			if (LS_LIKELY(r == 0)) {                                        \
 				ls_note_acquired(t, e, mode);                           \
 				return 0;                                               \
@@ -167,7 +192,7 @@ EXPORT int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *a)
 EXPORT int pthread_mutex_destroy(pthread_mutex_t *m) { DESTROY(m, PASS(pthread_mutex_destroy, m)); }
 
 DEFINE_POSIX_BLOCKING(pthread_mutex_lock, pthread_mutex_timedlock, pthread_mutex_clocklock, pthread_mutex_t,
-		      pthread_mutex_trylock, mutex_try, mutex_block, mutex_timed, mutex_clock, LS_KIND_MUTEX,
+		      mutex_attempt, mutex_try, mutex_block, mutex_timed, mutex_clock, LS_KIND_MUTEX,
 		      LS_MODE_EXCL)
 DEFINE_TRY(pthread_mutex_trylock, pthread_mutex_t, LS_KIND_MUTEX, LS_MODE_EXCL,
 	   POSIX_CALL(l, mutex_try, mutex_block, NULL, 0))
@@ -184,13 +209,13 @@ EXPORT int pthread_rwlock_init(pthread_rwlock_t *l, const pthread_rwlockattr_t *
 EXPORT int pthread_rwlock_destroy(pthread_rwlock_t *l) { DESTROY(l, PASS(pthread_rwlock_destroy, l)); }
 
 DEFINE_POSIX_BLOCKING(pthread_rwlock_rdlock, pthread_rwlock_timedrdlock, pthread_rwlock_clockrdlock,
-		      pthread_rwlock_t, pthread_rwlock_tryrdlock, rd_try, rd_block, rd_timed, rd_clock, LS_KIND_RWLOCK,
+		      pthread_rwlock_t, rd_attempt, rd_try, rd_block, rd_timed, rd_clock, LS_KIND_RWLOCK,
 		      LS_MODE_READ)
 DEFINE_TRY(pthread_rwlock_tryrdlock, pthread_rwlock_t, LS_KIND_RWLOCK, LS_MODE_READ,
 	   POSIX_CALL(l, rd_try, rd_block, NULL, 0))
 
 DEFINE_POSIX_BLOCKING(pthread_rwlock_wrlock, pthread_rwlock_timedwrlock, pthread_rwlock_clockwrlock,
-		      pthread_rwlock_t, pthread_rwlock_trywrlock, wr_try, wr_block, wr_timed, wr_clock, LS_KIND_RWLOCK,
+		      pthread_rwlock_t, wr_attempt, wr_try, wr_block, wr_timed, wr_clock, LS_KIND_RWLOCK,
 		      LS_MODE_WRITE)
 DEFINE_TRY(pthread_rwlock_trywrlock, pthread_rwlock_t, LS_KIND_RWLOCK, LS_MODE_WRITE,
 	   POSIX_CALL(l, wr_try, wr_block, NULL, 0))
@@ -206,7 +231,7 @@ EXPORT int pthread_spin_init(pthread_spinlock_t *l, int pshared)
 
 EXPORT int pthread_spin_destroy(pthread_spinlock_t *l) { DESTROY(l, PASS(pthread_spin_destroy, l)); }
 
-DEFINE_BLOCKING(pthread_spin_lock, (pthread_spinlock_t *l), (l), l, pthread_spin_trylock,
+DEFINE_BLOCKING(pthread_spin_lock, (pthread_spinlock_t *l), (l), l, spin_attempt,
 		POSIX_CALL(l, spin_try, spin_block, NULL, 0), LS_KIND_SPIN, LS_MODE_EXCL)
 DEFINE_TRY(pthread_spin_trylock, pthread_spinlock_t, LS_KIND_SPIN, LS_MODE_EXCL,
 	   POSIX_CALL(l, spin_try, spin_block, NULL, 0))
@@ -228,12 +253,12 @@ EXPORT void mtx_destroy(mtx_t *m)
 	}
 }
 
-DEFINE_BLOCKING(mtx_lock, (mtx_t *l), (l), l, mtx_trylock, C11_CALL(l, c11_try, c11_block, NULL), LS_KIND_MTX,
+DEFINE_BLOCKING(mtx_lock, (mtx_t *l), (l), l, c11_attempt, C11_CALL(l, c11_try, c11_block, NULL), LS_KIND_MTX,
 		LS_MODE_EXCL)
 DEFINE_TRY(mtx_trylock, mtx_t, LS_KIND_MTX, LS_MODE_EXCL, C11_CALL(l, c11_try, c11_block, NULL))
 
 DEFINE_BLOCKING(mtx_timedlock, (mtx_t *restrict l, const struct timespec *restrict abstime), (l, abstime), l,
-		mtx_trylock, C11_CALL(l, c11_try, c11_timed, abstime), LS_KIND_MTX, LS_MODE_EXCL)
+		c11_attempt, C11_CALL(l, c11_try, c11_timed, abstime), LS_KIND_MTX, LS_MODE_EXCL)
 
 EXPORT int mtx_unlock(mtx_t *m) { RELEASE(m, mtx_unlock); }
 
