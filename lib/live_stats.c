@@ -107,8 +107,6 @@ static uint64_t first_pc(uint32_t stack)
 	return ls_depot_get(stack, &pcs) ? pcs[0] : 0;
 }
 
-static uint64_t tid_of(ls_thread_state *t) { return t ? (uint64_t)t->tid : 0; }
-
 static void gather_lock(ls_lock *l, void *ctx)
 {
 	if (!atomic_load_explicit(&l->acquisitions, memory_order_relaxed))
@@ -120,7 +118,6 @@ static void gather_lock(ls_lock *l, void *ctx)
 	o->addr = l->addr;
 	o->kind = l->kind;
 	o->inited = l->inited;
-	o->owner_tid = tid_of(atomic_load_explicit(&l->owner, memory_order_relaxed));
 	o->waiters = atomic_load_explicit(&l->waiters, memory_order_relaxed);
 	o->init_pc = first_pc(l->init_stack);
 	o->acquisitions = atomic_load_explicit(&l->acquisitions, memory_order_relaxed);
@@ -173,26 +170,76 @@ static void gather_thread(ls_thread_state *t, void *ctx)
 		 : kind == LS_WAIT_JOIN ? LS_LIVE_WAIT_JOIN
 					: LS_LIVE_RUNNING;
 	if (o->state != LS_LIVE_RUNNING) {
-		ls_lock *l = atomic_load_explicit(&t->waiting_on, memory_order_relaxed);
 		o->wait_object = atomic_load_explicit(&t->wait_object, memory_order_relaxed);
 		o->wait_mode = t->wait_mode;
 		o->wait_since_ns = atomic_load_explicit(&t->wait_start_ns, memory_order_relaxed);
-		if (l)
-			o->wait_owner_tid = tid_of(atomic_load_explicit(&l->owner, memory_order_relaxed));
 	}
 	o->acquisitions = atomic_load_explicit(&t->acquisitions, memory_order_relaxed);
 	o->contended = atomic_load_explicit(&t->contended, memory_order_relaxed);
 	o->wait_ns = atomic_load_explicit(&t->wait_ns, memory_order_relaxed);
 	/* The owner changes its held set under us: copy what is there now;
-	 * the arena never unmaps, so a stale array is still readable. */
-	ls_held *held = ls_held_array(t);
+	 * the arena never unmaps, so a stale array is still readable, and the
+	 * count read first never exceeds the array read after it. */
 	uint32_t n = ls_held_count(t);
+	ls_held *held = ls_held_array(t);
 	o->n_held = n;
 	for (uint32_t i = 0; i < n && i < LS_LIVE_HELD; i++) {
 		o->held_addr[i] = held[i].addr;
 		o->held_mode[i] = held[i].mode;
 		o->held_site[i] = held[i].site;
 	}
+}
+
+/* Exclusive holds, (lock address, holder tid), sorted by address: the
+ * owners of the locks and of what waiting threads wait for.  The holder
+ * of a lock is the thread whose held set lists it in exclusive mode. */
+struct exclusive_hold {
+	uint64_t addr, tid;
+};
+
+static void gather_exclusive_holds(ls_thread_state *t, void *ctx)
+{
+	/* The count first: an array read after it holds at least that many
+	 * entries (a held set only grows into a larger array). */
+	uint32_t n = ls_held_count(t);
+	ls_held *held = ls_held_array(t);
+	for (uint32_t i = 0; i < n; i++) {
+		if (held[i].mode == LS_MODE_READ)
+			continue;
+		struct exclusive_hold *o = vec_push(ctx);
+		if (!o)
+			return;
+		*o = (struct exclusive_hold){ held[i].addr, (uint64_t)t->tid };
+	}
+}
+
+static int by_addr(const void *a, const void *b)
+{
+	const struct exclusive_hold *x = a, *y = b;
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+static uint64_t owner_of(const struct vec *holds, uint64_t addr)
+{
+	struct exclusive_hold key = { addr, 0 };
+	const struct exclusive_hold *h = holds->n ? bsearch(&key, holds->items, holds->n, holds->elem, by_addr) : NULL;
+	return h ? h->tid : 0;
+}
+
+static void attribute_owners(struct vec *locks, struct vec *threads)
+{
+	struct vec holds = { .elem = sizeof(struct exclusive_hold) };
+	ls_thread_foreach(gather_exclusive_holds, &holds);
+	if (holds.n)
+		qsort(holds.items, holds.n, holds.elem, by_addr);
+	ls_live_lock *l = locks->items;
+	for (size_t i = 0; i < locks->n; i++)
+		l[i].owner_tid = owner_of(&holds, l[i].addr);
+	ls_live_thread *t = threads->items;
+	for (size_t i = 0; i < threads->n; i++)
+		if (t[i].state == LS_LIVE_WAIT_LOCK)
+			t[i].wait_owner_tid = owner_of(&holds, t[i].wait_object);
+	free(holds.items);
 }
 
 static int by_lock_cost(const void *a, const void *b)
@@ -247,6 +294,7 @@ void ls_live_publish(void *base, bool final)
 	ls_lock_foreach(gather_lock, &locks);
 	ls_site_foreach(gather_site, &sites);
 	ls_thread_foreach(gather_thread, &threads);
+	attribute_owners(&locks, &threads);
 	gather_inversions(&invs);
 	if (locks.n)
 		qsort(locks.items, locks.n, locks.elem, by_lock_cost);

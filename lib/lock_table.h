@@ -41,8 +41,8 @@ typedef struct ls_lock {
 	/* lock-order graph (owned by order_graph.c, under its lock) */
 	struct ls_edge *out_edges;
 	struct ls_edge *in_edges;
-	/* current exclusive owner; readers are found through threads' held sets */
-	_Atomic(struct ls_thread_state *) owner;
+	/* (holders, exclusive or shared, are found through threads' held sets:
+	 * the fast path writes nothing here) */
 	/* statistics: exclusive acquisitions update them while holding the lock;
 	 * shared ones use atomic adds.  Acquisitions are counted per thread
 	 * first (tracker.h) and added here with ls_lock_add_acquisitions. */

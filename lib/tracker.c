@@ -313,8 +313,8 @@ void ls_note_hold_end(ls_lock *l, const ls_held *h, uint64_t blamed_ns)
 }
 
 /* The end of hold h (an unlock, or a condition wait releasing the mutex):
- * hold time and blame of an exclusive hold, its owner cleared, and the
- * entry off the held set. */
+ * hold time and blame of an exclusive hold, and the entry off the held
+ * set. */
 static void end_hold(ls_thread_state *t, ls_held *h)
 {
 	if (h->mode != LS_MODE_READ) {
@@ -322,9 +322,6 @@ static void end_hold(ls_thread_state *t, ls_held *h)
 		uint64_t blamed = ls_blame_hold_end(l);
 		if (ls_opts.hold_time || blamed != 0)
 			ls_note_hold_end(l, h, blamed);
-		/* Only the owner writes owner while it holds the lock. */
-		if (atomic_load_explicit(&l->owner, memory_order_relaxed) == t)
-			atomic_store_explicit(&l->owner, NULL, memory_order_relaxed);
 	}
 	ls_held_remove(t, h);
 }
@@ -412,7 +409,6 @@ void ls_track_cond_wait_end(ls_thread_state *t, void *mutex, ls_cond_wait_state 
 	atomic_fetch_add_explicit(&l->acquisitions, 1, memory_order_relaxed);
 	if (ls_opts.hold_time)
 		h->since_ns = ls_stat_ticks();
-	atomic_store_explicit(&l->owner, t, memory_order_relaxed);
 	ls_blame_hold_begin(l);
 }
 

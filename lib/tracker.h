@@ -157,7 +157,7 @@ ls_fast_entry(ls_thread_state *t, uintptr_t site, uintptr_t addr, uint8_t mode)
 ls_held *ls_held_grow_guarded(ls_thread_state *t);
 
 /* The call of entry e acquired its lock: count it, push it on the held
- * set, and for an exclusive hold publish the owner and start the blame.
+ * set, and for an exclusive hold start the blame.
  * The start of the hold time is the slow path's business (with hold_time
  * on, the fast path is closed).  Returns the held entry (NULL only when
  * the held set could not grow). */
@@ -177,10 +177,8 @@ ls_note_acquired(ls_thread_state *t, struct ls_call_cache_entry *e, uint8_t mode
 	h->mode = mode;
 	ls_held_sign(t, h, e->sig);
 	atomic_store_explicit(&t->n_held, n + 1, memory_order_release);
-	if (mode != LS_MODE_READ) {
-		atomic_store_explicit(&l->owner, t, memory_order_relaxed);
+	if (mode != LS_MODE_READ)
 		ls_blame_hold_begin(l);
-	}
 	return h;
 }
 
@@ -241,14 +239,10 @@ static inline __attribute__((always_inline)) void ls_track_unlock(ls_thread_stat
 		ls_track_unlock_slow(t, lock);
 		return;
 	}
-	if (h->mode != LS_MODE_READ) {
-		ls_lock *l = h->lock;
-		if (__builtin_expect(atomic_load_explicit(&l->blame_pending, memory_order_relaxed) != 0, 0)) {
-			ls_track_unlock_slow(t, lock);
-			return;
-		}
-		/* Only the holder writes owner while it holds the lock: no compare. */
-		atomic_store_explicit(&l->owner, NULL, memory_order_relaxed);
+	if (h->mode != LS_MODE_READ &&
+	    __builtin_expect(atomic_load_explicit(&h->lock->blame_pending, memory_order_relaxed) != 0, 0)) {
+		ls_track_unlock_slow(t, lock);
+		return;
 	}
 	t->held_sig ^= h->sig;
 	atomic_store_explicit(&t->n_held, n - 1, memory_order_release);

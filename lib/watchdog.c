@@ -110,22 +110,21 @@ size_t ls_wd_holders(const ls_wd_snapshot *snap, size_t waiter, size_t *out, siz
 	const ls_wd_thread *w = &snap->threads[waiter];
 	if (w->wait_kind != LS_WAIT_LOCK || !w->waiting_on)
 		return 0;
-	/* The exclusive owner is published on the lock; readers only in their
-	 * held sets.  Either must also list the lock in its own held set, which
-	 * filters out owners read in the middle of a hand-over.  A reader
-	 * blocks only behind a writer, so readers matter only to writers.  The
-	 * waiter itself may be the holder: the tracker publishes a wait on a
-	 * lock the thread holds only when that re-lock never returns (a normal
-	 * mutex locked twice), a deadlock of one thread. */
-	ls_thread_state *owner = atomic_load_explicit(&w->waiting_on->owner, memory_order_relaxed);
+	/* Holders are the threads whose held set lists the lock (a thread
+	 * lists a lock only while it really holds it: pushed after the
+	 * acquisition, popped before the release).  The held sets are copied
+	 * one thread after the other, so a hand-over in between can show two
+	 * exclusive holders: both are returned, and a wait-for cycle through
+	 * the wrong one does not survive the next scan.  A reader blocks only
+	 * behind a writer, so readers matter only to writers.  The waiter
+	 * itself may be the holder: the tracker publishes a wait on a lock the
+	 * thread holds only when that re-lock never returns (a normal mutex
+	 * locked twice), a deadlock of one thread. */
 	bool wants_exclusive = w->wait_mode != LS_MODE_READ;
 	size_t n = 0;
 	for (size_t j = 0; j < snap->n && n < max; j++) {
 		const ls_wd_held *h = find_held(snap, j, w->lock_id);
-		if (!h)
-			continue;
-		bool exclusive_holder = h->mode != LS_MODE_READ;
-		if ((exclusive_holder && snap->threads[j].state == owner) || (!exclusive_holder && wants_exclusive))
+		if (h && (h->mode != LS_MODE_READ || wants_exclusive))
 			out[n++] = j;
 	}
 	return n;

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "live_stats.h"
@@ -187,6 +188,60 @@ START_TEST(test_publish_and_read_back)
 	ck_assert_uint_eq(s.header.publications, 2);
 	ck_assert_uint_eq(s.header.exited, 1);
 	ck_assert_uint_eq(find_lock(&s, ADDR(1))->acquisitions, 51);
+	ls_live_close(rd);
+	region_destroy(&r);
+}
+END_TEST
+
+static const ls_live_thread *find_thread(const ls_live_snapshot *s, pid_t tid)
+{
+	for (size_t i = 0; i < s->header.n_threads; i++)
+		if (s->threads[i].tid == (uint64_t)tid)
+			return &s->threads[i];
+	return NULL;
+}
+
+static void hold(ls_thread_state *t, ls_lock *l, uint8_t mode)
+{
+	ls_held *h = ls_held_push(t);
+	ck_assert_ptr_nonnull(h);
+	*h = (ls_held){ .addr = l->addr, .lock = l, .lock_id = l->id, .mode = mode, .count = 1 };
+}
+
+/* A lock's owner is the thread whose held set lists it for writing (the
+ * fast path publishes no owner on the lock); readers own nothing, and a
+ * thread waiting for a lock is shown its owner. */
+START_TEST(test_owners_from_held_sets)
+{
+	ls_lock *written = lock_with(21, 5, 0, 0), *read = lock_with(22, 5, 0, 0);
+	ls_thread_state *writer = ls_thread_register(), *reader = ls_thread_register(),
+			*waiter = ls_thread_register();
+	/* registered from this one thread: give them tids of their own */
+	writer->tid = 900001;
+	reader->tid = 900002;
+	waiter->tid = 900003;
+	hold(writer, written, LS_MODE_WRITE);
+	hold(reader, read, LS_MODE_READ);
+	atomic_store(&waiter->wait_kind, LS_WAIT_LOCK);
+	atomic_store(&waiter->waiting_on, written);
+	atomic_store(&waiter->wait_object, written->addr);
+
+	struct region r;
+	temp_region(&r, &small);
+	ls_live_reader *rd = ls_live_open_region(r.base, r.size);
+	ls_live_snapshot s;
+	ls_live_publish(r.base, false);
+	ck_assert_int_eq(ls_live_read(rd, &s), 0);
+	ck_assert_uint_eq(find_lock(&s, ADDR(21))->owner_tid, (uint64_t)writer->tid);
+	ck_assert_uint_eq(find_lock(&s, ADDR(22))->owner_tid, 0);
+	ck_assert_uint_eq(find_thread(&s, waiter->tid)->state, LS_LIVE_WAIT_LOCK);
+	ck_assert_uint_eq(find_thread(&s, waiter->tid)->wait_owner_tid, (uint64_t)writer->tid);
+	ck_assert_uint_eq(find_thread(&s, reader->tid)->wait_owner_tid, 0);
+
+	atomic_store(&waiter->wait_kind, LS_WAIT_NONE);
+	writer->tid = reader->tid = waiter->tid = (pid_t)syscall(SYS_gettid);
+	ls_held_remove(writer, ls_held_find(writer, written->addr));
+	ls_held_remove(reader, ls_held_find(reader, read->addr));
 	ls_live_close(rd);
 	region_destroy(&r);
 }
@@ -410,6 +465,7 @@ static Suite *live_stats_suite(void)
 	TCase *publish = tcase_create("publish");
 	tcase_add_test(publish, test_publish_and_read_back);
 	tcase_add_test(publish, test_table_keeps_the_costliest);
+	tcase_add_test(publish, test_owners_from_held_sets);
 	suite_add_tcase(s, publish);
 	TCase *open = tcase_create("open");
 	tcase_add_test(open, test_open_by_pid);

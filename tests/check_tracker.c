@@ -96,12 +96,12 @@ START_TEST(test_acquire_release_and_recursion)
 	ck_assert_uint_eq(ls_held_count(t), 1); /* one hold, counted twice */
 	ls_lock *l = ls_lock_find((uintptr_t)&m);
 	ck_assert_uint_eq(acquisitions_of(&m), 2);
-	ck_assert_ptr_eq(atomic_load(&l->owner), t);
+	ck_assert_ptr_eq(ls_held_find(t, (uintptr_t)&m)->lock, l);
 	unlock(t, &m);
 	ck_assert_uint_eq(ls_held_count(t), 1);
 	unlock(t, &m);
 	ck_assert_uint_eq(ls_held_count(t), 0);
-	ck_assert_ptr_null(atomic_load(&l->owner));
+	ck_assert_ptr_null(ls_held_find(t, (uintptr_t)&m));
 	ck_assert_uint_eq(atomic_load(&l->contended), 0);
 	pthread_mutex_destroy(&m);
 	ls_track_destroy(&m);

@@ -56,8 +56,6 @@ static void hold(ls_thread_state *t, ls_lock *l, uint8_t mode)
 	h->lock_id = l->id;
 	h->mode = mode;
 	h->count = 1;
-	if (mode != LS_MODE_READ)
-		atomic_store(&l->owner, t);
 }
 
 static void wait_lock(ls_thread_state *t, ls_lock *l, uint8_t mode, uint64_t since)
