@@ -145,18 +145,20 @@ static int c11_timed(const ls_lock_call *c) { return real.mtx_timedlock(c->lock,
 #define DEFINE_TRY(name, type, kind, mode, ...)                               \
 	EXPORT int name(type *l) { ACQUIRE_TRY(PASS(name, l), kind, mode, __VA_ARGS__); }
 
-/* A release: `fn` is the real unlock (resolved once the fast path is open). */
-#define RELEASE(lock, fn)                                                     \
+/* A release: `fn` is the real unlock, `release` what the fast path calls
+ * to release (resolved once the fast path is open). */
+#define RELEASE_BY(lock, fn, release)                                         \
 	do {                                                                  \
 		ls_thread_state *t_ = ls_fast_state();                        \
 		if (LS_LIKELY(t_ != NULL)) {                                  \
 			ls_track_unlock(t_, (void *)(lock));                  \
-			return real.fn(lock);                                 \
+			return release(lock);                                 \
 		}                                                             \
 		if (ls_tls.state && !ls_tls.busy)                             \
 			ls_track_unlock_slow(ls_tls.state, (void *)(lock));   \
 		return PASS(fn, lock);                                        \
 	} while (0)
+#define RELEASE(lock, fn) RELEASE_BY(lock, fn, real.fn)
 
 #define INIT(lock, kind, passthrough)                                         \
 	do {                                                                  \
@@ -197,7 +199,10 @@ DEFINE_POSIX_BLOCKING(pthread_mutex_lock, pthread_mutex_timedlock, pthread_mutex
 DEFINE_TRY(pthread_mutex_trylock, pthread_mutex_t, LS_KIND_MUTEX, LS_MODE_EXCL,
 	   POSIX_CALL(l, mutex_try, mutex_block, NULL, 0))
 
-EXPORT int pthread_mutex_unlock(pthread_mutex_t *m) { RELEASE(m, pthread_mutex_unlock); }
+/* A default mutex is released inline (mutex_inline.h). */
+static inline int mutex_release(pthread_mutex_t *m) { return ls_mutex_release(m) ? 0 : real.pthread_mutex_unlock(m); }
+
+EXPORT int pthread_mutex_unlock(pthread_mutex_t *m) { RELEASE_BY(m, pthread_mutex_unlock, mutex_release); }
 
 /* ---- pthread rwlocks --------------------------------------------------- */
 

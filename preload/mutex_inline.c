@@ -2,6 +2,7 @@
  * mutex_inline.h assumes (see its contract). */
 #include "config.h"
 
+#include <linux/futex.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -9,6 +10,15 @@
 #include "mutex_inline.h"
 
 bool ls_mutex_inline;
+
+/* glibc's lll_unlock: FUTEX_WAKE of one waiter on the lock word, private
+ * (a default mutex is process-private).  errno is the program's. */
+void ls_mutex_wake_one(pthread_mutex_t *m)
+{
+	int saved = errno;
+	syscall(SYS_futex, &m->__data.__lock, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, 1, NULL, NULL, 0);
+	errno = saved;
+}
 
 static bool mutex_is_held(const pthread_mutex_t *m, pid_t owner)
 {
@@ -23,7 +33,8 @@ static bool mutex_is_fresh(const pthread_mutex_t *m)
 }
 
 /* glibc's lock, trylock and unlock on a default mutex, each checked for
- * the exact state it leaves; then the inline attempt, unlocked by glibc. */
+ * the exact state it leaves; then the inline attempt and release, each
+ * paired with glibc's other half. */
 static bool protocol_as_expected(void)
 {
 	pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
@@ -42,7 +53,8 @@ static bool protocol_as_expected(void)
 		return false;
 	ls_mutex_inline = true;
 	bool same = ls_mutex_attempt(&m, tid) == 0 && mutex_is_held(&m, tid) && ls_mutex_attempt(&m, tid) == EBUSY &&
-		    real.pthread_mutex_unlock(&m) == 0 && mutex_is_fresh(&m);
+		    real.pthread_mutex_unlock(&m) == 0 && mutex_is_fresh(&m) && real.pthread_mutex_lock(&m) == 0 &&
+		    ls_mutex_release(&m) && mutex_is_fresh(&m);
 	ls_mutex_inline = false;
 	return same;
 }

@@ -1,15 +1,19 @@
-/* mutex_inline.h — the first attempt of a default mutex's acquisition,
- * done the way glibc does it instead of through a call.
+/* mutex_inline.h — the fast path's first attempt and its release of a
+ * default mutex, done the way glibc does them instead of through a call.
  *
  * Contract: ls_mutex_attempt(m, tid) is pthread_mutex_trylock(m) called by
- * the thread `tid`: 0, EBUSY, or whatever glibc's trylock returns.  For a
- * default mutex (__kind 0: PTHREAD_MUTEX_TIMED_NP, process-private, no
- * elision) it leaves the mutex exactly as glibc's own lock does (__lock 1,
- * __owner the tid, __nusers one more), so glibc's unlock, condition waits
- * and its other functions see no difference; every other kind goes to
- * the real trylock.  The shortcut is taken only after ls_mutex_inline_check()
- * has seen, at start-up, that this glibc's lock and unlock leave a mutex in
- * exactly those states (bootstrap.c); otherwise every attempt is the call.
+ * the thread `tid`: 0, EBUSY, or whatever glibc's trylock returns.
+ * ls_mutex_release(m) is pthread_mutex_unlock(m) when it returns true; when
+ * it returns false it did nothing and the caller calls glibc's.  Both act
+ * themselves only on a default mutex (__kind 0: PTHREAD_MUTEX_TIMED_NP,
+ * process-private, no elision), and leave it exactly as glibc's own lock
+ * and unlock do (locked: __lock 1, __owner the tid, __nusers one more;
+ * released: the reverse, and one waiter woken when the lock word said
+ * there were waiters, 2), so glibc's functions, condition waits included,
+ * see no difference; every other kind goes to glibc.  The shortcut is
+ * taken only after ls_mutex_inline_check() has seen, at start-up, that this
+ * glibc's lock, trylock and unlock leave a mutex in exactly those states
+ * (bootstrap.c); otherwise every call is glibc's.
  *
  * Why: under the shim the first attempt must be a trylock (contention is
  * a failed first attempt), and calling it costs more than all of the
@@ -43,6 +47,20 @@ static inline __attribute__((always_inline)) int ls_mutex_attempt(pthread_mutex_
 		return 0;
 	}
 	return real.pthread_mutex_trylock(m);
+}
+
+/* Wakes one thread waiting in glibc for the default mutex m. */
+void ls_mutex_wake_one(pthread_mutex_t *m);
+
+static inline __attribute__((always_inline)) bool ls_mutex_release(pthread_mutex_t *m)
+{
+	if (!LS_LIKELY(ls_mutex_inline) || !LS_LIKELY(__atomic_load_n(&m->__data.__kind, __ATOMIC_RELAXED) == 0))
+		return false;
+	m->__data.__owner = 0;
+	m->__data.__nusers--;
+	if (__builtin_expect(__atomic_exchange_n(&m->__data.__lock, 0, __ATOMIC_RELEASE) > 1, 0))
+		ls_mutex_wake_one(m);
+	return true;
 }
 
 #endif

@@ -1,7 +1,9 @@
-/* Unit tests of the shim's inline first attempt on default mutexes
- * (preload/mutex_inline.h): it is enabled on this glibc, it leaves a mutex
- * exactly as glibc's trylock would, glibc's unlock and condition waits work
- * on a mutex it acquired, and other mutex kinds go to the real trylock. */
+/* Unit tests of the shim's inline first attempt and release of default
+ * mutexes (preload/mutex_inline.h): enabled on this glibc, they leave a
+ * mutex exactly as glibc's trylock and unlock would, glibc's unlock and
+ * condition waits work on a mutex acquired inline, a thread blocked in
+ * glibc's lock is woken by the inline release, and other mutex kinds go
+ * to glibc. */
 #include "config.h"
 
 #include <check.h>
@@ -42,6 +44,50 @@ START_TEST(test_same_state_as_glibc)
 	ck_assert_int_eq(pthread_mutex_unlock(&ours), 0);
 	ck_assert_int_eq(pthread_mutex_unlock(&theirs), 0);
 	ck_assert_mem_eq(&ours, &theirs, sizeof ours);
+}
+END_TEST
+
+/* Released inline after glibc's lock: the state glibc's unlock leaves. */
+START_TEST(test_release_same_state_as_glibc)
+{
+	pthread_mutex_t ours = PTHREAD_MUTEX_INITIALIZER, theirs = PTHREAD_MUTEX_INITIALIZER;
+	pthread_mutex_lock(&ours);
+	pthread_mutex_lock(&theirs);
+	ck_assert(ls_mutex_release(&ours));
+	pthread_mutex_unlock(&theirs);
+	ck_assert_mem_eq(&ours, &theirs, sizeof ours);
+	ck_assert_int_eq(pthread_mutex_trylock(&ours), 0);
+	ck_assert(ls_mutex_release(&ours));
+}
+END_TEST
+
+static pthread_mutex_t contended = PTHREAD_MUTEX_INITIALIZER;
+static int entered;
+
+static void *lock_with_glibc(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&contended);
+	__atomic_store_n(&entered, 1, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&contended);
+	return NULL;
+}
+
+/* A thread asleep in glibc's lock (the lock word says 2) is woken by the
+ * inline release. */
+START_TEST(test_release_wakes_a_waiter)
+{
+	pthread_t th;
+	ck_assert_int_eq(ls_mutex_attempt(&contended, tid()), 0);
+	pthread_create(&th, NULL, lock_with_glibc, NULL);
+	while (__atomic_load_n(&contended.__data.__lock, __ATOMIC_ACQUIRE) != 2)
+		usleep(1000);
+	usleep(10000); /* well inside its futex wait */
+	ck_assert_int_eq(__atomic_load_n(&entered, __ATOMIC_ACQUIRE), 0);
+	ck_assert(ls_mutex_release(&contended));
+	pthread_join(th, NULL);
+	ck_assert_int_eq(entered, 1);
+	ck_assert_int_eq(contended.__data.__lock, 0);
 }
 END_TEST
 
@@ -97,6 +143,8 @@ START_TEST(test_other_kinds_go_to_glibc)
 	ck_assert_int_eq(ls_mutex_attempt(&m, tid()), 0);
 	ck_assert_int_eq(ls_mutex_attempt(&m, tid()), 0); /* recursion: glibc's answer, not EBUSY */
 	ck_assert_uint_eq(m.__data.__count, 2);
+	ck_assert(!ls_mutex_release(&m));
+	ck_assert_uint_eq(m.__data.__count, 2);
 	pthread_mutex_unlock(&m);
 	pthread_mutex_unlock(&m);
 	pthread_mutex_destroy(&m);
@@ -129,6 +177,7 @@ START_TEST(test_disabled_when_glibc_differs)
 	ck_assert_int_eq(ls_mutex_attempt(&m, tid()), 0);
 	ck_assert_int_eq(ls_mutex_attempt(&m, tid()), EBUSY);
 	ck_assert_int_eq(trylock_calls, 2);
+	ck_assert(!ls_mutex_release(&m));
 	pthread_mutex_unlock(&m);
 }
 END_TEST
@@ -140,6 +189,8 @@ static Suite *mutex_inline_suite(void)
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_test(tc, test_enabled_on_this_glibc);
 	tcase_add_test(tc, test_same_state_as_glibc);
+	tcase_add_test(tc, test_release_same_state_as_glibc);
+	tcase_add_test(tc, test_release_wakes_a_waiter);
 	tcase_add_test(tc, test_works_with_glibc_across_threads);
 	tcase_add_test(tc, test_other_kinds_go_to_glibc);
 	tcase_add_test(tc, test_disabled_when_glibc_differs);
