@@ -225,12 +225,32 @@ int ls_track_lock_after_attempt(ls_thread_state *t, const ls_lock_call *c, uint8
 	return r;
 }
 
-ls_held *ls_held_grow_guarded(ls_thread_state *t)
+ls_held *ls_note_acquired(ls_thread_state *t, struct ls_call_cache_entry *e, uint8_t mode)
+{
+	uint32_t n = ls_held_count(t);
+	ls_held *held = ls_held_array(t);
+	if (LS_UNLIKELY(n == t->cap_held) && !(held = ls_held_grow(t))) {
+		e->count++; /* counted even when it cannot be held */
+		return NULL;
+	}
+	ls_held *h = ls_held_push_acquired(t, held, n, e, mode);
+	if (mode != LS_MODE_READ)
+		ls_blame_hold_begin(e->lock);
+	return h;
+}
+
+int ls_note_acquired_guarded(ls_thread_state *t, struct ls_call_cache_entry *e, uint8_t mode)
 {
 	ls_busy_begin();
-	ls_held *held = ls_held_grow(t);
+	ls_note_acquired(t, e, mode);
 	ls_busy_end();
-	return held;
+	return 0;
+}
+
+int ls_blame_mark_acquired(ls_lock *l)
+{
+	ls_blame_mark(l);
+	return 0;
 }
 
 void ls_track_trylock_acquired(ls_thread_state *t, void *lock, enum ls_lock_kind kind, uint8_t mode, uintptr_t site)

@@ -153,33 +153,50 @@ ls_fast_entry(ls_thread_state *t, uintptr_t site, uintptr_t addr, uint8_t mode)
 	return 0;
 }
 
-/* ls_held_grow under the reentrancy guard (it allocates); NULL when out of memory. */
-ls_held *ls_held_grow_guarded(ls_thread_state *t);
-
-/* The call of entry e acquired its lock: count it, push it on the held
- * set, and for an exclusive hold start the blame.
- * The start of the hold time is the slow path's business (with hold_time
- * on, the fast path is closed).  Returns the held entry (NULL only when
- * the held set could not grow). */
+/* Counts the acquisition of entry e and pushes it as held[n], the new top
+ * of the held set (which has room for it). */
 static inline __attribute__((always_inline)) ls_held *
-ls_note_acquired(ls_thread_state *t, struct ls_call_cache_entry *e, uint8_t mode)
+ls_held_push_acquired(ls_thread_state *t, ls_held *held, uint32_t n, struct ls_call_cache_entry *e, uint8_t mode)
 {
 	e->count++;
-	uint32_t n = ls_held_count(t);
-	ls_held *held = ls_held_array(t);
-	if (__builtin_expect(n == t->cap_held, 0) && !(held = ls_held_grow_guarded(t)))
-		return 0;
 	ls_held *h = &held[n];
-	ls_lock *l = e->lock;
 	memcpy(h, e, LS_HELD_HEAD_BYTES); /* site, addr, lock, lock_id */
 	h->site_stack = e->stack;
 	h->count = 1;
 	h->mode = mode;
 	ls_held_sign(t, h, e->sig);
 	atomic_store_explicit(&t->n_held, n + 1, memory_order_release);
-	if (mode != LS_MODE_READ)
-		ls_blame_hold_begin(l);
 	return h;
+}
+
+/* The call of entry e acquired its lock: count it, push it on the held
+ * set, and for an exclusive hold start the blame.  The start of the hold
+ * time is the slow path's business.  Returns the held entry (NULL only
+ * when the held set could not grow).  Slow paths only: it may allocate. */
+ls_held *ls_note_acquired(ls_thread_state *t, struct ls_call_cache_entry *e, uint8_t mode);
+
+/* ls_note_acquired for the fast path, under the reentrancy guard; 0. */
+int ls_note_acquired_guarded(ls_thread_state *t, struct ls_call_cache_entry *e, uint8_t mode);
+/* ls_blame_mark(l); 0. */
+int ls_blame_mark_acquired(ls_lock *l);
+
+/* ls_note_acquired on the fast path (hold_time off), returning the
+ * acquisition's result, 0.  Whatever needs a call (a held set to grow, a
+ * blame to mark) is a tail call, so that the interposer, when the first
+ * attempt is inline too, needs no stack frame: nothing of the fast path
+ * is stored on the program's stack. */
+static inline __attribute__((always_inline)) int
+ls_note_acquired_fast(ls_thread_state *t, struct ls_call_cache_entry *e, uint8_t mode)
+{
+	uint32_t n = ls_held_count(t);
+	if (__builtin_expect(n == t->cap_held, 0))
+		return ls_note_acquired_guarded(t, e, mode);
+	ls_held_push_acquired(t, ls_held_array(t), n, e, mode);
+	ls_lock *l = e->lock;
+	if (mode != LS_MODE_READ &&
+	    __builtin_expect(atomic_load_explicit(&l->waiters, memory_order_relaxed) != 0, 0))
+		return ls_blame_mark_acquired(l);
+	return 0;
 }
 
 /* Slow paths.  ls_track_lock: a blocking acquisition the fast path could
@@ -225,27 +242,31 @@ static inline struct ls_call_cache_entry *ls_call_lookup(ls_thread_state *t, uin
 
 void ls_track_unlock_slow(ls_thread_state *t, void *lock);
 
-/* Bookkeeping before the real unlock, on the fast path (so hold_time is
- * off).  Fast: the lock is the newest held, held once, with no blame due. */
-static inline __attribute__((always_inline)) void ls_track_unlock(ls_thread_state *t, void *lock)
+/* Bookkeeping before the real unlock on the fast path (so hold_time is
+ * off), when it is simple: the lock is the newest held, held once, with no
+ * blame due.  Returns false, having changed nothing, otherwise (the caller
+ * then goes to ls_track_unlock_slow). */
+static inline __attribute__((always_inline)) bool ls_track_unlock_fast(ls_thread_state *t, void *lock)
 {
 	uint32_t n = ls_held_count(t);
-	if (__builtin_expect(n == 0, 0)) {
-		ls_track_unlock_slow(t, lock);
-		return;
-	}
+	if (__builtin_expect(n == 0, 0))
+		return false;
 	ls_held *h = &ls_held_array(t)[n - 1];
-	if (__builtin_expect(h->addr != (uintptr_t)lock || h->count != 1, 0)) {
-		ls_track_unlock_slow(t, lock);
-		return;
-	}
+	if (__builtin_expect(h->addr != (uintptr_t)lock || h->count != 1, 0))
+		return false;
 	if (h->mode != LS_MODE_READ &&
-	    __builtin_expect(atomic_load_explicit(&h->lock->blame_pending, memory_order_relaxed) != 0, 0)) {
-		ls_track_unlock_slow(t, lock);
-		return;
-	}
+	    __builtin_expect(atomic_load_explicit(&h->lock->blame_pending, memory_order_relaxed) != 0, 0))
+		return false;
 	t->held_sig ^= h->sig;
 	atomic_store_explicit(&t->n_held, n - 1, memory_order_release);
+	return true;
+}
+
+/* Bookkeeping before the real unlock, when the fast path may run. */
+static inline void ls_track_unlock(ls_thread_state *t, void *lock)
+{
+	if (!ls_track_unlock_fast(t, lock))
+		ls_track_unlock_slow(t, lock);
 }
 
 /* init (a new life) and destroy (the end of one). */

@@ -26,29 +26,24 @@
 
 /* ---- adapters: how to try and how to block for each lock API ---------- */
 
-/* The fast path's first attempts: a default mutex is tried inline
- * (mutex_inline.h), everything else through the real try function. */
-static inline int mutex_attempt(pthread_mutex_t *m, const ls_thread_state *t) { return ls_mutex_attempt(m, t->tid); }
-static inline int rd_attempt(pthread_rwlock_t *l, const ls_thread_state *t)
+/* The fast path's first attempts: API##_try (above) calls the real try
+ * function; when API##_inline(lock), API##_inline_attempt(lock, t) is made
+ * inline instead: a default mutex's (mutex_inline.h). */
+static inline bool mutex_inline(pthread_mutex_t *m) { return ls_mutex_inline_applies(m); }
+static inline int mutex_inline_attempt(pthread_mutex_t *m, const ls_thread_state *t)
 {
-	(void)t;
-	return real.pthread_rwlock_tryrdlock(l);
+	return ls_mutex_try_inline(m, t->tid);
 }
-static inline int wr_attempt(pthread_rwlock_t *l, const ls_thread_state *t)
-{
-	(void)t;
-	return real.pthread_rwlock_trywrlock(l);
-}
-static inline int spin_attempt(pthread_spinlock_t *l, const ls_thread_state *t)
-{
-	(void)t;
-	return real.pthread_spin_trylock(l);
-}
-static inline int c11_attempt(mtx_t *l, const ls_thread_state *t)
-{
-	(void)t;
-	return real.mtx_trylock(l);
-}
+#define NO_INLINE_ATTEMPT(api)                                                          \
+	static inline bool api##_inline(const volatile void *lock) { return (void)lock, false; } \
+	static inline int api##_inline_attempt(const volatile void *lock, const ls_thread_state *t) \
+	{                                                                               \
+		return (void)lock, (void)t, EBUSY;                                      \
+	}
+NO_INLINE_ATTEMPT(rd)
+NO_INLINE_ATTEMPT(wr)
+NO_INLINE_ATTEMPT(spin)
+NO_INLINE_ATTEMPT(c11)
 
 static int mutex_try(void *lock) { return real.pthread_mutex_trylock(lock); }
 static int mutex_block(const ls_lock_call *c) { return real.pthread_mutex_lock(c->lock); }
@@ -93,14 +88,15 @@ static int c11_timed(const ls_lock_call *c) { return real.mtx_timedlock(c->lock,
 
 /* Defines the interposer `name` of a blocking acquisition and its slow
  * half.  The interposer is the fast path (tracker.h): it makes the first
- * attempt with `try_fn` (one of the *_attempt functions above) and, when
- * that succeeds, only counts and pushes.  Everything else is in name##_slow, a separate function so that
- * the fast one needs no stack frame for it: a failed first attempt (busy:
+ * attempt (`api`: one of the families above, inline or through
+ * name##_attempt_call) and, when that succeeds, only counts and pushes.
+ * Everything else is in name##_slow: a failed first attempt (busy:
  * contention) or a call the fast path cannot take, handed to the tracker
- * with the call's adapters.  `params` and `args` are the parameter list
+ * with the call's adapters.  Every call out of the interposer is a tail
+ * call, so with an inline attempt it has no stack frame at all.  `params` and `args` are the parameter list
  * and the argument names, `lock` the lock parameter, `call` its
  * ls_lock_call. */
-#define DEFINE_BLOCKING(name, params, args, lock, try_fn, call, kind, mode)             \
+#define DEFINE_BLOCKING(name, params, args, lock, api, call, kind, mode)                \
 	static __attribute__((noinline, cold)) int name##_slow(UNPAREN params, uintptr_t site, \
 								int attempted)         \
 	{                                                                               \
@@ -114,51 +110,62 @@ static int c11_timed(const ls_lock_call *c) { return real.mtx_timedlock(c->lock,
 		ls_leave();                                                             \
 		return r;                                                               \
 	}                                                                               \
+	static __attribute__((noinline)) int name##_attempt_call(UNPAREN params, ls_thread_state *t, \
+								 struct ls_call_cache_entry *e, uintptr_t site) \
+	{                                                                               \
+		int r = api##_try((void *)lock);                                        \
+		if (LS_LIKELY(r == 0))                                                  \
+			return ls_note_acquired_fast(t, e, mode);                       \
+		return name##_slow(UNPAREN args, site, r);                              \
+	}                                                                               \
 	EXPORT int name(UNPAREN params)                                                 \
 	{                                                                               \
 		ls_thread_state *t = ls_fast_state();                                   \
 		struct ls_call_cache_entry *e;                                          \
-		int r = NOT_ATTEMPTED;                                                  \
 		if (LS_LIKELY(t != NULL) &&                                             \
 		    LS_LIKELY((e = ls_fast_entry(t, CALLER, (uintptr_t)lock, mode)) != NULL)) { \
-			r = try_fn(lock, t);                                            \
-			if (LS_LIKELY(r == 0)) {                                        \
-				ls_note_acquired(t, e, mode);                           \
-				return 0;                                               \
-			}                                                               \
+			if (!api##_inline(lock))                                        \
+				return name##_attempt_call(UNPAREN args, t, e, CALLER); \
+			int r = api##_inline_attempt(lock, t);                          \
+			if (LS_LIKELY(r == 0))                                          \
+				return ls_note_acquired_fast(t, e, mode);               \
+			return name##_slow(UNPAREN args, CALLER, r);                    \
 		}                                                                       \
-		return name##_slow(UNPAREN args, CALLER, r);                            \
+		return name##_slow(UNPAREN args, CALLER, NOT_ATTEMPTED);                \
 	}
 
 /* The three blocking calls of a POSIX lock API that has timed and clock
  * variants: NAME, TIMED, CLOCK, with the try adapter and the three
  * blocking adapters. */
-#define DEFINE_POSIX_BLOCKING(name, timed, clock_fn, type, try_fn, try_adapter, block, block_timed, block_clock, \
-			      kind, mode)                                                                     \
-	DEFINE_BLOCKING(name, (type *l), (l), l, try_fn, POSIX_CALL(l, try_adapter, block, NULL, 0), kind, mode) \
-	DEFINE_BLOCKING(timed, (type *l, const struct timespec *abstime), (l, abstime), l, try_fn,                \
-			POSIX_CALL(l, try_adapter, block_timed, abstime, 0), kind, mode)                          \
+#define DEFINE_POSIX_BLOCKING(name, timed, clock_fn, type, api, block, block_timed, block_clock, kind, mode) \
+	DEFINE_BLOCKING(name, (type *l), (l), l, api, POSIX_CALL(l, api##_try, block, NULL, 0), kind, mode)    \
+	DEFINE_BLOCKING(timed, (type *l, const struct timespec *abstime), (l, abstime), l, api,                \
+			POSIX_CALL(l, api##_try, block_timed, abstime, 0), kind, mode)                         \
 	DEFINE_BLOCKING(clock_fn, (type *l, clockid_t clock, const struct timespec *abstime), (l, clock, abstime), \
-			l, try_fn, POSIX_CALL(l, try_adapter, block_clock, abstime, clock), kind, mode)
+			l, api, POSIX_CALL(l, api##_try, block_clock, abstime, clock), kind, mode)
 
 /* A try acquisition: never blocks, never an order edge. */
 #define DEFINE_TRY(name, type, kind, mode, ...)                               \
 	EXPORT int name(type *l) { ACQUIRE_TRY(PASS(name, l), kind, mode, __VA_ARGS__); }
 
-/* A release: `fn` is the real unlock, `release` what the fast path calls
- * to release (resolved once the fast path is open). */
-#define RELEASE_BY(lock, fn, release)                                         \
-	do {                                                                  \
-		ls_thread_state *t_ = ls_fast_state();                        \
-		if (LS_LIKELY(t_ != NULL)) {                                  \
-			ls_track_unlock(t_, (void *)(lock));                  \
-			return release(lock);                                 \
-		}                                                             \
+/* Defines the interposer `name` of a release, int name(type *): `release`
+ * releases on the fast path (the real function, or an inline release);
+ * everything else is in name##_slow, a tail call, so that the fast path
+ * needs no stack frame. */
+#define DEFINE_RELEASE(name, type, release)                                   \
+	static __attribute__((noinline, cold)) int name##_slow(type *l)      \
+	{                                                                     \
 		if (ls_tls.state && !ls_tls.busy)                             \
-			ls_track_unlock_slow(ls_tls.state, (void *)(lock));   \
-		return PASS(fn, lock);                                        \
-	} while (0)
-#define RELEASE(lock, fn) RELEASE_BY(lock, fn, real.fn)
+			ls_track_unlock_slow(ls_tls.state, (void *)l);        \
+		return PASS(name, l);                                         \
+	}                                                                     \
+	EXPORT int name(type *l)                                              \
+	{                                                                     \
+		ls_thread_state *t = ls_fast_state();                         \
+		if (LS_LIKELY(t != NULL) && LS_LIKELY(ls_track_unlock_fast(t, (void *)l))) \
+			return release(l);                                    \
+		return name##_slow(l);                                        \
+	}
 
 #define INIT(lock, kind, passthrough)                                         \
 	do {                                                                  \
@@ -194,15 +201,17 @@ EXPORT int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *a)
 EXPORT int pthread_mutex_destroy(pthread_mutex_t *m) { DESTROY(m, PASS(pthread_mutex_destroy, m)); }
 
 DEFINE_POSIX_BLOCKING(pthread_mutex_lock, pthread_mutex_timedlock, pthread_mutex_clocklock, pthread_mutex_t,
-		      mutex_attempt, mutex_try, mutex_block, mutex_timed, mutex_clock, LS_KIND_MUTEX,
+		      mutex, mutex_block, mutex_timed, mutex_clock, LS_KIND_MUTEX,
 		      LS_MODE_EXCL)
 DEFINE_TRY(pthread_mutex_trylock, pthread_mutex_t, LS_KIND_MUTEX, LS_MODE_EXCL,
 	   POSIX_CALL(l, mutex_try, mutex_block, NULL, 0))
 
 /* A default mutex is released inline (mutex_inline.h). */
-static inline int mutex_release(pthread_mutex_t *m) { return ls_mutex_release(m) ? 0 : real.pthread_mutex_unlock(m); }
-
-EXPORT int pthread_mutex_unlock(pthread_mutex_t *m) { RELEASE_BY(m, pthread_mutex_unlock, mutex_release); }
+static inline int mutex_release(pthread_mutex_t *m)
+{
+	return ls_mutex_inline_applies(m) ? ls_mutex_release(m) : real.pthread_mutex_unlock(m);
+}
+DEFINE_RELEASE(pthread_mutex_unlock, pthread_mutex_t, mutex_release)
 
 /* ---- pthread rwlocks --------------------------------------------------- */
 
@@ -214,18 +223,18 @@ EXPORT int pthread_rwlock_init(pthread_rwlock_t *l, const pthread_rwlockattr_t *
 EXPORT int pthread_rwlock_destroy(pthread_rwlock_t *l) { DESTROY(l, PASS(pthread_rwlock_destroy, l)); }
 
 DEFINE_POSIX_BLOCKING(pthread_rwlock_rdlock, pthread_rwlock_timedrdlock, pthread_rwlock_clockrdlock,
-		      pthread_rwlock_t, rd_attempt, rd_try, rd_block, rd_timed, rd_clock, LS_KIND_RWLOCK,
+		      pthread_rwlock_t, rd, rd_block, rd_timed, rd_clock, LS_KIND_RWLOCK,
 		      LS_MODE_READ)
 DEFINE_TRY(pthread_rwlock_tryrdlock, pthread_rwlock_t, LS_KIND_RWLOCK, LS_MODE_READ,
 	   POSIX_CALL(l, rd_try, rd_block, NULL, 0))
 
 DEFINE_POSIX_BLOCKING(pthread_rwlock_wrlock, pthread_rwlock_timedwrlock, pthread_rwlock_clockwrlock,
-		      pthread_rwlock_t, wr_attempt, wr_try, wr_block, wr_timed, wr_clock, LS_KIND_RWLOCK,
+		      pthread_rwlock_t, wr, wr_block, wr_timed, wr_clock, LS_KIND_RWLOCK,
 		      LS_MODE_WRITE)
 DEFINE_TRY(pthread_rwlock_trywrlock, pthread_rwlock_t, LS_KIND_RWLOCK, LS_MODE_WRITE,
 	   POSIX_CALL(l, wr_try, wr_block, NULL, 0))
 
-EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *l) { RELEASE(l, pthread_rwlock_unlock); }
+DEFINE_RELEASE(pthread_rwlock_unlock, pthread_rwlock_t, real.pthread_rwlock_unlock)
 
 /* ---- pthread spinlocks ------------------------------------------------- */
 
@@ -236,12 +245,12 @@ EXPORT int pthread_spin_init(pthread_spinlock_t *l, int pshared)
 
 EXPORT int pthread_spin_destroy(pthread_spinlock_t *l) { DESTROY(l, PASS(pthread_spin_destroy, l)); }
 
-DEFINE_BLOCKING(pthread_spin_lock, (pthread_spinlock_t *l), (l), l, spin_attempt,
+DEFINE_BLOCKING(pthread_spin_lock, (pthread_spinlock_t *l), (l), l, spin,
 		POSIX_CALL(l, spin_try, spin_block, NULL, 0), LS_KIND_SPIN, LS_MODE_EXCL)
 DEFINE_TRY(pthread_spin_trylock, pthread_spinlock_t, LS_KIND_SPIN, LS_MODE_EXCL,
 	   POSIX_CALL(l, spin_try, spin_block, NULL, 0))
 
-EXPORT int pthread_spin_unlock(pthread_spinlock_t *l) { RELEASE(l, pthread_spin_unlock); }
+DEFINE_RELEASE(pthread_spin_unlock, pthread_spinlock_t, real.pthread_spin_unlock)
 
 /* ---- C11 mutexes (glibc does not route them through the pthread names) -- */
 
@@ -258,14 +267,14 @@ EXPORT void mtx_destroy(mtx_t *m)
 	}
 }
 
-DEFINE_BLOCKING(mtx_lock, (mtx_t *l), (l), l, c11_attempt, C11_CALL(l, c11_try, c11_block, NULL), LS_KIND_MTX,
+DEFINE_BLOCKING(mtx_lock, (mtx_t *l), (l), l, c11, C11_CALL(l, c11_try, c11_block, NULL), LS_KIND_MTX,
 		LS_MODE_EXCL)
 DEFINE_TRY(mtx_trylock, mtx_t, LS_KIND_MTX, LS_MODE_EXCL, C11_CALL(l, c11_try, c11_block, NULL))
 
 DEFINE_BLOCKING(mtx_timedlock, (mtx_t *restrict l, const struct timespec *restrict abstime), (l, abstime), l,
-		c11_attempt, C11_CALL(l, c11_try, c11_timed, abstime), LS_KIND_MTX, LS_MODE_EXCL)
+		c11, C11_CALL(l, c11_try, c11_timed, abstime), LS_KIND_MTX, LS_MODE_EXCL)
 
-EXPORT int mtx_unlock(mtx_t *m) { RELEASE(m, mtx_unlock); }
+DEFINE_RELEASE(mtx_unlock, mtx_t, real.mtx_unlock)
 
 /* ---- condition variables ---------------------------------------------- */
 

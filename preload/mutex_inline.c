@@ -13,11 +13,12 @@ bool ls_mutex_inline;
 
 /* glibc's lll_unlock: FUTEX_WAKE of one waiter on the lock word, private
  * (a default mutex is process-private).  errno is the program's. */
-void ls_mutex_wake_one(pthread_mutex_t *m)
+int ls_mutex_wake_one(pthread_mutex_t *m)
 {
 	int saved = errno;
 	syscall(SYS_futex, &m->__data.__lock, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, 1, NULL, NULL, 0);
 	errno = saved;
+	return 0;
 }
 
 static bool mutex_is_held(const pthread_mutex_t *m, pid_t owner)
@@ -54,7 +55,7 @@ static bool protocol_as_expected(void)
 	ls_mutex_inline = true;
 	bool same = ls_mutex_attempt(&m, tid) == 0 && mutex_is_held(&m, tid) && ls_mutex_attempt(&m, tid) == EBUSY &&
 		    real.pthread_mutex_unlock(&m) == 0 && mutex_is_fresh(&m) && real.pthread_mutex_lock(&m) == 0 &&
-		    ls_mutex_release(&m) && mutex_is_fresh(&m);
+		    ls_mutex_release(&m) == 0 && mutex_is_fresh(&m);
 	ls_mutex_inline = false;
 	return same;
 }

@@ -3,9 +3,9 @@
  *
  * Contract: ls_mutex_attempt(m, tid) is pthread_mutex_trylock(m) called by
  * the thread `tid`: 0, EBUSY, or whatever glibc's trylock returns.
- * ls_mutex_release(m) is pthread_mutex_unlock(m) when it returns true; when
- * it returns false it did nothing and the caller calls glibc's.  Both act
- * themselves only on a default mutex (__kind 0: PTHREAD_MUTEX_TIMED_NP,
+ * ls_mutex_release(m) is pthread_mutex_unlock(m) for a mutex for which
+ * ls_mutex_inline_applies(m); the caller calls glibc's for the others.
+ * Both act themselves only on a default mutex (__kind 0: PTHREAD_MUTEX_TIMED_NP,
  * process-private, no elision), and leave it exactly as glibc's own lock
  * and unlock do (locked: __lock 1, __owner the tid, __nusers one more;
  * released: the reverse, and one waiter woken when the lock word said
@@ -35,32 +35,40 @@ extern bool ls_mutex_inline __attribute__((visibility("hidden")));
 /* Sets ls_mutex_inline when glibc's mutex protocol is the one above. */
 void ls_mutex_inline_check(void);
 
-static inline __attribute__((always_inline)) int ls_mutex_attempt(pthread_mutex_t *m, pid_t tid)
+/* Whether m is a default mutex and the shortcut is on. */
+static inline __attribute__((always_inline)) bool ls_mutex_inline_applies(pthread_mutex_t *m)
 {
-	if (LS_LIKELY(ls_mutex_inline) && LS_LIKELY(__atomic_load_n(&m->__data.__kind, __ATOMIC_RELAXED) == 0)) {
-		int unlocked = 0;
-		if (!__atomic_compare_exchange_n(&m->__data.__lock, &unlocked, 1, false, __ATOMIC_ACQUIRE,
-						 __ATOMIC_RELAXED))
-			return EBUSY;
-		m->__data.__owner = tid;
-		m->__data.__nusers++;
-		return 0;
-	}
-	return real.pthread_mutex_trylock(m);
+	return LS_LIKELY(ls_mutex_inline) && LS_LIKELY(__atomic_load_n(&m->__data.__kind, __ATOMIC_RELAXED) == 0);
 }
 
-/* Wakes one thread waiting in glibc for the default mutex m. */
-void ls_mutex_wake_one(pthread_mutex_t *m);
-
-static inline __attribute__((always_inline)) bool ls_mutex_release(pthread_mutex_t *m)
+/* The attempt on m, for which ls_mutex_inline_applies(m). */
+static inline __attribute__((always_inline)) int ls_mutex_try_inline(pthread_mutex_t *m, pid_t tid)
 {
-	if (!LS_LIKELY(ls_mutex_inline) || !LS_LIKELY(__atomic_load_n(&m->__data.__kind, __ATOMIC_RELAXED) == 0))
-		return false;
+	int unlocked = 0;
+	if (!__atomic_compare_exchange_n(&m->__data.__lock, &unlocked, 1, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+		return EBUSY;
+	m->__data.__owner = tid;
+	m->__data.__nusers++;
+	return 0;
+}
+
+static inline __attribute__((always_inline)) int ls_mutex_attempt(pthread_mutex_t *m, pid_t tid)
+{
+	return ls_mutex_inline_applies(m) ? ls_mutex_try_inline(m, tid) : real.pthread_mutex_trylock(m);
+}
+
+/* Wakes one thread waiting in glibc for the default mutex m; 0. */
+int ls_mutex_wake_one(pthread_mutex_t *m);
+
+/* Releases m, for which ls_mutex_inline_applies(): 0 (the unlock's result).
+ * The wake is a tail call, so the caller needs no stack frame for it. */
+static inline __attribute__((always_inline)) int ls_mutex_release(pthread_mutex_t *m)
+{
 	m->__data.__owner = 0;
 	m->__data.__nusers--;
 	if (__builtin_expect(__atomic_exchange_n(&m->__data.__lock, 0, __ATOMIC_RELEASE) > 1, 0))
-		ls_mutex_wake_one(m);
-	return true;
+		return ls_mutex_wake_one(m);
+	return 0;
 }
 
 #endif
