@@ -42,6 +42,15 @@ still_running "$target"
 # Not blocked in a system call: the state comes from the scheduler.  A busy
 # loop is running; stopped with SIGSTOP it shows so, and stays stopped.
 start_target /bin/sh -c 'while :; do :; done'
+# Until the exec is done and the shell runs (libc mapped by the loader): a
+# process in the middle of execve has no stable memory map (libdwfl then
+# fails with ENOEXEC).
+tries=0
+until [ "$(cat /proc/"$target"/comm 2>/dev/null)" = sh ] && grep -q 'libc\.so' /proc/"$target"/maps 2>/dev/null; do
+	tries=$((tries + 1))
+	[ "$tries" -le 100 ] || fail "busy loop $target never started"
+	sleep 0.05
+done
 run_stack -n -p "$target"
 expect "Thread $target \"sh\": running"
 kill -STOP "$target"
