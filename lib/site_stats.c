@@ -142,7 +142,8 @@ void ls_site_note_blame(ls_site_stat *s, uint64_t blamed_ns, bool exclusive)
 	add(&s->blamed_wait_ns, blamed_ns, exclusive);
 }
 
-/* Brings the waiter-time integral up to `now`; caller holds blame_lock. */
+/* Brings the waiter-time integral (in ticks of ls_stat_ticks) up to
+ * `now`; caller holds blame_lock. */
 static void advance_area(ls_lock *l, uint64_t now)
 {
 	uint32_t n = atomic_load_explicit(&l->waiters, memory_order_relaxed);
@@ -197,7 +198,7 @@ static uint64_t clock_ns(void)
 
 uint64_t ls_blame_current_area_slow(ls_lock *l)
 {
-	uint64_t now = clock_ns();
+	uint64_t now = ls_stat_ticks();
 	blame_lock(l);
 	advance_area(l, now);
 	uint64_t area = atomic_load_explicit(&l->wait_area_ns, memory_order_relaxed);
@@ -207,7 +208,7 @@ uint64_t ls_blame_current_area_slow(ls_lock *l)
 
 void ls_blame_mark(ls_lock *l)
 {
-	uint64_t now = clock_ns();
+	uint64_t now = ls_stat_ticks();
 	blame_lock(l);
 	advance_area(l, now);
 	mark_locked(l);
@@ -219,7 +220,7 @@ uint64_t ls_blame_charge(ls_lock *l)
 	uint64_t area = ls_blame_current_area(l);
 	atomic_store_explicit(&l->blame_pending, 0, memory_order_relaxed);
 	uint64_t mark = atomic_load_explicit(&l->holder_mark, memory_order_relaxed);
-	return area > mark ? area - mark : 0;
+	return area > mark ? ls_stat_ticks_to_ns(area - mark) : 0;
 }
 
 void ls_site_foreach(void (*fn)(ls_site_stat *, void *), void *ctx)
@@ -237,46 +238,66 @@ size_t ls_site_capacity(void) { return SITE_MAX_FILL; }
 uint64_t ls_site_overflow(void) { return atomic_load_explicit(&overflow, memory_order_relaxed); }
 
 
-/* ns per tick in 32.32 fixed point; 0 = not calibrated (ticks are ns). */
-static uint64_t ns_per_tick_fp;
+/* ns per tick in 32.32 fixed point, once known (0 before). */
+static _Atomic uint64_t ns_per_tick_fp;
+/* The start of the calibration: a clock reading and the counter with it. */
+static uint64_t base_ns, base_ticks;
+static _Atomic bool counting_ticks;
 
 #if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
 #include <x86intrin.h>
 static inline uint64_t read_tsc(void) { return __rdtsc(); }
-#define HAVE_TSC 1
+/* An invariant counter (same rate on every CPU, in every power state):
+ * CPUID 0x80000007, EDX bit 8, on Intel and AMD alike. */
+static bool tsc_is_invariant(void)
+{
+	unsigned a, b, c, d;
+	return __get_cpuid(0x80000007, &a, &b, &c, &d) && (d & (1u << 8));
+}
 #else
-#define HAVE_TSC 0
+static inline uint64_t read_tsc(void) { return 0; }
+static bool tsc_is_invariant(void) { return false; }
 #endif
 
-void ls_stat_clock_calibrate(void)
+void ls_stat_clock_start(void)
 {
-#if HAVE_TSC
-	if (ns_per_tick_fp)
+	if (atomic_load(&counting_ticks) || !tsc_is_invariant())
 		return;
-	uint64_t ns0 = clock_ns(), t0 = read_tsc(), ns1, t1;
-	do {
-		ns1 = clock_ns();
-		t1 = read_tsc();
-	} while (ns1 - ns0 < 2000000);
-	if (t1 > t0)
-		ns_per_tick_fp = (uint64_t)(((unsigned __int128)(ns1 - ns0) << 32) / (t1 - t0));
-#endif
+	base_ns = clock_ns();
+	base_ticks = read_tsc();
+	atomic_store(&counting_ticks, true);
 }
 
 uint64_t ls_stat_ticks(void)
 {
-#if HAVE_TSC
-	if (LS_LIKELY(ns_per_tick_fp))
+	if (LS_LIKELY(atomic_load_explicit(&counting_ticks, memory_order_relaxed)))
 		return read_tsc();
-#endif
 	return clock_ns();
+}
+
+/* The factor from the ticks and ns elapsed since the start; kept once
+ * enough time has passed for it to be exact to a few parts per million. */
+#define CALIBRATION_SPAN_NS (50 * 1000000ull)
+static uint64_t ns_per_tick(void)
+{
+	uint64_t f = atomic_load_explicit(&ns_per_tick_fp, memory_order_relaxed);
+	if (LS_LIKELY(f))
+		return f;
+	uint64_t ns = clock_ns(), ticks = read_tsc();
+	if (ticks <= base_ticks || ns <= base_ns)
+		return 1ull << 32;
+	f = (uint64_t)(((unsigned __int128)(ns - base_ns) << 32) / (ticks - base_ticks));
+	if (ns - base_ns >= CALIBRATION_SPAN_NS)
+		atomic_store_explicit(&ns_per_tick_fp, f, memory_order_relaxed);
+	return f;
 }
 
 uint64_t ls_stat_ticks_to_ns(uint64_t ticks)
 {
-	if (!ns_per_tick_fp)
+	if (!atomic_load_explicit(&counting_ticks, memory_order_relaxed))
 		return ticks;
-	return (uint64_t)(((unsigned __int128)ticks * ns_per_tick_fp) >> 32);
+	return (uint64_t)(((unsigned __int128)ticks * ns_per_tick()) >> 32);
 }
 
 void ls_site_reset_for_tests(void)

@@ -78,7 +78,8 @@ static inline void ls_site_add_acquisitions(ls_site_stat *s, uint64_t n)
 }
 void ls_site_note_wait(ls_site_stat *s, uint64_t wait_ns, bool exclusive);
 void ls_site_note_hold(ls_site_stat *s, uint64_t hold_ns, bool exclusive);
-/* Blame bookkeeping (see Blame).  `now` is ls_now_ns(). */
+/* Blame bookkeeping (see Blame).  `now` is ls_stat_ticks(); the integral
+ * is in ticks, a charge in ns. */
 void ls_blame_wait_begin(ls_lock *l, uint64_t now);
 void ls_blame_wait_end(ls_lock *l, uint64_t now);
 uint64_t ls_blame_current_area_slow(ls_lock *l);
@@ -117,12 +118,15 @@ size_t ls_site_capacity(void);
  * counted each time it is looked up again, not once). */
 uint64_t ls_site_overflow(void);
 
-/* The hold-time clock: the time-stamp counter where it is usable (about
- * 10 ns a read against about 23 for clock_gettime), converted to ns with a
- * factor calibrated once against CLOCK_MONOTONIC by ls_stat_clock_calibrate
- * (2 ms of spinning; call it at start-up when hold time is on).  Before
- * calibration, and off x86, ticks are nanoseconds. */
-void ls_stat_clock_calibrate(void);
+/* The statistics clock (waits, blame, hold times): the time-stamp counter
+ * where it is invariant (about 10 ns a read against about 26 for
+ * clock_gettime), counted from ls_stat_clock_start (call it at start-up,
+ * before any measurement).  Differences of ticks convert to ns with a
+ * factor measured against CLOCK_MONOTONIC over the ticks elapsed since the
+ * start (no spinning: kept once 50 ms have passed, recomputed with a clock
+ * read per conversion before).  Without an invariant counter, and before
+ * the start, ticks are nanoseconds. */
+void ls_stat_clock_start(void);
 uint64_t ls_stat_ticks(void);
 uint64_t ls_stat_ticks_to_ns(uint64_t ticks);
 

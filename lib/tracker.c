@@ -87,10 +87,10 @@ int ls_wait_contended(ls_thread_state *t, ls_lock *l, const ls_lock_call *c, uin
 		      uint32_t site_stack)
 {
 	publish_wait(t, LS_WAIT_LOCK, l, (uintptr_t)c->lock, mode);
-	uint64_t start = atomic_load_explicit(&t->wait_start_ns, memory_order_relaxed);
+	uint64_t start = ls_stat_ticks();
 	ls_blame_wait_begin(l, start);
 	int r = c->block(c);
-	uint64_t end = ls_now_ns(), wait = end - start;
+	uint64_t end = ls_stat_ticks(), wait = ls_stat_ticks_to_ns(end - start);
 	ls_blame_wait_end(l, end);
 	clear_wait(t);
 	bool acquired = r == 0 || r == c->owner_dead_code;
@@ -165,7 +165,7 @@ static int relock(ls_thread_state *t, const ls_lock_call *c, struct ls_call_cach
 /* ls_note_acquired plus what the fast path leaves to the slow one: the
  * entry's signature part for this mode (the fast path only runs in the
  * mode it was set for) and the start of the hold time.  since_ns holds
- * hold-clock ticks (rdtsc where calibrated); it is only written, and only
+ * ticks of the statistics clock (ls_stat_ticks); it is only written, and only
  * read, with hold_time on. */
 static void note_acquired_slow(ls_thread_state *t, struct ls_call_cache_entry *e, uint8_t mode)
 {

@@ -155,6 +155,7 @@ static void do_bootstrap(void)
 {
 	resolve_all();
 	ls_mutex_inline_check();
+	ls_stat_clock_start();
 	ls_options_defaults(&ls_opts);
 	ls_options_parse(&ls_opts, getenv("LOCKSCOPE_OPTIONS"), warn_option, NULL);
 	uintptr_t start, end;

@@ -135,8 +135,6 @@ static void start_publisher(bool forked_child)
 
 void ls_live_bootstrap(void)
 {
-	if (ls_opts.hold_time)
-		ls_stat_clock_calibrate();
 	if (!ls_opts.live || !create_region())
 		return;
 	start_publisher(false);
