@@ -54,13 +54,14 @@ typedef struct ls_lock {
 	_Atomic uint64_t max_hold_ns;
 	_Atomic uint64_t wait_hist[LS_WAIT_BUCKETS];
 	/* blame (site_stats.c): the integral of the number of waiters over
-	 * time, and its value when the current exclusive holder took the lock */
+	 * time (in ticks of the statistics clock), written by waiters under
+	 * blame_lock inside the sequence count blame_seq, read by holders
+	 * without writing anything */
 	_Atomic uint32_t waiters;
-	_Atomic uint32_t blame_pending; /* holder_mark belongs to the current hold */
+	_Atomic uint32_t blame_seq;
 	ls_spinlock blame_lock;
-	_Atomic uint64_t wait_area_ns;
-	uint64_t area_updated_ns;
-	_Atomic uint64_t holder_mark;
+	_Atomic uint64_t wait_area;
+	_Atomic uint64_t area_updated;
 	struct ls_lock *next_dead;   /* retired records (reused for new lives) */
 } ls_lock;
 

@@ -142,52 +142,38 @@ void ls_site_note_blame(ls_site_stat *s, uint64_t blamed_ns, bool exclusive)
 	add(&s->blamed_wait_ns, blamed_ns, exclusive);
 }
 
-/* Brings the waiter-time integral (in ticks of ls_stat_ticks) up to
- * `now`; caller holds blame_lock. */
+/* Brings the wait area up to `now`; caller holds blame_lock and has
+ * opened blame_seq. */
 static void advance_area(ls_lock *l, uint64_t now)
 {
 	uint32_t n = atomic_load_explicit(&l->waiters, memory_order_relaxed);
-	if (n && now > l->area_updated_ns)
-		atomic_store_explicit(&l->wait_area_ns,
-				      atomic_load_explicit(&l->wait_area_ns, memory_order_relaxed) +
-					      (uint64_t)n * (now - l->area_updated_ns),
+	uint64_t updated = atomic_load_explicit(&l->area_updated, memory_order_relaxed);
+	if (now <= updated)
+		return;
+	if (n)
+		atomic_store_explicit(&l->wait_area,
+				      atomic_load_explicit(&l->wait_area, memory_order_relaxed) + (uint64_t)n * (now - updated),
 				      memory_order_relaxed);
-	if (now > l->area_updated_ns)
-		l->area_updated_ns = now;
+	atomic_store_explicit(&l->area_updated, now, memory_order_relaxed);
 }
 
-static void blame_lock(ls_lock *l) { ls_spin_lock(&l->blame_lock); }
-static void blame_unlock(ls_lock *l) { ls_spin_unlock(&l->blame_lock); }
-
-/* The current hold's mark is the integral now; caller holds blame_lock. */
-static void mark_locked(ls_lock *l)
+/* A waiter comes (+1) or goes (-1) at `now`. */
+static void change_waiters(ls_lock *l, uint64_t now, int delta)
 {
-	atomic_store_explicit(&l->holder_mark, atomic_load_explicit(&l->wait_area_ns, memory_order_relaxed),
-			      memory_order_relaxed);
-	atomic_store_explicit(&l->blame_pending, 1, memory_order_relaxed);
-}
-
-void ls_blame_wait_begin(ls_lock *l, uint64_t now)
-{
-	blame_lock(l);
+	ls_spin_lock(&l->blame_lock);
+	uint32_t seq = atomic_load_explicit(&l->blame_seq, memory_order_relaxed);
+	atomic_store_explicit(&l->blame_seq, seq + 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
 	advance_area(l, now);
-	uint32_t n = atomic_load_explicit(&l->waiters, memory_order_relaxed);
-	/* The first waiter: the integral has not moved since the holder took
-	 * the lock, so marking now is marking at its acquisition. */
-	if (n == 0)
-		mark_locked(l);
-	atomic_store_explicit(&l->waiters, n + 1, memory_order_relaxed);
-	blame_unlock(l);
+	/* the area before the count (see ls_blame_area_still) */
+	atomic_store_explicit(&l->waiters, atomic_load_explicit(&l->waiters, memory_order_relaxed) + (uint32_t)delta,
+			      memory_order_release);
+	atomic_store_explicit(&l->blame_seq, seq + 2, memory_order_release);
+	ls_spin_unlock(&l->blame_lock);
 }
 
-void ls_blame_wait_end(ls_lock *l, uint64_t now)
-{
-	blame_lock(l);
-	advance_area(l, now);
-	atomic_store_explicit(&l->waiters, atomic_load_explicit(&l->waiters, memory_order_relaxed) - 1,
-			      memory_order_relaxed);
-	blame_unlock(l);
-}
+void ls_blame_wait_begin(ls_lock *l, uint64_t now) { change_waiters(l, now, 1); }
+void ls_blame_wait_end(ls_lock *l, uint64_t now) { change_waiters(l, now, -1); }
 
 static uint64_t clock_ns(void)
 {
@@ -196,30 +182,25 @@ static uint64_t clock_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-uint64_t ls_blame_current_area_slow(ls_lock *l)
+uint64_t ls_blame_area_slow(ls_lock *l)
 {
-	uint64_t now = ls_stat_ticks();
-	blame_lock(l);
-	advance_area(l, now);
-	uint64_t area = atomic_load_explicit(&l->wait_area_ns, memory_order_relaxed);
-	blame_unlock(l);
-	return area;
+	for (;;) {
+		uint32_t seq = atomic_load_explicit(&l->blame_seq, memory_order_acquire);
+		if (seq & 1)
+			continue;
+		uint64_t area = atomic_load_explicit(&l->wait_area, memory_order_relaxed);
+		uint64_t updated = atomic_load_explicit(&l->area_updated, memory_order_relaxed);
+		uint32_t n = atomic_load_explicit(&l->waiters, memory_order_relaxed);
+		uint64_t now = n ? ls_stat_ticks() : updated;
+		atomic_thread_fence(memory_order_acquire);
+		if (atomic_load_explicit(&l->blame_seq, memory_order_relaxed) == seq)
+			return area + (now > updated ? (uint64_t)n * (now - updated) : 0);
+	}
 }
 
-void ls_blame_mark(ls_lock *l)
+uint64_t ls_blame_charge(ls_lock *l, uint64_t mark)
 {
-	uint64_t now = ls_stat_ticks();
-	blame_lock(l);
-	advance_area(l, now);
-	mark_locked(l);
-	blame_unlock(l);
-}
-
-uint64_t ls_blame_charge(ls_lock *l)
-{
-	uint64_t area = ls_blame_current_area(l);
-	atomic_store_explicit(&l->blame_pending, 0, memory_order_relaxed);
-	uint64_t mark = atomic_load_explicit(&l->holder_mark, memory_order_relaxed);
+	uint64_t area = ls_blame_area(l);
 	return area > mark ? ls_stat_ticks_to_ns(area - mark) : 0;
 }
 

@@ -19,13 +19,15 @@
  * Blame: a holder's critical section is charged, on its acquiring site,
  * the wait it caused: the integral over its hold of the number of threads
  * waiting for the lock (Go's mutex profile charges the unlocker in the same
- * spirit).  Each lock keeps that integral (wait_area_ns), updated with the
- * waiter count only on the contended path; an exclusive holder marks it on
- * acquire (or its first waiter marks it) and charges the difference on
- * release.  With no waiter around, that is one load on acquire and one on
- * release, and no clock read.  A waiter that gives up (a timed lock that
- * times out) during a hold is charged to that hold as well.
- * Shared (read) holders are not charged (they hold the lock together).
+ * spirit).  Each lock keeps that integral (the wait area), which only
+ * waiters update (at the start and the end of a wait, under a spinlock,
+ * inside a sequence count); an exclusive holder reads it when it takes the
+ * lock (its mark, kept in its held entry) and when it releases it, and is
+ * charged the difference.  A holder writes nothing shared and takes no
+ * lock: with nobody waiting, a reading is two loads and no clock read.  A
+ * waiter that gives up (a timed lock that times out) during a hold is
+ * charged to that hold as well.  Shared (read) holders are not charged
+ * (they hold the lock together).
  */
 #ifndef LOCKSCOPE_SITE_STATS_H
 #define LOCKSCOPE_SITE_STATS_H
@@ -78,36 +80,31 @@ static inline void ls_site_add_acquisitions(ls_site_stat *s, uint64_t n)
 }
 void ls_site_note_wait(ls_site_stat *s, uint64_t wait_ns, bool exclusive);
 void ls_site_note_hold(ls_site_stat *s, uint64_t hold_ns, bool exclusive);
-/* Blame bookkeeping (see Blame).  `now` is ls_stat_ticks(); the integral
- * is in ticks, a charge in ns. */
+/* Blame bookkeeping (see Blame).  `now` is ls_stat_ticks(); the wait
+ * area is in ticks, a charge in ns.  Waiters: */
 void ls_blame_wait_begin(ls_lock *l, uint64_t now);
 void ls_blame_wait_end(ls_lock *l, uint64_t now);
-uint64_t ls_blame_current_area_slow(ls_lock *l);
-/* Without waiters the integral does not grow, so its stored value is
- * current and no clock is read. */
-static inline uint64_t ls_blame_current_area(ls_lock *l)
+
+/* The wait area now, for a holder.  With nobody waiting it does not grow:
+ * its stored value is current, read without a clock (a waiter stores the
+ * area before the count, so a count of 0 read first guarantees the area
+ * read after is current).  Otherwise a consistent reading of the sequence
+ * count and the clock. */
+uint64_t ls_blame_area_slow(ls_lock *l);
+static inline __attribute__((always_inline)) bool ls_blame_area_still(ls_lock *l, uint64_t *area)
 {
-	if (__builtin_expect(atomic_load_explicit(&l->waiters, memory_order_relaxed) == 0, 1))
-		return atomic_load_explicit(&l->wait_area_ns, memory_order_relaxed);
-	return ls_blame_current_area_slow(l);
+	if (__builtin_expect(atomic_load_explicit(&l->waiters, memory_order_acquire) != 0, 0))
+		return false;
+	*area = atomic_load_explicit(&l->wait_area, memory_order_relaxed);
+	return true;
 }
-/* An exclusive holder took l.  The mark is only needed once somebody waits:
- * with nobody waiting now, the first waiter to come sets it (the integral
- * does not move before), so the uncontended case is one load. */
-void ls_blame_mark(ls_lock *l);
-static inline void ls_blame_hold_begin(ls_lock *l)
+static inline uint64_t ls_blame_area(ls_lock *l)
 {
-	if (__builtin_expect(atomic_load_explicit(&l->waiters, memory_order_relaxed) != 0, 0))
-		ls_blame_mark(l);
+	uint64_t area;
+	return ls_blame_area_still(l, &area) ? area : ls_blame_area_slow(l);
 }
-/* An exclusive holder is about to release l: the wait (ns) its hold caused. */
-uint64_t ls_blame_charge(ls_lock *l);
-static inline uint64_t ls_blame_hold_end(ls_lock *l)
-{
-	if (__builtin_expect(atomic_load_explicit(&l->blame_pending, memory_order_relaxed) == 0, 1))
-		return 0;
-	return ls_blame_charge(l);
-}
+/* The wait (ns) caused by a hold that took l when its area was `mark`. */
+uint64_t ls_blame_charge(ls_lock *l, uint64_t mark);
 void ls_site_note_blame(ls_site_stat *s, uint64_t blamed_ns, bool exclusive);
 
 /* Calls fn for every record (of any lock), in table order. */

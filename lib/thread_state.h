@@ -52,18 +52,20 @@ typedef struct ls_held {
 	uintptr_t addr;
 	ls_lock *lock;
 	uint64_t lock_id;       /* (the four above as in the call cache) */
-	uint64_t since_ns;      /* when taken (only with hold_time) */
+	uint64_t blame_mark;    /* exclusive holds: the lock's wait area when taken (site_stats.h) */
 	uint64_t sig;           /* its part of the held-set signature */
 	uint32_t count;         /* recursion depth */
 	uint8_t mode;           /* enum ls_mode */
 	uint32_t site_stack;    /* depot id of where it was taken */
+	/* (the fast path touches only the cache line above) */
+	uint64_t since_ns __attribute__((aligned(64))); /* when taken (only with hold_time) */
 } __attribute__((aligned(64))) ls_held; /* a power of two: indexing is a shift */
 
 _Static_assert(offsetof(ls_held, site) == offsetof(struct ls_call_cache_entry, site) &&
 		       offsetof(ls_held, addr) == offsetof(struct ls_call_cache_entry, addr) &&
 		       offsetof(ls_held, lock) == offsetof(struct ls_call_cache_entry, lock) &&
 		       offsetof(ls_held, lock_id) == offsetof(struct ls_call_cache_entry, lock_id) &&
-		       offsetof(ls_held, since_ns) == LS_HELD_HEAD_BYTES,
+		       offsetof(ls_held, blame_mark) == LS_HELD_HEAD_BYTES && sizeof(ls_held) == 128,
 	       "ls_held starts like ls_call_cache_entry");
 
 /* The signature part of one held lock: lock id and mode, well mixed, so

@@ -235,7 +235,7 @@ ls_held *ls_note_acquired(ls_thread_state *t, struct ls_call_cache_entry *e, uin
 	}
 	ls_held *h = ls_held_push_acquired(t, held, n, e, mode);
 	if (mode != LS_MODE_READ)
-		ls_blame_hold_begin(e->lock);
+		h->blame_mark = ls_blame_area(e->lock);
 	return h;
 }
 
@@ -247,9 +247,9 @@ int ls_note_acquired_guarded(ls_thread_state *t, struct ls_call_cache_entry *e, 
 	return 0;
 }
 
-int ls_blame_mark_acquired(ls_lock *l)
+int ls_blame_mark_acquired(ls_held *h)
 {
-	ls_blame_mark(l);
+	h->blame_mark = ls_blame_area_slow(h->lock);
 	return 0;
 }
 
@@ -318,6 +318,20 @@ struct ls_call_cache_entry *ls_call_cache_fill(ls_thread_state *t, struct ls_cal
 	return e;
 }
 
+int ls_note_blame_released(ls_lock *l, uintptr_t site, uint32_t site_stack, uint64_t mark, int result)
+{
+	uint64_t blamed = ls_blame_charge(l, mark);
+	if (blamed) {
+		ls_busy_begin();
+		ls_site_stat *ss = ls_site_get(l, site, site_stack);
+		/* released: other holders may update the record now */
+		if (ss)
+			ls_site_note_blame(ss, blamed, false);
+		ls_busy_end();
+	}
+	return result;
+}
+
 void ls_note_hold_end(ls_lock *l, const ls_held *h, uint64_t blamed_ns)
 {
 	uint64_t held_for = ls_opts.hold_time ? ls_stat_ticks_to_ns(ls_stat_ticks() - h->since_ns) : 0;
@@ -339,7 +353,7 @@ static void end_hold(ls_thread_state *t, ls_held *h)
 {
 	if (h->mode != LS_MODE_READ) {
 		ls_lock *l = h->lock;
-		uint64_t blamed = ls_blame_hold_end(l);
+		uint64_t blamed = ls_blame_charge(l, h->blame_mark);
 		if (ls_opts.hold_time || blamed != 0)
 			ls_note_hold_end(l, h, blamed);
 	}
@@ -429,7 +443,7 @@ void ls_track_cond_wait_end(ls_thread_state *t, void *mutex, ls_cond_wait_state 
 	atomic_fetch_add_explicit(&l->acquisitions, 1, memory_order_relaxed);
 	if (ls_opts.hold_time)
 		h->since_ns = ls_stat_ticks();
-	ls_blame_hold_begin(l);
+	h->blame_mark = ls_blame_area(l);
 }
 
 void ls_track_wait_begin(ls_thread_state *t, enum ls_wait_kind kind, uintptr_t object)

@@ -177,8 +177,8 @@ ls_held *ls_note_acquired(ls_thread_state *t, struct ls_call_cache_entry *e, uin
 
 /* ls_note_acquired for the fast path, under the reentrancy guard; 0. */
 int ls_note_acquired_guarded(ls_thread_state *t, struct ls_call_cache_entry *e, uint8_t mode);
-/* ls_blame_mark(l); 0. */
-int ls_blame_mark_acquired(ls_lock *l);
+/* The blame mark of a hold taken while somebody waits; 0. */
+int ls_blame_mark_acquired(ls_held *h);
 
 /* ls_note_acquired on the fast path (hold_time off), returning the
  * acquisition's result, 0.  Whatever needs a call (a held set to grow, a
@@ -191,11 +191,9 @@ ls_note_acquired_fast(ls_thread_state *t, struct ls_call_cache_entry *e, uint8_t
 	uint32_t n = ls_held_count(t);
 	if (__builtin_expect(n == t->cap_held, 0))
 		return ls_note_acquired_guarded(t, e, mode);
-	ls_held_push_acquired(t, ls_held_array(t), n, e, mode);
-	ls_lock *l = e->lock;
-	if (mode != LS_MODE_READ &&
-	    __builtin_expect(atomic_load_explicit(&l->waiters, memory_order_relaxed) != 0, 0))
-		return ls_blame_mark_acquired(l);
+	ls_held *h = ls_held_push_acquired(t, ls_held_array(t), n, e, mode);
+	if (mode != LS_MODE_READ && !ls_blame_area_still(e->lock, &h->blame_mark))
+		return ls_blame_mark_acquired(h);
 	return 0;
 }
 
@@ -243,30 +241,50 @@ static inline struct ls_call_cache_entry *ls_call_lookup(ls_thread_state *t, uin
 void ls_track_unlock_slow(ls_thread_state *t, void *lock);
 
 /* Bookkeeping before the real unlock on the fast path (so hold_time is
- * off), when it is simple: the lock is the newest held, held once, with no
- * blame due.  Returns false, having changed nothing, otherwise (the caller
- * then goes to ls_track_unlock_slow). */
-static inline __attribute__((always_inline)) bool ls_track_unlock_fast(ls_thread_state *t, void *lock)
+ * off), when it is simple: the lock is the newest held and held once.
+ * Pops it and returns its entry (readable until the thread's next lock
+ * call: copy what is needed before releasing); NULL, having changed
+ * nothing, otherwise (the caller then goes to ls_track_unlock_slow).  The
+ * blame of an exclusive hold is the caller's, after the release
+ * (ls_blame_after_release). */
+static inline __attribute__((always_inline)) ls_held *ls_track_unlock_fast(ls_thread_state *t, void *lock)
 {
 	uint32_t n = ls_held_count(t);
 	if (__builtin_expect(n == 0, 0))
-		return false;
+		return 0;
 	ls_held *h = &ls_held_array(t)[n - 1];
 	if (__builtin_expect(h->addr != (uintptr_t)lock || h->count != 1, 0))
-		return false;
-	if (h->mode != LS_MODE_READ &&
-	    __builtin_expect(atomic_load_explicit(&h->lock->blame_pending, memory_order_relaxed) != 0, 0))
-		return false;
+		return 0;
 	t->held_sig ^= h->sig;
 	atomic_store_explicit(&t->n_held, n - 1, memory_order_release);
-	return true;
+	return h;
 }
 
-/* Bookkeeping before the real unlock, when the fast path may run. */
+/* Charges the wait caused by a hold of l from `site` (stack id) taken when
+ * the wait area was `mark`, after its release; returns `result`. */
+int ls_note_blame_released(ls_lock *l, uintptr_t site, uint32_t site_stack, uint64_t mark, int result);
+
+/* After the fast path released an exclusive hold: when somebody waited
+ * during it (the wait area moved since the mark, or somebody waits now),
+ * its blame.  Done after the release, so that the critical section is not
+ * made longer for the very threads that wait for it; the reading is then a
+ * few ns late, which only adds those ns of waiting to the charge.
+ * Returns `result` (the release's). */
+static inline __attribute__((always_inline)) int ls_blame_after_release(ls_lock *l, uintptr_t site,
+									 uint32_t site_stack, uint64_t mark,
+									 int result)
+{
+	uint64_t area;
+	if (__builtin_expect(ls_blame_area_still(l, &area) && area == mark, 1))
+		return result;
+	return ls_note_blame_released(l, site, site_stack, mark, result);
+}
+
+/* Bookkeeping before the real unlock, when the fast path may run, with the
+ * blame charged before the release (tests). */
 static inline void ls_track_unlock(ls_thread_state *t, void *lock)
 {
-	if (!ls_track_unlock_fast(t, lock))
-		ls_track_unlock_slow(t, lock);
+	ls_track_unlock_slow(t, lock);
 }
 
 /* init (a new life) and destroy (the end of one). */

@@ -26,20 +26,26 @@
 
 /* ---- adapters: how to try and how to block for each lock API ---------- */
 
-/* The fast path's first attempts: API##_try (above) calls the real try
- * function; when API##_inline(lock), API##_inline_attempt(lock, t) is made
- * inline instead: a default mutex's (mutex_inline.h). */
+/* The fast path's first attempts and releases: API##_try (below) calls
+ * the real try function; when API##_inline(lock), API##_inline_attempt(lock,
+ * t) is made inline instead, and the release is API##_inline_release(lock)
+ * (true: a waiter to wake with API##_wake(lock)): a default mutex's
+ * (mutex_inline.h). */
 static inline bool mutex_inline(pthread_mutex_t *m) { return ls_mutex_inline_applies(m); }
 static inline int mutex_inline_attempt(pthread_mutex_t *m, const ls_thread_state *t)
 {
 	return ls_mutex_try_inline(m, t->tid);
 }
+static inline bool mutex_inline_release(pthread_mutex_t *m) { return ls_mutex_release_word(m); }
+static inline int mutex_wake(pthread_mutex_t *m) { return ls_mutex_wake_one(m); }
 #define NO_INLINE_ATTEMPT(api)                                                          \
 	static inline bool api##_inline(const volatile void *lock) { return (void)lock, false; } \
 	static inline int api##_inline_attempt(const volatile void *lock, const ls_thread_state *t) \
 	{                                                                               \
 		return (void)lock, (void)t, EBUSY;                                      \
-	}
+	}                                                                               \
+	static inline bool api##_inline_release(const volatile void *lock) { return (void)lock, false; } \
+	static inline int api##_wake(const volatile void *lock) { return (void)lock, 0; }
 NO_INLINE_ATTEMPT(rd)
 NO_INLINE_ATTEMPT(wr)
 NO_INLINE_ATTEMPT(spin)
@@ -148,23 +154,46 @@ static int c11_timed(const ls_lock_call *c) { return real.mtx_timedlock(c->lock,
 #define DEFINE_TRY(name, type, kind, mode, ...)                               \
 	EXPORT int name(type *l) { ACQUIRE_TRY(PASS(name, l), kind, mode, __VA_ARGS__); }
 
-/* Defines the interposer `name` of a release, int name(type *): `release`
- * releases on the fast path (the real function, or an inline release);
- * everything else is in name##_slow, a tail call, so that the fast path
- * needs no stack frame. */
-#define DEFINE_RELEASE(name, type, release)                                   \
+/* Defines the interposer `name` of a release, int name(type *), for the
+ * lock family `api` (above): the fast path pops the held entry, releases
+ * (inline, or through name##_release_call) and then charges an exclusive
+ * hold's blame, if any; everything else is in name##_slow.  Every call out
+ * of the interposer is a tail call, so that an inline release with nobody
+ * waiting needs no stack frame. */
+#define DEFINE_RELEASE(name, type, api)                                       \
 	static __attribute__((noinline, cold)) int name##_slow(type *l)      \
 	{                                                                     \
 		if (ls_tls.state && !ls_tls.busy)                             \
 			ls_track_unlock_slow(ls_tls.state, (void *)l);        \
 		return PASS(name, l);                                         \
 	}                                                                     \
+	static __attribute__((noinline)) int name##_release_call(type *l, ls_lock *lock, uintptr_t site, \
+								 uint32_t site_stack, uint64_t mark) \
+	{                                                                     \
+		return ls_blame_after_release(lock, site, site_stack, mark, real.name(l)); \
+	}                                                                     \
+	static __attribute__((noinline)) int name##_wake(type *l, ls_lock *lock, uintptr_t site, \
+							 uint32_t site_stack, uint64_t mark) \
+	{                                                                     \
+		return ls_blame_after_release(lock, site, site_stack, mark, api##_wake(l)); \
+	}                                                                     \
 	EXPORT int name(type *l)                                              \
 	{                                                                     \
 		ls_thread_state *t = ls_fast_state();                         \
-		if (LS_LIKELY(t != NULL) && LS_LIKELY(ls_track_unlock_fast(t, (void *)l))) \
-			return release(l);                                    \
-		return name##_slow(l);                                        \
+		ls_held *h;                                                   \
+		if (!LS_LIKELY(t != NULL) || !LS_LIKELY((h = ls_track_unlock_fast(t, (void *)l)) != NULL)) \
+			return name##_slow(l);                                \
+		if (h->mode == LS_MODE_READ)                                  \
+			return real.name(l);                                  \
+		ls_lock *lock = h->lock;                                      \
+		uintptr_t site = h->site;                                     \
+		uint32_t site_stack = h->site_stack;                          \
+		uint64_t mark = h->blame_mark;                                \
+		if (!api##_inline(l))                                         \
+			return name##_release_call(l, lock, site, site_stack, mark); \
+		if (LS_UNLIKELY(api##_inline_release(l)))                     \
+			return name##_wake(l, lock, site, site_stack, mark);  \
+		return ls_blame_after_release(lock, site, site_stack, mark, 0); \
 	}
 
 #define INIT(lock, kind, passthrough)                                         \
@@ -206,12 +235,7 @@ DEFINE_POSIX_BLOCKING(pthread_mutex_lock, pthread_mutex_timedlock, pthread_mutex
 DEFINE_TRY(pthread_mutex_trylock, pthread_mutex_t, LS_KIND_MUTEX, LS_MODE_EXCL,
 	   POSIX_CALL(l, mutex_try, mutex_block, NULL, 0))
 
-/* A default mutex is released inline (mutex_inline.h). */
-static inline int mutex_release(pthread_mutex_t *m)
-{
-	return ls_mutex_inline_applies(m) ? ls_mutex_release(m) : real.pthread_mutex_unlock(m);
-}
-DEFINE_RELEASE(pthread_mutex_unlock, pthread_mutex_t, mutex_release)
+DEFINE_RELEASE(pthread_mutex_unlock, pthread_mutex_t, mutex)
 
 /* ---- pthread rwlocks --------------------------------------------------- */
 
@@ -234,7 +258,7 @@ DEFINE_POSIX_BLOCKING(pthread_rwlock_wrlock, pthread_rwlock_timedwrlock, pthread
 DEFINE_TRY(pthread_rwlock_trywrlock, pthread_rwlock_t, LS_KIND_RWLOCK, LS_MODE_WRITE,
 	   POSIX_CALL(l, wr_try, wr_block, NULL, 0))
 
-DEFINE_RELEASE(pthread_rwlock_unlock, pthread_rwlock_t, real.pthread_rwlock_unlock)
+DEFINE_RELEASE(pthread_rwlock_unlock, pthread_rwlock_t, rd)
 
 /* ---- pthread spinlocks ------------------------------------------------- */
 
@@ -250,7 +274,7 @@ DEFINE_BLOCKING(pthread_spin_lock, (pthread_spinlock_t *l), (l), l, spin,
 DEFINE_TRY(pthread_spin_trylock, pthread_spinlock_t, LS_KIND_SPIN, LS_MODE_EXCL,
 	   POSIX_CALL(l, spin_try, spin_block, NULL, 0))
 
-DEFINE_RELEASE(pthread_spin_unlock, pthread_spinlock_t, real.pthread_spin_unlock)
+DEFINE_RELEASE(pthread_spin_unlock, pthread_spinlock_t, spin)
 
 /* ---- C11 mutexes (glibc does not route them through the pthread names) -- */
 
@@ -274,7 +298,7 @@ DEFINE_TRY(mtx_trylock, mtx_t, LS_KIND_MTX, LS_MODE_EXCL, C11_CALL(l, c11_try, c
 DEFINE_BLOCKING(mtx_timedlock, (mtx_t *restrict l, const struct timespec *restrict abstime), (l, abstime), l,
 		c11, C11_CALL(l, c11_try, c11_timed, abstime), LS_KIND_MTX, LS_MODE_EXCL)
 
-DEFINE_RELEASE(mtx_unlock, mtx_t, real.mtx_unlock)
+DEFINE_RELEASE(mtx_unlock, mtx_t, c11)
 
 /* ---- condition variables ---------------------------------------------- */
 

@@ -4,7 +4,8 @@
  * Contract: ls_mutex_attempt(m, tid) is pthread_mutex_trylock(m) called by
  * the thread `tid`: 0, EBUSY, or whatever glibc's trylock returns.
  * ls_mutex_release(m) is pthread_mutex_unlock(m) for a mutex for which
- * ls_mutex_inline_applies(m); the caller calls glibc's for the others.
+ * ls_mutex_inline_applies(m) (ls_mutex_release_word and ls_mutex_wake_one
+ * its two halves); the caller calls glibc's for the others.
  * Both act themselves only on a default mutex (__kind 0: PTHREAD_MUTEX_TIMED_NP,
  * process-private, no elision), and leave it exactly as glibc's own lock
  * and unlock do (locked: __lock 1, __owner the tid, __nusers one more;
@@ -60,15 +61,21 @@ static inline __attribute__((always_inline)) int ls_mutex_attempt(pthread_mutex_
 /* Wakes one thread waiting in glibc for the default mutex m; 0. */
 int ls_mutex_wake_one(pthread_mutex_t *m);
 
-/* Releases m, for which ls_mutex_inline_applies(): 0 (the unlock's result).
- * The wake is a tail call, so the caller needs no stack frame for it. */
-static inline __attribute__((always_inline)) int ls_mutex_release(pthread_mutex_t *m)
+/* Releases m, for which ls_mutex_inline_applies(); true when a waiter
+ * must now be woken (ls_mutex_wake_one), which the caller does: that way
+ * the caller can make the wake a tail call and keep its fast path free of
+ * a stack frame. */
+static inline __attribute__((always_inline)) bool ls_mutex_release_word(pthread_mutex_t *m)
 {
 	m->__data.__owner = 0;
 	m->__data.__nusers--;
-	if (__builtin_expect(__atomic_exchange_n(&m->__data.__lock, 0, __ATOMIC_RELEASE) > 1, 0))
-		return ls_mutex_wake_one(m);
-	return 0;
+	return __builtin_expect(__atomic_exchange_n(&m->__data.__lock, 0, __ATOMIC_RELEASE) > 1, 0);
+}
+
+/* The whole release of m, for which ls_mutex_inline_applies(): 0. */
+static inline int ls_mutex_release(pthread_mutex_t *m)
+{
+	return ls_mutex_release_word(m) ? ls_mutex_wake_one(m) : 0;
 }
 
 #endif

@@ -196,25 +196,28 @@ START_TEST(test_full_table_counts_overflow)
 }
 END_TEST
 
-/* All timestamps are in the past (the clock is only read when waiters are
- * present at a holder's mark): the integral is then exact arithmetic. */
+/* All timestamps are in the past (the clock is only read when a holder
+ * reads the area while somebody waits): the integral is then exact
+ * arithmetic.  (Without ls_stat_clock_start, ticks are ns.) */
 START_TEST(test_blame_is_the_waiter_time_integral)
 {
 	ls_lock *l = lock_at(8);
 	uint64_t t0 = monotonic_ns() - 10000000000ULL;
-	ls_blame_hold_begin(l);
+	uint64_t mark = ls_blame_area(l);
 	ls_blame_wait_begin(l, t0 + 100);
 	ls_blame_wait_begin(l, t0 + 300);   /* two waiters from here */
 	ls_blame_wait_end(l, t0 + 700);
 	ls_blame_wait_end(l, t0 + 1000);
 	/* 1 x 200 + 2 x 400 + 1 x 300 */
-	ck_assert_uint_eq(ls_blame_hold_end(l), 1300);
-	ck_assert_uint_eq(atomic_load(&l->wait_area_ns), 1300);
-	/* The next holder had nobody waiting: charged nothing. */
-	ls_blame_hold_begin(l);
-	ck_assert_uint_eq(ls_blame_hold_end(l), 0);
+	ck_assert_uint_eq(ls_blame_charge(l, mark), 1300);
+	ck_assert_uint_eq(atomic_load(&l->wait_area), 1300);
+	/* The next holder had nobody waiting: charged nothing, and its
+	 * reading needs no clock (the area is still). */
+	uint64_t still;
+	ck_assert(ls_blame_area_still(l, &still));
+	ck_assert_uint_eq(ls_blame_charge(l, still), 0);
 	/* And the one after is charged only for its own hold. */
-	ls_blame_hold_begin(l);
+	mark = ls_blame_area(l);
 	ls_blame_wait_begin(l, t0 + 2000);
 	ls_blame_wait_begin(l, t0 + 2000);
 	ls_blame_wait_begin(l, t0 + 2500);
@@ -222,9 +225,10 @@ START_TEST(test_blame_is_the_waiter_time_integral)
 	ls_blame_wait_end(l, t0 + 2600);
 	ls_blame_wait_end(l, t0 + 2600);
 	/* 2 x 500 + 3 x 100 */
-	ck_assert_uint_eq(ls_blame_hold_end(l), 1300);
-	ck_assert_uint_eq(atomic_load(&l->wait_area_ns), 2600);
+	ck_assert_uint_eq(ls_blame_charge(l, mark), 1300);
+	ck_assert_uint_eq(atomic_load(&l->wait_area), 2600);
 	ck_assert_uint_eq(atomic_load(&l->waiters), 0);
+	ck_assert_uint_eq(atomic_load(&l->blame_seq) % 2, 0);
 }
 END_TEST
 
@@ -235,13 +239,15 @@ START_TEST(test_blame_starts_at_the_holders_mark)
 	ls_lock *l = lock_at(9);
 	uint64_t t0 = monotonic_ns() - 1000000000ULL;
 	ls_blame_wait_begin(l, t0);
+	uint64_t ignored;
+	ck_assert(!ls_blame_area_still(l, &ignored)); /* somebody waits: the clock decides */
 	uint64_t before = monotonic_ns();
-	ls_blame_hold_begin(l);             /* reads the clock: a waiter is there */
+	uint64_t mark = ls_blame_area(l);
 	uint64_t after = monotonic_ns();
-	ck_assert_uint_ge(l->holder_mark, before - t0);
-	ck_assert_uint_le(l->holder_mark, after - t0);
+	ck_assert_uint_ge(mark, before - t0);
+	ck_assert_uint_le(mark, after - t0);
 	ls_blame_wait_end(l, after + 5000000);
-	uint64_t blamed = ls_blame_hold_end(l);
+	uint64_t blamed = ls_blame_charge(l, mark);
 	ck_assert_uint_ge(blamed, 5000000);
 	ck_assert_uint_le(blamed, 5000000 + (after - before));
 }
@@ -252,14 +258,50 @@ START_TEST(test_blame_with_a_waiter_still_there)
 {
 	ls_lock *l = lock_at(10);
 	uint64_t t0 = monotonic_ns() - 1000000000ULL;
-	ls_blame_hold_begin(l);
+	uint64_t mark = ls_blame_area(l);
 	ls_blame_wait_begin(l, t0);
 	uint64_t before = monotonic_ns();
-	uint64_t blamed = ls_blame_hold_end(l);
+	uint64_t blamed = ls_blame_charge(l, mark);
 	uint64_t after = monotonic_ns();
 	ck_assert_uint_ge(blamed, before - t0);
 	ck_assert_uint_le(blamed, after - t0);
 	ck_assert_uint_eq(atomic_load(&l->waiters), 1);
+}
+END_TEST
+
+struct reading {
+	ls_lock *l;
+	uint64_t area;
+	_Atomic bool done;
+};
+
+static void *read_area(void *arg)
+{
+	struct reading *r = arg;
+	r->area = ls_blame_area_slow(r->l);
+	atomic_store(&r->done, true);
+	return NULL;
+}
+
+/* A holder's reading never mixes in an update in progress (odd sequence
+ * count): it waits for the update to finish and reads what it left. */
+START_TEST(test_blame_reading_waits_for_an_update)
+{
+	struct reading r = { .l = lock_at(11) };
+	uint64_t t0 = monotonic_ns() - 1000000000ULL;
+	ls_blame_wait_begin(r.l, t0);
+	ls_blame_wait_end(r.l, t0 + 500);
+	atomic_fetch_add(&r.l->blame_seq, 1);           /* a waiter is updating... */
+	atomic_store(&r.l->wait_area, 123456789);       /* ...half way */
+	pthread_t th;
+	pthread_create(&th, NULL, read_area, &r);
+	struct timespec d = { 0, 20000000 };
+	nanosleep(&d, NULL);
+	ck_assert(!atomic_load(&r.done));
+	atomic_store(&r.l->wait_area, 700);             /* the update done */
+	atomic_fetch_add(&r.l->blame_seq, 1);
+	pthread_join(th, NULL);
+	ck_assert_uint_eq(r.area, 700);
 }
 END_TEST
 
@@ -308,6 +350,7 @@ static Suite *site_stats_suite(void)
 	tcase_add_test(blame, test_blame_is_the_waiter_time_integral);
 	tcase_add_test(blame, test_blame_starts_at_the_holders_mark);
 	tcase_add_test(blame, test_blame_with_a_waiter_still_there);
+	tcase_add_test(blame, test_blame_reading_waits_for_an_update);
 	suite_add_tcase(s, blame);
 	return s;
 }
