@@ -31,17 +31,25 @@ static void *map_pages(size_t size)
 
 static size_t round_up(size_t n, size_t to) { return (n + to - 1) / to * to; }
 
+/* Where a block of `size` bytes would start in the current chunk: a block
+ * of whole cache lines starts on one (see arena.h). */
+static uintptr_t block_start(size_t size)
+{
+	uintptr_t cursor = (uintptr_t)chunk_cursor;
+	return size % LS_CACHE_LINE == 0 ? round_up(cursor, LS_CACHE_LINE) : cursor;
+}
+
 static void *carve(size_t size)
 {
-	if ((size_t)(chunk_end - chunk_cursor) < size) {
-		char *c = map_pages(CHUNK_SIZE);
+	if (block_start(size) + size > (uintptr_t)chunk_end) {
+		char *c = map_pages(CHUNK_SIZE); /* page-aligned */
 		if (!c)
 			return NULL;
 		chunk_cursor = c;
 		chunk_end = c + CHUNK_SIZE;
 	}
-	void *p = chunk_cursor;
-	chunk_cursor += size;
+	char *p = (char *)block_start(size);
+	chunk_cursor = p + size;
 	return p;
 }
 

@@ -2,8 +2,9 @@
  *
  * Contract: memory comes from mmap, never from the host's malloc, so the
  * shim works inside any allocator (including ones that lock pthread
- * mutexes) and in a child after fork.  Blocks are zeroed.  Freed blocks of a
- * size class are reused for that class.  Thread-safe through an internal
+ * mutexes) and in a child after fork.  Blocks are zeroed; a block whose size
+ * is a multiple of 64 starts on a cache line.  Freed blocks of a size class
+ * are reused for that class.  Thread-safe through an internal
  * spinlock; not async-signal-safe.  ls_arena_atfork_* keep it consistent
  * across fork.
  */

@@ -29,11 +29,23 @@ struct ls_thread_state;
 #define LS_WAIT_BUCKETS 32
 
 typedef struct ls_lock {
-	uintptr_t addr;
-	uint64_t id;                 /* unique per life, never reused */
+	/* What the fast path reads, in its first cache line: */
 	/* id while alive, 0 once dead: the fast path's one-load validity test
 	 * of a cached record (a dead record keeps its id for the report) */
 	_Atomic uint64_t live_id;
+	/* blame (site_stats.c): the integral of the number of waiters over
+	 * time (the wait area, in ticks of the statistics clock), written by
+	 * waiters under blame_lock inside the sequence count blame_seq, read
+	 * by holders without writing anything.  blame_word is the area << 8
+	 * with the waiter count (at most 255) in the low byte: one load tells
+	 * a holder both that nobody waits and the area. */
+	_Atomic uint64_t blame_word;
+	_Atomic uint32_t waiters;
+	_Atomic uint32_t blame_seq;
+	_Atomic uint64_t area_updated;
+	ls_spinlock blame_lock;
+	uintptr_t addr;
+	uint64_t id;                 /* unique per life, never reused */
 	uint8_t kind;                /* enum ls_lock_kind */
 	bool dead;
 	bool inited;                 /* the program called *_init (else: static initializer) */
@@ -53,17 +65,8 @@ typedef struct ls_lock {
 	_Atomic uint64_t hold_ns;
 	_Atomic uint64_t max_hold_ns;
 	_Atomic uint64_t wait_hist[LS_WAIT_BUCKETS];
-	/* blame (site_stats.c): the integral of the number of waiters over
-	 * time (in ticks of the statistics clock), written by waiters under
-	 * blame_lock inside the sequence count blame_seq, read by holders
-	 * without writing anything */
-	_Atomic uint32_t waiters;
-	_Atomic uint32_t blame_seq;
-	ls_spinlock blame_lock;
-	_Atomic uint64_t wait_area;
-	_Atomic uint64_t area_updated;
 	struct ls_lock *next_dead;   /* retired records (reused for new lives) */
-} ls_lock;
+} __attribute__((aligned(LS_CACHE_LINE))) ls_lock;
 
 /* The table itself is here only so that lookups inline into the fast path. */
 #define LS_LOCK_TOMBSTONE ((uintptr_t)1)

@@ -14,6 +14,7 @@
 #define LS_LIKELY(x) __builtin_expect(!!(x), 1)
 #define LS_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define LS_HIDDEN __attribute__((visibility("hidden")))
+#define LS_CACHE_LINE 64
 #define LS_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* An internal spinlock.  The shim never takes a lock the host program could

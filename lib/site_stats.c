@@ -142,32 +142,30 @@ void ls_site_note_blame(ls_site_stat *s, uint64_t blamed_ns, bool exclusive)
 	add(&s->blamed_wait_ns, blamed_ns, exclusive);
 }
 
-/* Brings the wait area up to `now`; caller holds blame_lock and has
- * opened blame_seq. */
-static void advance_area(ls_lock *l, uint64_t now)
+/* The area at `now` from a reading of the word, the time it was brought
+ * up to and the waiter count. */
+static uint64_t area_at(uint64_t word, uint64_t updated, uint32_t n, uint64_t now)
 {
-	uint32_t n = atomic_load_explicit(&l->waiters, memory_order_relaxed);
-	uint64_t updated = atomic_load_explicit(&l->area_updated, memory_order_relaxed);
-	if (now <= updated)
-		return;
-	if (n)
-		atomic_store_explicit(&l->wait_area,
-				      atomic_load_explicit(&l->wait_area, memory_order_relaxed) + (uint64_t)n * (now - updated),
-				      memory_order_relaxed);
-	atomic_store_explicit(&l->area_updated, now, memory_order_relaxed);
+	uint64_t area = word >> LS_BLAME_AREA_SHIFT;
+	return now > updated ? area + (uint64_t)n * (now - updated) : area;
 }
 
-/* A waiter comes (+1) or goes (-1) at `now`. */
+/* A waiter comes (+1) or goes (-1) at `now`: the area brought up to now
+ * with the old count, then the new count. */
 static void change_waiters(ls_lock *l, uint64_t now, int delta)
 {
 	ls_spin_lock(&l->blame_lock);
 	uint32_t seq = atomic_load_explicit(&l->blame_seq, memory_order_relaxed);
 	atomic_store_explicit(&l->blame_seq, seq + 1, memory_order_relaxed);
 	atomic_thread_fence(memory_order_release);
-	advance_area(l, now);
-	/* the area before the count (see ls_blame_area_still) */
-	atomic_store_explicit(&l->waiters, atomic_load_explicit(&l->waiters, memory_order_relaxed) + (uint32_t)delta,
-			      memory_order_release);
+	uint32_t n = atomic_load_explicit(&l->waiters, memory_order_relaxed);
+	uint64_t updated = atomic_load_explicit(&l->area_updated, memory_order_relaxed);
+	uint64_t area = area_at(atomic_load_explicit(&l->blame_word, memory_order_relaxed), updated, n, now);
+	if (now > updated)
+		atomic_store_explicit(&l->area_updated, now, memory_order_relaxed);
+	n += (uint32_t)delta;
+	atomic_store_explicit(&l->waiters, n, memory_order_relaxed);
+	atomic_store_explicit(&l->blame_word, area << LS_BLAME_AREA_SHIFT | (n < 255 ? n : 255), memory_order_relaxed);
 	atomic_store_explicit(&l->blame_seq, seq + 2, memory_order_release);
 	ls_spin_unlock(&l->blame_lock);
 }
@@ -188,20 +186,20 @@ uint64_t ls_blame_area_slow(ls_lock *l)
 		uint32_t seq = atomic_load_explicit(&l->blame_seq, memory_order_acquire);
 		if (seq & 1)
 			continue;
-		uint64_t area = atomic_load_explicit(&l->wait_area, memory_order_relaxed);
+		uint64_t word = atomic_load_explicit(&l->blame_word, memory_order_relaxed);
 		uint64_t updated = atomic_load_explicit(&l->area_updated, memory_order_relaxed);
 		uint32_t n = atomic_load_explicit(&l->waiters, memory_order_relaxed);
 		uint64_t now = n ? ls_stat_ticks() : updated;
 		atomic_thread_fence(memory_order_acquire);
 		if (atomic_load_explicit(&l->blame_seq, memory_order_relaxed) == seq)
-			return area + (now > updated ? (uint64_t)n * (now - updated) : 0);
+			return area_at(word, updated, n, now) << LS_BLAME_AREA_SHIFT;
 	}
 }
 
 uint64_t ls_blame_charge(ls_lock *l, uint64_t mark)
 {
 	uint64_t area = ls_blame_area(l);
-	return area > mark ? ls_stat_ticks_to_ns(area - mark) : 0;
+	return area > mark ? ls_stat_ticks_to_ns((area - mark) >> LS_BLAME_AREA_SHIFT) : 0;
 }
 
 void ls_site_foreach(void (*fn)(ls_site_stat *, void *), void *ctx)

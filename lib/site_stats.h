@@ -85,17 +85,18 @@ void ls_site_note_hold(ls_site_stat *s, uint64_t hold_ns, bool exclusive);
 void ls_blame_wait_begin(ls_lock *l, uint64_t now);
 void ls_blame_wait_end(ls_lock *l, uint64_t now);
 
-/* The wait area now, for a holder.  With nobody waiting it does not grow:
- * its stored value is current, read without a clock (a waiter stores the
- * area before the count, so a count of 0 read first guarantees the area
- * read after is current).  Otherwise a consistent reading of the sequence
- * count and the clock. */
+/* The wait area now, for a holder, as a mark: the area << 8 (marks only
+ * ever differ by area).  With nobody waiting the area does not grow: the
+ * blame word is then the mark, one load and no clock.  Otherwise a
+ * consistent reading of the sequence count and the clock. */
+#define LS_BLAME_AREA_SHIFT 8
 uint64_t ls_blame_area_slow(ls_lock *l);
 static inline __attribute__((always_inline)) bool ls_blame_area_still(ls_lock *l, uint64_t *area)
 {
-	if (__builtin_expect(atomic_load_explicit(&l->waiters, memory_order_acquire) != 0, 0))
+	uint64_t word = atomic_load_explicit(&l->blame_word, memory_order_relaxed);
+	if (__builtin_expect((word & ((1u << LS_BLAME_AREA_SHIFT) - 1)) != 0, 0))
 		return false;
-	*area = atomic_load_explicit(&l->wait_area, memory_order_relaxed);
+	*area = word;
 	return true;
 }
 static inline uint64_t ls_blame_area(ls_lock *l)

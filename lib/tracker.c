@@ -318,12 +318,12 @@ struct ls_call_cache_entry *ls_call_cache_fill(ls_thread_state *t, struct ls_cal
 	return e;
 }
 
-int ls_note_blame_released(ls_lock *l, uintptr_t site, uint32_t site_stack, uint64_t mark, int result)
+int ls_note_blame_released(ls_lock *l, const ls_held *h, uint64_t mark, int result)
 {
 	uint64_t blamed = ls_blame_charge(l, mark);
 	if (blamed) {
 		ls_busy_begin();
-		ls_site_stat *ss = ls_site_get(l, site, site_stack);
+		ls_site_stat *ss = ls_site_get(l, h->site, h->site_stack);
 		/* released: other holders may update the record now */
 		if (ss)
 			ls_site_note_blame(ss, blamed, false);

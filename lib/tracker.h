@@ -260,9 +260,11 @@ static inline __attribute__((always_inline)) ls_held *ls_track_unlock_fast(ls_th
 	return h;
 }
 
-/* Charges the wait caused by a hold of l from `site` (stack id) taken when
- * the wait area was `mark`, after its release; returns `result`. */
-int ls_note_blame_released(ls_lock *l, uintptr_t site, uint32_t site_stack, uint64_t mark, int result);
+/* Charges the wait caused by the hold `h` of l, taken when the wait area
+ * was `mark`, after its release; returns `result`.  h is the popped entry:
+ * its site is read now (only a signal handler locking in between could
+ * have reused it, and would then at worst misplace this charge). */
+int ls_note_blame_released(ls_lock *l, const ls_held *h, uint64_t mark, int result);
 
 /* After the fast path released an exclusive hold: when somebody waited
  * during it (the wait area moved since the mark, or somebody waits now),
@@ -270,14 +272,13 @@ int ls_note_blame_released(ls_lock *l, uintptr_t site, uint32_t site_stack, uint
  * made longer for the very threads that wait for it; the reading is then a
  * few ns late, which only adds those ns of waiting to the charge.
  * Returns `result` (the release's). */
-static inline __attribute__((always_inline)) int ls_blame_after_release(ls_lock *l, uintptr_t site,
-									 uint32_t site_stack, uint64_t mark,
-									 int result)
+static inline __attribute__((always_inline)) int ls_blame_after_release(ls_lock *l, const ls_held *h,
+									 uint64_t mark, int result)
 {
 	uint64_t area;
 	if (__builtin_expect(ls_blame_area_still(l, &area) && area == mark, 1))
 		return result;
-	return ls_note_blame_released(l, site, site_stack, mark, result);
+	return ls_note_blame_released(l, h, mark, result);
 }
 
 /* Bookkeeping before the real unlock, when the fast path may run, with the

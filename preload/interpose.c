@@ -167,15 +167,14 @@ static int c11_timed(const ls_lock_call *c) { return real.mtx_timedlock(c->lock,
 			ls_track_unlock_slow(ls_tls.state, (void *)l);        \
 		return PASS(name, l);                                         \
 	}                                                                     \
-	static __attribute__((noinline)) int name##_release_call(type *l, ls_lock *lock, uintptr_t site, \
-								 uint32_t site_stack, uint64_t mark) \
+	static __attribute__((noinline)) int name##_release_call(type *l, ls_lock *lock, const ls_held *h, \
+								 uint64_t mark)       \
 	{                                                                     \
-		return ls_blame_after_release(lock, site, site_stack, mark, real.name(l)); \
+		return ls_blame_after_release(lock, h, mark, real.name(l));   \
 	}                                                                     \
-	static __attribute__((noinline)) int name##_wake(type *l, ls_lock *lock, uintptr_t site, \
-							 uint32_t site_stack, uint64_t mark) \
+	static __attribute__((noinline)) int name##_wake(type *l, ls_lock *lock, const ls_held *h, uint64_t mark) \
 	{                                                                     \
-		return ls_blame_after_release(lock, site, site_stack, mark, api##_wake(l)); \
+		return ls_blame_after_release(lock, h, mark, api##_wake(l));  \
 	}                                                                     \
 	EXPORT int name(type *l)                                              \
 	{                                                                     \
@@ -186,14 +185,12 @@ static int c11_timed(const ls_lock_call *c) { return real.mtx_timedlock(c->lock,
 		if (h->mode == LS_MODE_READ)                                  \
 			return real.name(l);                                  \
 		ls_lock *lock = h->lock;                                      \
-		uintptr_t site = h->site;                                     \
-		uint32_t site_stack = h->site_stack;                          \
 		uint64_t mark = h->blame_mark;                                \
 		if (!api##_inline(l))                                         \
-			return name##_release_call(l, lock, site, site_stack, mark); \
+			return name##_release_call(l, lock, h, mark);         \
 		if (LS_UNLIKELY(api##_inline_release(l)))                     \
-			return name##_wake(l, lock, site, site_stack, mark);  \
-		return ls_blame_after_release(lock, site, site_stack, mark, 0); \
+			return name##_wake(l, lock, h, mark);                 \
+		return ls_blame_after_release(lock, h, mark, 0);              \
 	}
 
 #define INIT(lock, kind, passthrough)                                         \
