@@ -95,14 +95,16 @@ int ls_wait_contended(ls_thread_state *t, ls_lock *l, const ls_lock_call *c, uin
 /* ---- the fast path --------------------------------------------------------
  *
  * A blocking acquisition costs, when nothing new is seen: one probe of the
- * thread's call cache, the real trylock, one increment and a push on the
- * held set; a release, one pop.  "Nothing new" is decided by one compare:
+ * thread's call cache, the first attempt (the real trylock, or glibc's own
+ * instructions made inline: preload/mutex_inline.h), one increment, a
+ * push on the held set and one load of the lock's blame word; a release,
+ * one pop and that load again.  "Nothing new" is decided by one compare:
  * the cache entry remembers the signature of the held set (the xor of the
  * held locks' mixed ids and modes) under which its order edges were last
  * checked, so nested locking in a steady pattern stays on the fast path.
- * The fast path takes no lock, calls nothing but the real trylock, and so
- * needs no reentrancy guard of its own; everything else goes to the slow
- * functions below, which set it.
+ * The fast path takes no lock, calls nothing but the real lock functions,
+ * and so needs no reentrancy guard of its own; everything else goes to the
+ * slow functions below, which set it.
  */
 
 /* The thread's state when the fast path may run (see struct ls_tls). */
