@@ -175,10 +175,26 @@ static struct dfs_frame *dfs_push(size_t depth)
 	return &dfs_stack[depth];
 }
 
-/* Searches a path from e0->to back to e0->from that makes e0 part of a
- * cycle that can deadlock.  On success fills path[] (e0 first) and returns
- * its length; 0 if none.  The path array is dfs-owned scratch. */
-static size_t find_cycle(ls_edge *e0, ls_edge ***path_out)
+/* Edges a search must not use (to find cycles other than those found). */
+#define LS_MAX_EXCLUDED 6
+struct exclusion {
+	ls_edge *edges[LS_MAX_EXCLUDED];
+	uint8_t n;
+};
+
+static bool excluded(const struct exclusion *x, const ls_edge *e)
+{
+	for (unsigned i = 0; i < x->n; i++)
+		if (x->edges[i] == e)
+			return true;
+	return false;
+}
+
+/* Searches a path from e0->to back to e0->from, not using the edges of x,
+ * that makes e0 part of a cycle no common gate protects.  On success fills
+ * path[] (e0 first) and returns its length; 0 if none.  The path array is
+ * dfs-owned scratch. */
+static size_t find_cycle(ls_edge *e0, const struct exclusion *x, ls_edge ***path_out)
 {
 	static ls_edge **path;
 	static size_t path_cap;
@@ -198,7 +214,7 @@ static size_t find_cycle(ls_edge *e0, ls_edge ***path_out)
 			continue;
 		}
 		f->next = e->next_out;
-		if (!modes_conflict(f->arrive_mode, e->from_mode))
+		if (!modes_conflict(f->arrive_mode, e->from_mode) || excluded(x, e))
 			continue;
 		uint8_t mask = f->mask & gate_bits(e0, e);
 		if (e->to == e0->from) {
@@ -281,13 +297,40 @@ static void copy_edge(ls_finding_edge *d, const ls_edge *e)
 	d->acquire_stack = e->acquire_stack;
 }
 
-/* Under graph_lock: records the cycle through e0 if there is a new one. */
-static ls_inversion_finding *detect_locked(ls_edge *e0)
+/* A cycle that cannot deadlock: one of its edges was always taken while
+ * holding (a gate) the lock another edge of the cycle holds exclusively
+ * while it waits; the two threads would need that lock at once.  (The
+ * usual case: one thread's nested chain A, B, C makes A -> B -> C, and
+ * with another thread's C -> A the cycle A -> B -> C -> A is closed too,
+ * but B -> C was taken under A.) */
+static bool cycle_infeasible(ls_edge **path, size_t n)
 {
-	ls_edge **path;
-	size_t n = find_cycle(e0, &path);
-	if (n == 0 || signature_seen(cycle_signature(path, n)))
-		return NULL;
+	for (size_t i = 0; i < n; i++)
+		for (unsigned g = 0; g < path[i]->n_gates; g++)
+			for (size_t j = 0; j < n; j++)
+				if (j != i && path[j]->from_mode != LS_MODE_READ && path[j]->from_id == path[i]->gates[g])
+					return true;
+	return false;
+}
+
+/* Whether the edges were first taken by as many different threads as the
+ * cycle has edges.  A thread's own nested chain (A, B, C) adds shortcuts
+ * and detours of one another (A -> C and A -> B -> C); a cycle through a
+ * detour is the same deadlock as the one through the shortcut, and the
+ * gates that would show it (A held while B -> C was taken) may have been
+ * cut at LS_MAX_GATES.  Beyond the first cycle of a new edge only cycles of
+ * distinct threads are reported. */
+static bool distinct_threads(ls_edge **path, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = i + 1; j < n; j++)
+			if (path[i]->tid == path[j]->tid)
+				return false;
+	return true;
+}
+
+static ls_inversion_finding *record_finding(ls_edge **path, size_t n)
+{
 	ls_inversion_finding *f = ls_arena_alloc(sizeof *f + n * sizeof f->edges[0]);
 	if (!f)
 		return NULL;
@@ -310,6 +353,46 @@ static ls_inversion_finding *detect_locked(ls_edge *e0)
 	findings_tail = f;
 	atomic_store(&n_findings, f->seq);
 	return f;
+}
+
+/* Per new edge: at most this many cycles reported, and searches made.  A
+ * search that finds a cycle queues searches that each exclude one more of
+ * its edges, so that other cycles through the new edge are reached too
+ * (each a deadlock of its own: fixing one leaves the others). */
+#define LS_MAX_CYCLES_PER_EDGE 8
+#define LS_MAX_SEARCHES_PER_EDGE 48
+
+/* Under graph_lock: records the new cycles through e0 that can deadlock.
+ * Returns how many (they are the last of the findings list, the first in
+ * *first). */
+static size_t detect_locked(ls_edge *e0, ls_inversion_finding **first)
+{
+	static struct exclusion queue[LS_MAX_SEARCHES_PER_EDGE];
+	size_t head = 0, tail = 0, found = 0;
+	queue[tail++] = (struct exclusion){ .n = 0 };
+	*first = NULL;
+	while (head < tail && found < LS_MAX_CYCLES_PER_EDGE) {
+		struct exclusion x = queue[head++];
+		ls_edge **path;
+		size_t n = find_cycle(e0, &x, &path);
+		if (n == 0)
+			continue;
+		for (size_t k = 1; k < n && x.n < LS_MAX_EXCLUDED && tail < LS_MAX_SEARCHES_PER_EDGE; k++) {
+			queue[tail] = x;
+			queue[tail].edges[queue[tail].n++] = path[k];
+			tail++;
+		}
+		if (cycle_infeasible(path, n) || (found > 0 && !distinct_threads(path, n)) ||
+		    signature_seen(cycle_signature(path, n)))
+			continue;
+		ls_inversion_finding *f = record_finding(path, n);
+		if (!f)
+			break;
+		if (!*first)
+			*first = f;
+		found++;
+	}
+	return found;
 }
 
 /* ---- edges ----------------------------------------------------------- */
@@ -366,6 +449,7 @@ static ls_edge *record_edge(ls_thread_state *t, const ls_held *h, ls_lock *to, u
 	if (!e) /* unwind before taking the graph lock: it is slow */
 		acquire_stack = ls_capture_to_depot(stack_depth);
 	ls_inversion_finding *found = NULL;
+	size_t n_found = 0;
 	ls_spin_lock(&graph_lock);
 	if (held_life_ended(h) || to->dead) { /* raced with destroy: nothing to record */
 		ls_spin_unlock(&graph_lock);
@@ -375,13 +459,17 @@ static ls_edge *record_edge(ls_thread_state *t, const ls_held *h, ls_lock *to, u
 	if (!e) {
 		e = edge_create_locked(t, h, to, mode, acquire_stack);
 		if (e)
-			found = detect_locked(e);
+			n_found = detect_locked(e, &found);
 	} else if (e->n_gates && narrow_gates(t, e)) {
-		found = detect_locked(e);
+		n_found = detect_locked(e, &found);
 	}
 	ls_spin_unlock(&graph_lock);
-	if (found && inversion_cb)
+	/* ours are consecutive in the list: their links were set under the lock */
+	for (size_t i = 0; inversion_cb && i < n_found; i++) {
 		inversion_cb(found);
+		if (i + 1 < n_found)
+			found = found->next;
+	}
 	return e;
 }
 

@@ -7,7 +7,7 @@ sample_ldflags = -pthread
 lock_samples = samples/abba samples/philosophers samples/gate_abba samples/trylock_backoff \
 	samples/condwait_inversion samples/rwlock_inversion samples/recursive_mutex \
 	samples/reuse_after_destroy samples/reuse_after_free samples/timedlock_inversion \
-	samples/early_lock samples/many_locks samples/long_cycle samples/fork_child \
+	samples/early_lock samples/many_locks samples/long_cycle samples/two_cycles samples/fork_child \
 	samples/dlclose_frames samples/c11_mtx samples/spin_abba samples/exit_status \
 	samples/free_while_held samples/contention_shortlived
 noinst_PROGRAMS += $(lock_samples)
@@ -36,6 +36,8 @@ samples_many_locks_CFLAGS = $(SAMPLE_CFLAGS)
 samples_many_locks_LDFLAGS = $(sample_ldflags)
 samples_long_cycle_CFLAGS = $(SAMPLE_CFLAGS)
 samples_long_cycle_LDFLAGS = $(sample_ldflags)
+samples_two_cycles_CFLAGS = $(SAMPLE_CFLAGS)
+samples_two_cycles_LDFLAGS = $(sample_ldflags)
 samples_fork_child_CFLAGS = $(SAMPLE_CFLAGS)
 samples_fork_child_LDFLAGS = $(sample_ldflags)
 samples_c11_mtx_CFLAGS = $(SAMPLE_CFLAGS)

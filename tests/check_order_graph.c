@@ -216,6 +216,71 @@ START_TEST(test_partial_gate_three_cycle)
 }
 END_TEST
 
+/* Thread states registered by this one thread share its tid: give each
+ * its own, as threads have. */
+static ls_thread_state *thread_with_tid(pid_t tid)
+{
+	ls_thread_state *t = ls_thread_register();
+	t->tid = tid;
+	return t;
+}
+
+/* One new order (index -> config) closes two cycles at once, with the
+ * first thread and with the other two: both are reported, once. */
+START_TEST(test_one_edge_closes_two_cycles)
+{
+	ls_lock *config = lock_at(1), *journal = lock_at(2), *index = lock_at(3);
+	TAKE(thread_with_tid(70001), config, index);
+	TAKE(thread_with_tid(70002), config, journal);
+	TAKE(thread_with_tid(70003), journal, index);
+	ck_assert_uint_eq(ls_order_finding_count(), 0);
+	ls_thread_state *last = thread_with_tid(70004);
+	TAKE(last, index, config);
+	ck_assert_uint_eq(ls_order_finding_count(), 2);
+	ck_assert_uint_eq(callbacks, 2);
+	size_t lengths = 0;
+	for (const ls_inversion_finding *f = ls_order_findings(); f; f = f->next)
+		lengths += f->n;
+	ck_assert_uint_eq(lengths, 2 + 3);
+	TAKE(last, index, config);
+	ck_assert_uint_eq(ls_order_finding_count(), 2);
+}
+END_TEST
+
+/* A thread's nested chain a, b, c, d and another thread's d -> a: the new
+ * edge closes d -> a -> d and detours through the chain (d -> a -> b ->
+ * d...), each the same deadlock; one is reported. */
+START_TEST(test_detours_of_a_nested_chain_not_reported)
+{
+	ls_lock *a = lock_at(1), *b = lock_at(2), *c = lock_at(3), *d = lock_at(4);
+	TAKE(thread_with_tid(70011), a, b, c, d);
+	TAKE(thread_with_tid(70012), d, a);
+	ck_assert_uint_eq(ls_order_finding_count(), 1);
+	ck_assert_uint_eq(ls_order_findings()->n, 2);
+}
+END_TEST
+
+/* Each edge of a -> b -> c -> a from its own thread, but b -> c was taken
+ * while holding a, which the edge a -> b waits with: the two threads would
+ * need a at once, so that cycle cannot deadlock; a -> c -> a can. */
+START_TEST(test_cycle_through_a_gate_not_reported)
+{
+	ls_lock *a = lock_at(1), *b = lock_at(2), *c = lock_at(3);
+	ls_thread_state *t = thread_with_tid(70021);
+	acquire(t, a, LS_MODE_EXCL);
+	t->tid = 70022; /* each edge its own thread, so that only the gate decides */
+	acquire(t, b, LS_MODE_EXCL);
+	t->tid = 70023;
+	acquire(t, c, LS_MODE_EXCL);
+	release(t, c);
+	release(t, b);
+	release(t, a);
+	TAKE(thread_with_tid(70024), c, a);
+	ck_assert_uint_eq(ls_order_finding_count(), 1);
+	ck_assert_uint_eq(ls_order_findings()->n, 2);
+}
+END_TEST
+
 /* A long cycle through many locks is found (and found once). */
 START_TEST(test_long_cycle)
 {
@@ -295,6 +360,9 @@ static Suite *order_graph_suite(void)
 	tcase_add_test(tc, test_three_cycle);
 	tcase_add_test(tc, test_partial_gate_three_cycle);
 	tcase_add_test(tc, test_long_cycle);
+	tcase_add_test(tc, test_one_edge_closes_two_cycles);
+	tcase_add_test(tc, test_detours_of_a_nested_chain_not_reported);
+	tcase_add_test(tc, test_cycle_through_a_gate_not_reported);
 	tcase_add_test(tc, test_forget_lock_removes_edges);
 	tcase_add_test(tc, test_foreach_edge);
 	suite_add_tcase(s, tc);
