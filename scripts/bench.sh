@@ -23,9 +23,14 @@ while [ "$run" -lt "$runs" ]; do
 		"$lockscope" run -O "$OPTS" -- "$bench" mixed "$iter" 2>/dev/null >>"$tmp/shim"
 	else
 		"$lockscope" run -- "$bench" mixed "$iter" 2>/dev/null >>"$tmp/shim"
+		# detection only: contended waits neither timed nor blamed
+		"$lockscope" run --no-stats -- "$bench" contended "$iter" 2>/dev/null |
+			sed 's/^contended /detect-only /' >>"$tmp/shim"
 	fi
 	run=$((run + 1))
 done
+# the contended runs are the native side of the detection-only row
+sed -n 's/^contended /detect-only /p' "$tmp/native" >>"$tmp/native"
 
 best_and_median() { # file mode
 	grep "^$2 " "$1" | awk '{print $2}' | sort -n |
@@ -34,9 +39,12 @@ best_and_median() { # file mode
 
 printf '%-12s %21s %21s %15s\n' "" "native ns" "lockscope ns" "ratio"
 printf '%-12s %10s %10s %10s %10s %7s %7s\n' mode best median best median best median
-for mode in uncontended nested contended; do
+modes="uncontended nested contended"
+grep -q '^detect-only ' "$tmp/shim" && modes="$modes detect-only"
+for mode in $modes; do
 	echo "$mode $(best_and_median "$tmp/native" $mode) $(best_and_median "$tmp/shim" $mode)"
 done | awk '{printf "%-12s %10.2f %10.2f %10.2f %10.2f %6.2fx %6.2fx\n", $1, $2, $3, $4, $5, $4 / $2, $5 / $3}'
 echo "(CPU time per pair over $runs runs of $iter iterations per mode; target: the uncontended"
 echo " and nested pairs (the fast path) <= 1.50x native; the contended counter pays for timing"
-echo " every wait and blaming every holder that made somebody wait)"
+echo " every wait and blaming every holder that made somebody wait; detect-only is the contended"
+echo " counter with --no-stats: inversion detection and the watchdog, no contention profile)"

@@ -40,6 +40,18 @@ expect "$WORK/parsed.txt" '^entries 2$' "JSON cycle of two"
 expect "$WORK/parsed.txt" '^threads 3$' "JSON dump of three threads"
 expect "$WORK/parsed.txt" '^names dump_transfer teller-1 teller-2$' "JSON thread names"
 
+# Detection only (--no-stats: waits are neither timed nor blamed): the
+# watchdog still sees who waits for what, and the report has no statistics.
+run_ls "$WORK/nostats.txt" --on-hang=exit --no-stats -- "$SAMPLES/dump_transfer"
+expect_status 86 "deadlock with --no-stats"
+section "$WORK/nostats.txt" '^lockscope: deadlock$' >"$WORK/nostats-cycle.txt"
+expect "$WORK/nostats-cycle.txt" 'teller-1, tid [0-9]+\) holds checking \(mutex 0x[0-9a-f]+\) and waits for savings' "--no-stats: teller-1 holds checking, waits for savings"
+run_ls "$WORK/nostats-log.txt" --on-hang=exit --no-stats --format=json --output="$WORK/nostats.json" -- "$SAMPLES/dump_transfer"
+expect_status 86 "JSON deadlock with --no-stats"
+python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); print("deadlocks", len(r["deadlocks"]), "locks", len(r["locks"]))' \
+	"$WORK/nostats.json" >"$WORK/nostats-parsed.txt" 2>&1 || fail "the --no-stats JSON report parses"
+expect "$WORK/nostats-parsed.txt" '^deadlocks 1 locks 0$' "--no-stats: the deadlock, no lock statistics"
+
 # Three philosophers: a cycle of three.
 run_ls "$WORK/cycle3.txt" --on-hang=exit -- "$SAMPLES/dump_cycle3"
 expect_status 86 "three-thread deadlock"

@@ -33,7 +33,7 @@ static void run_usage(FILE *out)
 	      "      --dump-signal=SIG      signal that dumps every thread (default SIGQUIT; none)\n"
 	      "      --stack-depth=N        frames kept per stack (1-128, default 32)\n"
 	      "      --no-detect            no lock-order inversion detection\n"
-	      "      --no-stats             no lock statistics in the report\n"
+	      "      --no-stats             no lock statistics (waits not timed)\n"
 	      "      --hold-time            measure how long locks are held\n"
 	      "      --live                 publish live statistics for lockscope top\n"
 	      "  -O, --option=KEY=VALUE     any LOCKSCOPE_OPTIONS key (see lockscope-options(7))\n"
