@@ -26,11 +26,12 @@
 
 /* ---- adapters: how to try and how to block for each lock API ---------- */
 
-/* The fast path's first attempts and releases: API##_try (below) calls
- * the real try function; when API##_inline(lock), API##_inline_attempt(lock,
- * t) is made inline instead, and the release is API##_inline_release(lock)
- * (true: a waiter to wake with API##_wake(lock)): a default mutex's
- * (mutex_inline.h). */
+/* The fast path's first attempts and releases, per lock family API:
+ * API##_try (below) calls the real try function; when API##_inline(lock),
+ * API##_inline_attempt(lock, t) is made inline instead, and the release is
+ * API##_inline_release(lock) (true: a waiter to wake with API##_wake(lock)).
+ * Only a default mutex is done inline (mutex_inline.h); NOT_INLINED(API)
+ * says so for the other families. */
 static inline bool mutex_inline(pthread_mutex_t *m) { return ls_mutex_inline_applies(m); }
 static inline int mutex_inline_attempt(pthread_mutex_t *m, const ls_thread_state *t)
 {
@@ -38,7 +39,7 @@ static inline int mutex_inline_attempt(pthread_mutex_t *m, const ls_thread_state
 }
 static inline bool mutex_inline_release(pthread_mutex_t *m) { return ls_mutex_release_word(m); }
 static inline int mutex_wake(pthread_mutex_t *m) { return ls_mutex_wake_one(m); }
-#define NO_INLINE_ATTEMPT(api)                                                          \
+#define NOT_INLINED(api)                                                          \
 	static inline bool api##_inline(const volatile void *lock) { return (void)lock, false; } \
 	static inline int api##_inline_attempt(const volatile void *lock, const ls_thread_state *t) \
 	{                                                                               \
@@ -46,10 +47,10 @@ static inline int mutex_wake(pthread_mutex_t *m) { return ls_mutex_wake_one(m); 
 	}                                                                               \
 	static inline bool api##_inline_release(const volatile void *lock) { return (void)lock, false; } \
 	static inline int api##_wake(const volatile void *lock) { return (void)lock, 0; }
-NO_INLINE_ATTEMPT(rd)
-NO_INLINE_ATTEMPT(wr)
-NO_INLINE_ATTEMPT(spin)
-NO_INLINE_ATTEMPT(c11)
+NOT_INLINED(rd)
+NOT_INLINED(wr)
+NOT_INLINED(spin)
+NOT_INLINED(c11)
 
 static int mutex_try(void *lock) { return real.pthread_mutex_trylock(lock); }
 static int mutex_block(const ls_lock_call *c) { return real.pthread_mutex_lock(c->lock); }
@@ -99,9 +100,9 @@ static int c11_timed(const ls_lock_call *c) { return real.mtx_timedlock(c->lock,
  * Everything else is in name##_slow: a failed first attempt (busy:
  * contention) or a call the fast path cannot take, handed to the tracker
  * with the call's adapters.  Every call out of the interposer is a tail
- * call, so with an inline attempt it has no stack frame at all.  `params` and `args` are the parameter list
- * and the argument names, `lock` the lock parameter, `call` its
- * ls_lock_call. */
+ * call, so with an inline attempt it has no stack frame at all.  `params`
+ * and `args` are the parameter list and the argument names, `lock` the
+ * lock parameter, `call` its ls_lock_call. */
 #define DEFINE_BLOCKING(name, params, args, lock, api, call, kind, mode)                \
 	static __attribute__((noinline, cold)) int name##_slow(UNPAREN params, uintptr_t site, \
 								int attempted)         \
