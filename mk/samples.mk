@@ -8,7 +8,7 @@ lock_samples = samples/abba samples/philosophers samples/gate_abba samples/trylo
 	samples/condwait_inversion samples/rwlock_inversion samples/recursive_mutex \
 	samples/reuse_after_destroy samples/reuse_after_free samples/timedlock_inversion \
 	samples/early_lock samples/many_locks samples/long_cycle samples/two_cycles samples/fork_child \
-	samples/dlclose_frames samples/c11_mtx samples/spin_abba samples/exit_status \
+	samples/dlclose_frames samples/c11_mtx samples/c11_contended samples/spin_abba samples/exit_status \
 	samples/free_while_held samples/contention_shortlived
 noinst_PROGRAMS += $(lock_samples)
 
@@ -42,6 +42,8 @@ samples_fork_child_CFLAGS = $(SAMPLE_CFLAGS)
 samples_fork_child_LDFLAGS = $(sample_ldflags)
 samples_c11_mtx_CFLAGS = $(SAMPLE_CFLAGS)
 samples_c11_mtx_LDFLAGS = $(sample_ldflags)
+samples_c11_contended_CFLAGS = $(SAMPLE_CFLAGS)
+samples_c11_contended_LDFLAGS = $(sample_ldflags)
 samples_spin_abba_CFLAGS = $(SAMPLE_CFLAGS)
 samples_spin_abba_LDFLAGS = $(sample_ldflags)
 samples_exit_status_CFLAGS = $(SAMPLE_CFLAGS)

@@ -30,8 +30,8 @@
  * API##_try (below) calls the real try function; when API##_inline(lock),
  * API##_inline_attempt(lock, t) is made inline instead, and the release is
  * API##_inline_release(lock) (true: a waiter to wake with API##_wake(lock)).
- * Only a default mutex is done inline (mutex_inline.h); NOT_INLINED(API)
- * says so for the other families. */
+ * Only a default mutex (pthread or C11) is done inline (mutex_inline.h);
+ * NOT_INLINED(API) says so for the other families. */
 static inline bool mutex_inline(pthread_mutex_t *m) { return ls_mutex_inline_applies(m); }
 static inline int mutex_inline_attempt(pthread_mutex_t *m, const ls_thread_state *t)
 {
@@ -50,7 +50,19 @@ static inline int mutex_wake(pthread_mutex_t *m) { return ls_mutex_wake_one(m); 
 NOT_INLINED(rd)
 NOT_INLINED(wr)
 NOT_INLINED(spin)
-NOT_INLINED(c11)
+/* A C11 mtx_t is a glibc mutex (mtx_plain and mtx_timed: a default one),
+ * answering in thrd_* codes. */
+static inline bool c11_inline(mtx_t *m) { return ls_mutex_inline_applies((pthread_mutex_t *)m); }
+static inline int c11_inline_attempt(mtx_t *m, const ls_thread_state *t)
+{
+	return ls_mutex_try_inline((pthread_mutex_t *)m, t->tid) == 0 ? thrd_success : thrd_busy;
+}
+static inline bool c11_inline_release(mtx_t *m) { return ls_mutex_release_word((pthread_mutex_t *)m); }
+static inline int c11_wake(mtx_t *m)
+{
+	ls_mutex_wake_one((pthread_mutex_t *)m);
+	return thrd_success;
+}
 
 static int mutex_try(void *lock) { return real.pthread_mutex_trylock(lock); }
 static int mutex_block(const ls_lock_call *c) { return real.pthread_mutex_lock(c->lock); }

@@ -1,5 +1,5 @@
-/* mutex_inline.c — whether glibc's default mutex works the way
- * mutex_inline.h assumes (see its contract). */
+/* mutex_inline.c — whether glibc's default and normal mutexes work the
+ * way mutex_inline.h assumes (see its contract). */
 #include "config.h"
 
 #include <linux/futex.h>
@@ -21,46 +21,56 @@ int ls_mutex_wake_one(pthread_mutex_t *m)
 	return 0;
 }
 
-static bool mutex_is_held(const pthread_mutex_t *m, pid_t owner)
+/* m as glibc's lock leaves it, taken by `owner`: kind is the mutex's own. */
+static bool mutex_is_held(const pthread_mutex_t *m, pid_t owner, int kind)
 {
 	return m->__data.__lock == 1 && m->__data.__count == 0 && m->__data.__owner == owner &&
-	       m->__data.__nusers == 1 && m->__data.__kind == 0;
+	       m->__data.__nusers == 1 && m->__data.__kind == kind;
 }
 
-static bool mutex_is_fresh(const pthread_mutex_t *m)
+/* glibc's lock, trylock and unlock on m (just initialized), each checked
+ * for the exact state it leaves; then the inline attempt and release,
+ * each paired with glibc's other half. */
+static bool protocol_as_expected(pthread_mutex_t *m)
 {
-	static const pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
-	return !memcmp(m, &fresh, sizeof *m);
-}
-
-/* glibc's lock, trylock and unlock on a default mutex, each checked for
- * the exact state it leaves; then the inline attempt and release, each
- * paired with glibc's other half. */
-static bool protocol_as_expected(void)
-{
-	pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+	const pthread_mutex_t fresh = *m;
+	int kind = fresh.__data.__kind;
 	pid_t tid = (pid_t)syscall(SYS_gettid);
-	if (!real.pthread_mutex_lock || !real.pthread_mutex_trylock || !real.pthread_mutex_unlock)
-		return false;
-	if (real.pthread_mutex_lock(&m) != 0 || !mutex_is_held(&m, tid))
-		return false;
-	if (real.pthread_mutex_trylock(&m) != EBUSY || !mutex_is_held(&m, tid))
-		return false;
-	if (real.pthread_mutex_unlock(&m) != 0 || !mutex_is_fresh(&m))
-		return false;
-	if (real.pthread_mutex_trylock(&m) != 0 || !mutex_is_held(&m, tid))
-		return false;
-	if (real.pthread_mutex_unlock(&m) != 0 || !mutex_is_fresh(&m))
+#define HELD mutex_is_held(m, tid, kind)
+#define FRESH (!memcmp(m, &fresh, sizeof fresh))
+	if (real.pthread_mutex_lock(m) != 0 || !HELD || real.pthread_mutex_trylock(m) != EBUSY || !HELD ||
+	    real.pthread_mutex_unlock(m) != 0 || !FRESH || real.pthread_mutex_trylock(m) != 0 || !HELD ||
+	    real.pthread_mutex_unlock(m) != 0 || !FRESH)
 		return false;
 	ls_mutex_inline = true;
-	bool same = ls_mutex_attempt(&m, tid) == 0 && mutex_is_held(&m, tid) && ls_mutex_attempt(&m, tid) == EBUSY &&
-		    real.pthread_mutex_unlock(&m) == 0 && mutex_is_fresh(&m) && real.pthread_mutex_lock(&m) == 0 &&
-		    ls_mutex_release(&m) == 0 && mutex_is_fresh(&m);
+	bool same = ls_mutex_inline_applies(m) && ls_mutex_attempt(m, tid) == 0 && HELD &&
+		    ls_mutex_attempt(m, tid) == EBUSY && real.pthread_mutex_unlock(m) == 0 && FRESH &&
+		    real.pthread_mutex_lock(m) == 0 && ls_mutex_release(m) == 0 && FRESH;
 	ls_mutex_inline = false;
 	return same;
+#undef HELD
+#undef FRESH
+}
+
+/* The default mutex, and a PTHREAD_MUTEX_NORMAL one: the kinds the
+ * shortcut takes. */
+static bool protocols_as_expected(void)
+{
+	if (!real.pthread_mutex_init || !real.pthread_mutex_lock || !real.pthread_mutex_trylock ||
+	    !real.pthread_mutex_unlock)
+		return false;
+	pthread_mutex_t plain = PTHREAD_MUTEX_INITIALIZER, normal;
+	pthread_mutexattr_t attr;
+	if (!protocol_as_expected(&plain) || pthread_mutexattr_init(&attr) != 0)
+		return false;
+	bool ok = pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_NORMAL) == 0 &&
+		  real.pthread_mutex_init(&normal, &attr) == 0 &&
+		  (normal.__data.__kind & ~LS_GLIBC_MUTEX_NO_ELISION) == 0 && protocol_as_expected(&normal);
+	pthread_mutexattr_destroy(&attr);
+	return ok;
 }
 
 void ls_mutex_inline_check(void)
 {
-	ls_mutex_inline = protocol_as_expected();
+	ls_mutex_inline = protocols_as_expected();
 }

@@ -7,7 +7,9 @@
  * ls_mutex_inline_applies(m) (ls_mutex_release_word and ls_mutex_wake_one
  * its two halves); the caller calls glibc's for the others.
  * Both act themselves only on a default mutex (__kind 0: PTHREAD_MUTEX_TIMED_NP,
- * process-private, no elision), and leave it exactly as glibc's own lock
+ * process-private, no elision; or the same with elision forbidden, what
+ * PTHREAD_MUTEX_NORMAL and C11's mtx_plain make), and leave it exactly as
+ * glibc's own lock
  * and unlock do (locked: __lock 1, __owner the tid, __nusers one more;
  * released: the reverse, and one waiter woken when the lock word said
  * there were waiters, 2), so glibc's functions, condition waits included,
@@ -36,10 +38,19 @@ extern bool ls_mutex_inline __attribute__((visibility("hidden")));
 /* Sets ls_mutex_inline when glibc's mutex protocol is the one above. */
 void ls_mutex_inline_check(void);
 
-/* Whether m is a default mutex and the shortcut is on. */
+/* nptl's PTHREAD_MUTEX_NO_ELISION_NP (not in public headers): set in
+ * __kind by pthread_mutexattr_settype(PTHREAD_MUTEX_NORMAL), so by
+ * mtx_init(mtx_plain) too.  Such a mutex is locked and unlocked exactly
+ * like a default one (glibc's lock, trylock and unlock ignore the flag but
+ * for elision, which it forbids); the start-up check verifies that. */
+#define LS_GLIBC_MUTEX_NO_ELISION 512
+
+/* Whether m is a default mutex (or a normal one: the flag above) and the
+ * shortcut is on. */
 static inline __attribute__((always_inline)) bool ls_mutex_inline_applies(pthread_mutex_t *m)
 {
-	return LS_LIKELY(ls_mutex_inline) && LS_LIKELY(__atomic_load_n(&m->__data.__kind, __ATOMIC_RELAXED) == 0);
+	return LS_LIKELY(ls_mutex_inline) &&
+	       LS_LIKELY((__atomic_load_n(&m->__data.__kind, __ATOMIC_RELAXED) & ~LS_GLIBC_MUTEX_NO_ELISION) == 0);
 }
 
 /* The attempt on m, for which ls_mutex_inline_applies(m). */

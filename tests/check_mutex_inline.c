@@ -21,6 +21,7 @@ static pid_t tid(void) { return (pid_t)syscall(SYS_gettid); }
 
 static void setup(void)
 {
+	real.pthread_mutex_init = pthread_mutex_init;
 	real.pthread_mutex_lock = pthread_mutex_lock;
 	real.pthread_mutex_trylock = pthread_mutex_trylock;
 	real.pthread_mutex_unlock = pthread_mutex_unlock;

@@ -93,4 +93,23 @@ run_sample contention_convoy 2000 && check "$tmp/contention_convoy.json" "
     assert flush['blamed_wait_ns'] > append['blamed_wait_ns'], \
         'flush not blamed: flush %d append %d' % (flush['blamed_wait_ns'], append['blamed_wait_ns'])
 "
+
+# C11 mutexes (mtx_plain and mtx_timed are glibc normal mutexes, taken by
+# the shim's inline path): every call answers thrd_success (the sample
+# checks), the wait behind the 60 ms holder is on the waiter's line (its
+# call was already known: the fast path met the busy mutex), the holder's
+# line is blamed for it, and the counts are exact.
+run_sample c11_contended && check "$tmp/c11_contended.json" "
+    l = lock('ledger')
+    eq('kind', l['kind'], 'mtx')
+    eq('lock total', l['acquisitions'], 40003)
+    waiter = site(l, $(line c11_contended WAITER_LOCK_LINE))
+    holder = site(l, $(line c11_contended HOLDER_LOCK_LINE))
+    eq('waiter site', waiter['acquisitions'], 2)
+    eq('waiter contended', waiter['contended'], 1)
+    assert waiter['wait_ns'] >= 40000000, 'waited %d ns behind a 60 ms hold' % waiter['wait_ns']
+    assert holder['blamed_wait_ns'] >= 40000000, 'holder blamed %d ns' % holder['blamed_wait_ns']
+    eq('lock rounds', site(l, $(line c11_contended ROUND_LOCK_LINE))['acquisitions'], 20000)
+    eq('timed rounds', site(l, $(line c11_contended ROUND_TIMEDLOCK_LINE))['acquisitions'], 20000)
+"
 exit $status
