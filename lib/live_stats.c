@@ -42,13 +42,6 @@ static void load_words(void *dst, const void *src, size_t bytes)
 #define PUT(field, value) __atomic_store_n(&(field), (value), __ATOMIC_RELAXED)
 #define GET(field) __atomic_load_n(&(field), __ATOMIC_RELAXED)
 
-static uint64_t monotonic_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static size_t align64(size_t n) { return (n + 63) & ~(size_t)63; }
 
 size_t ls_live_size(const ls_live_capacity *cap)
@@ -67,7 +60,7 @@ void ls_live_init(void *base, const ls_live_capacity *cap, pid_t pid, const char
 	h->header_size = sizeof *h;
 	h->total_size = ls_live_size(cap);
 	h->pid = (uint64_t)pid;
-	h->start_ns = monotonic_ns();
+	h->start_ns = ls_now_ns();
 	h->cap_locks = cap->locks;
 	h->cap_sites = cap->sites;
 	h->cap_threads = cap->threads;
@@ -314,7 +307,7 @@ void ls_live_publish(void *base, bool final)
 	PUT(h->total_inversions, invs.n);
 	PUT(h->site_overflow, ls_site_overflow());
 	PUT(h->publications, GET(h->publications) + 1);
-	PUT(h->published_ns, monotonic_ns());
+	PUT(h->published_ns, ls_now_ns());
 	if (final)
 		PUT(h->exited, 1);
 	__atomic_store_n(&h->seq, seq + 2, __ATOMIC_RELEASE);

@@ -10,12 +10,22 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #define LS_LIKELY(x) __builtin_expect(!!(x), 1)
 #define LS_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define LS_HIDDEN __attribute__((visibility("hidden")))
 #define LS_CACHE_LINE 64
 #define LS_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* CLOCK_MONOTONIC in ns (the clock of wait starts, deadlines and the
+ * watchdog; statistics use the cheaper ls_stat_ticks). */
+static inline uint64_t ls_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 /* An internal spinlock.  The shim never takes a lock the host program could
  * see or that the shim itself tracks; critical sections are short (a new

@@ -173,13 +173,6 @@ static void change_waiters(ls_lock *l, uint64_t now, int delta)
 void ls_blame_wait_begin(ls_lock *l, uint64_t now) { change_waiters(l, now, 1); }
 void ls_blame_wait_end(ls_lock *l, uint64_t now) { change_waiters(l, now, -1); }
 
-static uint64_t clock_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 uint64_t ls_blame_area_slow(ls_lock *l)
 {
 	for (;;) {
@@ -243,7 +236,7 @@ void ls_stat_clock_start(void)
 {
 	if (atomic_load(&counting_ticks) || !tsc_is_invariant())
 		return;
-	base_ns = clock_ns();
+	base_ns = ls_now_ns();
 	base_ticks = read_tsc();
 	atomic_store(&counting_ticks, true);
 }
@@ -252,7 +245,7 @@ uint64_t ls_stat_ticks(void)
 {
 	if (LS_LIKELY(atomic_load_explicit(&counting_ticks, memory_order_relaxed)))
 		return read_tsc();
-	return clock_ns();
+	return ls_now_ns();
 }
 
 /* The factor from the ticks and ns elapsed since the start; kept once
@@ -263,7 +256,7 @@ static uint64_t ns_per_tick(void)
 	uint64_t f = atomic_load_explicit(&ns_per_tick_fp, memory_order_relaxed);
 	if (LS_LIKELY(f))
 		return f;
-	uint64_t ns = clock_ns(), ticks = read_tsc();
+	uint64_t ns = ls_now_ns(), ticks = read_tsc();
 	if (ticks <= base_ticks || ns <= base_ns)
 		return 1ull << 32;
 	f = (uint64_t)(((unsigned __int128)(ns - base_ns) << 32) / (ticks - base_ticks));

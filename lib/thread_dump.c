@@ -42,13 +42,6 @@ static uintptr_t self_start, self_end;
 
 static pid_t current_tid(void) { return (pid_t)syscall(SYS_gettid); }
 
-static uint64_t monotonic_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static void futex_wait(_Atomic uint32_t *word, uint32_t seen, uint64_t timeout_ns)
 {
 	struct timespec ts = { (time_t)(timeout_ns / 1000000000u), (long)(timeout_ns % 1000000000u) };
@@ -337,11 +330,11 @@ static size_t mark_blocked(struct capture *c, size_t first_signalled)
  * signal, or the time is up. */
 static void wait_answers(struct capture *c, struct capture_set *cs, size_t first_signalled, uint64_t timeout_ns)
 {
-	uint64_t now = monotonic_ns(), deadline = now + timeout_ns, next_check = now + BLOCKED_CHECK_NS;
+	uint64_t now = ls_now_ns(), deadline = now + timeout_ns, next_check = now + BLOCKED_CHECK_NS;
 	size_t blocked = 0;
 	for (;;) {
 		uint32_t got = atomic_load_explicit(&cs->answered, memory_order_acquire);
-		now = monotonic_ns();
+		now = ls_now_ns();
 		if (got + blocked >= c->sent || now >= deadline)
 			return;
 		if (now >= next_check) {

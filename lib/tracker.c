@@ -35,13 +35,6 @@ ls_thread_state *ls_enter_slow(void)
 	return t;
 }
 
-uint64_t ls_now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static inline void stat_max(_Atomic uint64_t *p, uint64_t v)
 {
 	uint64_t cur = atomic_load_explicit(p, memory_order_relaxed);

@@ -88,7 +88,6 @@ static inline void ls_stat_add(_Atomic uint64_t *p, uint64_t v, bool exclusive)
 		atomic_fetch_add_explicit(p, v, memory_order_relaxed);
 }
 
-uint64_t ls_now_ns(void);
 int ls_wait_contended(ls_thread_state *t, ls_lock *l, const ls_lock_call *c, uint8_t mode, uintptr_t site,
 		      uint32_t site_stack);
 
@@ -281,13 +280,6 @@ static inline __attribute__((always_inline)) int ls_blame_after_release(ls_lock 
 	if (__builtin_expect(ls_blame_area_still(l, &area) && area == mark, 1))
 		return result;
 	return ls_note_blame_released(l, h, mark, result);
-}
-
-/* Bookkeeping before the real unlock, when the fast path may run, with the
- * blame charged before the release (tests). */
-static inline void ls_track_unlock(ls_thread_state *t, void *lock)
-{
-	ls_track_unlock_slow(t, lock);
 }
 
 /* init (a new life) and destroy (the end of one). */

@@ -42,7 +42,7 @@ static uint64_t acquisitions_of(pthread_mutex_t *m)
 
 static void unlock(ls_thread_state *t, pthread_mutex_t *m)
 {
-	ls_track_unlock(t, m);
+	ls_track_unlock_slow(t, m);
 	pthread_mutex_unlock(m);
 }
 

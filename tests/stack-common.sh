@@ -52,6 +52,19 @@ futex_waiters() {
 	echo "$n"
 }
 
+# wait_until WHAT CMD...: polls CMD until it succeeds; after ~10 s fails
+# saying WHAT never happened.
+wait_until() {
+	what=$1
+	shift
+	tries=0
+	until "$@"; do
+		tries=$((tries + 1))
+		[ "$tries" -le 200 ] || fail "$what"
+		sleep 0.05
+	done
+}
+
 # wait_for_waiters PID N: until N threads block in futex(2); at most ~20 s.
 wait_for_waiters() {
 	tries=0

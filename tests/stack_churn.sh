@@ -9,12 +9,8 @@ target=$!
 targets="$targets $target"
 # Both lines, polled (bounded): a futex waiter may be a thread still in the
 # start-up barrier, before the other dispatcher has printed.
-tries=0
-until [ "$(grep -c '^dispatcher [0-9][0-9]*$' "$tmp/dispatchers")" = 2 ]; do
-	tries=$((tries + 1))
-	[ "$tries" -le 200 ] || fail "dispatchers not found"
-	sleep 0.05
-done
+both_printed() { [ "$(grep -c '^dispatcher [0-9][0-9]*$' "$tmp/dispatchers")" = 2 ]; }
+wait_until "dispatchers not found" both_printed
 wait_for_waiters "$target" 1 # the main thread in pthread_join
 dispatchers=$(sed -n 's/^dispatcher \([0-9][0-9]*\)$/\1/p' "$tmp/dispatchers")
 for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do

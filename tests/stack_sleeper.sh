@@ -45,21 +45,12 @@ start_target /bin/sh -c 'while :; do :; done'
 # Until the exec is done and the shell runs (libc mapped by the loader): a
 # process in the middle of execve has no stable memory map (libdwfl then
 # fails with ENOEXEC).
-tries=0
-until [ "$(cat /proc/"$target"/comm 2>/dev/null)" = sh ] && grep -q 'libc\.so' /proc/"$target"/maps 2>/dev/null; do
-	tries=$((tries + 1))
-	[ "$tries" -le 100 ] || fail "busy loop $target never started"
-	sleep 0.05
-done
+shell_running() { [ "$(cat /proc/"$target"/comm 2>/dev/null)" = sh ] && grep -q 'libc\.so' /proc/"$target"/maps 2>/dev/null; }
+wait_until "busy loop $target never started" shell_running
 run_stack -n -p "$target"
 expect "Thread $target \"sh\": running"
 kill -STOP "$target"
-tries=0
-until grep -q '^State:.*T' /proc/"$target"/status; do
-	tries=$((tries + 1))
-	[ "$tries" -le 100 ] || fail "busy loop $target never stopped"
-	sleep 0.05
-done
+wait_until "busy loop $target never stopped" grep -q '^State:.*T' /proc/"$target"/status
 run_stack -n -p "$target"
 expect "Thread $target \"sh\": stopped"
 grep -q '^State:.*T' /proc/"$target"/status || fail "the stopped target $target was resumed"
