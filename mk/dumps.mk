@@ -1,13 +1,13 @@
 # dumps piece: the watchdog (deadlock, hang, stall and hold-and-wait
 # reports), thread dumps on a timer, on a signal and on a crash, and the
 # <lockscope/watchdog.h> API.  See lockscope-dumps(7).
-lib_libcore_la_SOURCES += lib/watchdog.c lib/watchdog.h lib/thread_dump.c lib/thread_dump.h
+lib_libinternal_la_SOURCES += lib/core/watchdog.c lib/core/watchdog.h lib/core/thread_dump.c lib/core/thread_dump.h
 
 if !SANITIZERS
 preload_liblockscope_preload_la_SOURCES += preload/dumps.c
 endif
 
-lib_liblockscope_la_SOURCES += lib/watchdog_api.c include/lockscope/watchdog.h
+lib_liblockscope_la_SOURCES += lib/api/watchdog_api.c include/lockscope/watchdog.h
 lib_liblockscope_la_LIBADD += -ldl
 pkginclude_HEADERS += include/lockscope/watchdog.h
 
@@ -15,7 +15,7 @@ check_PROGRAMS += tests/check_watchdog
 TESTS += tests/check_watchdog
 tests_check_watchdog_SOURCES = tests/check_watchdog.c
 tests_check_watchdog_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
-tests_check_watchdog_LDADD = lib/libcore.la lib/liblockscope.la $(CHECK_LIBS)
+tests_check_watchdog_LDADD = lib/libinternal.la lib/liblockscope.la $(CHECK_LIBS)
 
 # Scenarios for the dump tests (built like the other lock samples).
 dump_samples = samples/dump_transfer samples/dump_cycle3 samples/dump_pool samples/dump_sleeper \

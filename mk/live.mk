@@ -1,6 +1,6 @@
 # Contention statistics per call site, live statistics in shared memory,
 # the `lockscope top` viewer, the contention samples and their tests.
-lib_libcore_la_SOURCES += lib/site_stats.c lib/site_stats.h
+lib_libinternal_la_SOURCES += lib/core/site_stats.c lib/core/site_stats.h
 
 # Contention samples (same flags as the other lock samples: -O0, frame
 # pointers, so lines are where the source says).
@@ -26,7 +26,7 @@ TESTS += tests/contention.sh tests/top.sh tests/top_views.sh
 endif
 EXTRA_DIST += tests/contention.sh tests/top.sh tests/top_views.sh tests/top-common.sh
 
-lib_libcore_la_SOURCES += lib/live_stats.c lib/live_stats.h
+lib_libinternal_la_SOURCES += lib/core/live_stats.c lib/core/live_stats.h
 if !SANITIZERS
 preload_liblockscope_preload_la_SOURCES += preload/live.c
 endif
@@ -40,6 +40,6 @@ live_unit_tests = tests/check_site_stats tests/check_live_stats
 check_PROGRAMS += $(live_unit_tests)
 TESTS += $(live_unit_tests)
 tests_check_site_stats_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
-tests_check_site_stats_LDADD = lib/libcore.la $(CHECK_LIBS)
+tests_check_site_stats_LDADD = lib/libinternal.la $(CHECK_LIBS)
 tests_check_live_stats_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
-tests_check_live_stats_LDADD = lib/libcore.la $(CHECK_LIBS)
+tests_check_live_stats_LDADD = lib/libinternal.la $(CHECK_LIBS)

@@ -1,17 +1,18 @@
 # report piece: see the issue that owns it
 # The report model, its writers (text, JSON, dot, folded, html), the strict
 # JSON reader and the `lockscope report` verb.
-lib_libcore_la_SOURCES += lib/report.c lib/report_text.c lib/report_json.c \
-	lib/report_render.h lib/report_render.c
+lib_libinternal_la_SOURCES += lib/report/report.c lib/report/report_text.c lib/report/report_json.c \
+	lib/report/report_render.h lib/report/report_render.c \
+	lib/report/report_format.h lib/report/report_format.c
 
 check_PROGRAMS += tests/check_report
 TESTS += tests/check_report
 tests_check_report_SOURCES = tests/check_report.c
 tests_check_report_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
-tests_check_report_LDADD = lib/libcore.la $(CHECK_LIBS)
-lib_libcore_la_SOURCES += lib/report_render_dot.c lib/report_render_folded.c lib/report_render_html.c
+tests_check_report_LDADD = lib/libinternal.la $(CHECK_LIBS)
+lib_libinternal_la_SOURCES += lib/report/report_render_dot.c lib/report/report_render_folded.c lib/report/report_render_html.c
 # The html writer lays the graph out on a circle (cos, sin, hypot).
-lib_libcore_la_LIBADD += -lm
+lib_libinternal_la_LIBADD += -lm
 tools_lockscope_SOURCES += tools/report.c
 
 # Integration test: renders the checked-in sample in every format and feeds
@@ -26,12 +27,13 @@ dist_man_MANS += man/lockscope-report.1 man/lockscope-report.5
 # seed corpus; any crash, leak, sanitizer report or broken round trip fails.
 FUZZ_CC = clang
 FUZZ_SECONDS = 30
-FUZZ_REPORT_SRC = $(top_srcdir)/tests/fuzz_report.c $(top_srcdir)/lib/report.c \
-	$(top_srcdir)/lib/report_text.c $(top_srcdir)/lib/report_json.c $(top_srcdir)/lib/report_render.c \
-	$(top_srcdir)/lib/report_render_dot.c $(top_srcdir)/lib/report_render_folded.c \
-	$(top_srcdir)/lib/report_render_html.c
-FUZZ_REPORT_INCLUDES = $(top_srcdir)/lib/report.h $(top_srcdir)/lib/report_render.h \
-	$(top_srcdir)/lib/lockscope_internal.h
+FUZZ_REPORT_SRC = $(top_srcdir)/tests/fuzz_report.c $(top_srcdir)/lib/report/report.c \
+	$(top_srcdir)/lib/report/report_text.c $(top_srcdir)/lib/report/report_json.c $(top_srcdir)/lib/report/report_render.c \
+	$(top_srcdir)/lib/report/report_format.c $(top_srcdir)/lib/core/grow.c $(top_srcdir)/lib/symbols/frame.c \
+	$(top_srcdir)/lib/report/report_render_dot.c $(top_srcdir)/lib/report/report_render_folded.c \
+	$(top_srcdir)/lib/report/report_render_html.c
+FUZZ_REPORT_INCLUDES = $(top_srcdir)/lib/report/report.h $(top_srcdir)/lib/report/report_format.h $(top_srcdir)/lib/report/report_render.h \
+	$(top_srcdir)/lib/core/lockscope_internal.h
 CLEANFILES += tests/fuzz_report tests/fuzz_report.log
 
 tests/fuzz_report: $(FUZZ_REPORT_SRC) $(FUZZ_REPORT_INCLUDES) config.h

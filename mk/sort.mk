@@ -1,6 +1,6 @@
 # sort piece: the stable adaptive sort (liblockscope.so, <lockscope/sort.h>),
 # `lockscope sortbench`, their tests and man pages.
-sort_sources = lib/sort.c lib/sort_internal.h lib/sort_engine.h include/lockscope/sort.h
+sort_sources = lib/sort/sort.c lib/sort/sort_internal.h lib/sort/sort_engine.h include/lockscope/sort.h
 
 lib_LTLIBRARIES += lib/liblockscope.la
 lib_liblockscope_la_SOURCES = $(sort_sources)
@@ -11,14 +11,14 @@ lib_liblockscope_la_LIBADD = -lm
 pkginclude_HEADERS += include/lockscope/sort.h
 
 # The CLI and the unit tests get the same code through libcore.
-lib_libcore_la_SOURCES += $(sort_sources)
-lib_libcore_la_LIBADD += -lm
+lib_libinternal_la_SOURCES += $(sort_sources)
+lib_libinternal_la_LIBADD += -lm
 
 check_PROGRAMS += tests/check_sort
 TESTS += tests/check_sort
 tests_check_sort_SOURCES = tests/check_sort.c
 tests_check_sort_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
-tests_check_sort_LDADD = lib/libcore.la $(CHECK_LIBS) -lm
+tests_check_sort_LDADD = lib/libinternal.la $(CHECK_LIBS) -lm
 
 tools_lockscope_SOURCES += tools/sortbench.c
 TESTS += tests/sortbench.sh

@@ -1,12 +1,12 @@
 # stack piece: the symbolizer (libdwfl), attaching to a live process,
 # glibc lock internals, and `lockscope stack -p PID`.
-lib_libcore_la_SOURCES += lib/symbolize.c lib/symindex.c lib/symindex.h \
-	lib/symcache.c lib/symcache.h \
-	lib/debugimage.c lib/debugimage.h \
-	lib/procattach.c lib/procattach.h \
-	lib/glibc_locks.c lib/glibc_locks.h
-lib_libcore_la_CFLAGS += $(DEFLATE_CFLAGS)
-lib_libcore_la_LIBADD += $(DEFLATE_LIBS)
+lib_libinternal_la_SOURCES += lib/symbols/symbolize.c lib/symbols/symindex.c lib/symbols/symindex.h \
+	lib/symbols/symcache.c lib/symbols/symcache.h \
+	lib/symbols/debugimage.c lib/symbols/debugimage.h \
+	lib/attach/procattach.c lib/attach/procattach.h \
+	lib/attach/glibc_locks.c lib/attach/glibc_locks.h
+lib_libinternal_la_CFLAGS += $(DEFLATE_CFLAGS)
+lib_libinternal_la_LIBADD += $(DEFLATE_LIBS)
 tools_lockscope_SOURCES += tools/stack.c
 
 check_PROGRAMS += tests/check_symbolize tests/check_glibc_locks tests/check_symcache \
@@ -14,20 +14,20 @@ check_PROGRAMS += tests/check_symbolize tests/check_glibc_locks tests/check_symc
 TESTS += tests/check_symbolize tests/check_glibc_locks tests/check_symcache \
 	tests/check_symindex
 tests_check_symindex_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(DW_CFLAGS)
-tests_check_symindex_LDADD = lib/libcore.la $(CHECK_LIBS) $(DW_LIBS)
+tests_check_symindex_LDADD = lib/libinternal.la $(CHECK_LIBS) $(DW_LIBS)
 tests_check_symcache_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
-tests_check_symcache_LDADD = lib/libcore.la $(CHECK_LIBS)
+tests_check_symcache_LDADD = lib/libinternal.la $(CHECK_LIBS)
 # -O2 -g: the inlined-frame test needs a real inline instance.
 tests_check_symbolize_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) -O2 -g
-tests_check_symbolize_LDADD = lib/libcore.la $(CHECK_LIBS) -ldl
+tests_check_symbolize_LDADD = lib/libinternal.la $(CHECK_LIBS) -ldl
 # The fixture is the test program's own debug sections (hence -g), compressed
 # and decompressed with objcopy at run time.
 check_PROGRAMS += tests/check_debugimage
 TESTS += tests/check_debugimage
 tests_check_debugimage_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(DW_CFLAGS) -g
-tests_check_debugimage_LDADD = lib/libcore.la $(CHECK_LIBS) $(DW_LIBS)
+tests_check_debugimage_LDADD = lib/libinternal.la $(CHECK_LIBS) $(DW_LIBS)
 tests_check_glibc_locks_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
-tests_check_glibc_locks_LDADD = lib/libcore.la $(CHECK_LIBS)
+tests_check_glibc_locks_LDADD = lib/libinternal.la $(CHECK_LIBS)
 
 # Target programs for tests/stack*.sh and scripts/bench-stack.sh: plain
 # programs (no shim, no sanitizers), -g -O0 so frames and lines are exact.

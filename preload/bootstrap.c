@@ -17,14 +17,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "arena.h"
-#include "lockscope_internal.h"
-#include "order_graph.h"
+#include "core/arena.h"
+#include "core/lockscope_internal.h"
+#include "core/order_graph.h"
+#include "core/stack_depot.h"
+#include "core/tracker.h"
 #include "mutex_inline.h"
 #include "real.h"
 #include "shim.h"
-#include "stack_depot.h"
-#include "tracker.h"
 
 #define EXPORT __attribute__((visibility("default")))
 
@@ -154,7 +154,8 @@ static void atfork_child(void)
 static void do_bootstrap(void)
 {
 	resolve_all();
-	ls_mutex_inline_check();
+	ls_mutex_inline_check(&(ls_glibc_mutex_functions){ real.pthread_mutex_init, real.pthread_mutex_lock,
+							   real.pthread_mutex_trylock, real.pthread_mutex_unlock });
 	ls_stat_clock_start();
 	ls_options_defaults(&ls_opts);
 	ls_options_parse(&ls_opts, getenv("LOCKSCOPE_OPTIONS"), warn_option, NULL);

@@ -4,12 +4,12 @@
  * pthread_create, every signal blocked, never registered, never tracked).
  * It wakes four times a second, or at once when rung: it snapshots every
  * thread's published wait and held locks, reports deadlocks, hangs, stalls
- * and hold-and-wait (lib/watchdog.c), and does every slow thing for the
+ * and hold-and-wait (lib/core/watchdog.c), and does every slow thing for the
  * signal handlers: symbolizing (one long-lived symbolizer, so a second dump
  * reuses the first one's lookups) and writing reports.
  *
  * Crashes: the handler of a fatal signal captures the stacks itself
- * (async-signal-safe: lib/thread_dump.c), then rings the watchdog to
+ * (async-signal-safe: lib/core/thread_dump.c), then rings the watchdog to
  * symbolize and write them and waits at most CRASH_SYMBOLIZE_WAIT for the
  * answer.  If the watchdog does not answer (it may be blocked in malloc
  * behind the crashed thread), the handler writes the raw dump itself with
@@ -35,14 +35,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "lockscope_internal.h"
+#include "core/lockscope_internal.h"
+#include "core/stack_depot.h"
+#include "core/thread_dump.h"
+#include "core/tracker.h"
+#include "core/watchdog.h"
+#include "report/report_format.h"
+#include "report/shim_report.h"
 #include "real.h"
 #include "shim.h"
-#include "shim_report.h"
-#include "stack_depot.h"
-#include "thread_dump.h"
-#include "tracker.h"
-#include "watchdog.h"
 
 #define EXPORT __attribute__((visibility("default")))
 
@@ -252,7 +253,7 @@ static ls_thread *add_dumped_thread(ls_report *r, const ls_dump_slot *slot, uint
 		if (th)
 			describe_wait(th, t, now);
 	} else {
-		th = ls_report_push(&r->threads, &r->n_threads, sizeof *th);
+		th = ls_array_push(&r->threads, &r->n_threads, sizeof *th);
 		if (th) {
 			th->tid = (uint64_t)slot->tid;
 			th->name = comm_of(slot->tid);
@@ -280,7 +281,7 @@ static void add_dump(ls_report *r, const ls_dump_result *d)
 	for (size_t i = 0; i < d->n; i++)
 		add_dumped_thread(r, d->slots[i], now);
 	if (d->omitted) {
-		ls_thread *th = ls_report_push(&r->threads, &r->n_threads, sizeof *th);
+		ls_thread *th = ls_array_push(&r->threads, &r->n_threads, sizeof *th);
 		if (th)
 			th->state = printf_dup("%zu more threads not captured (no room in the dump buffers)", d->omitted);
 	}
@@ -348,7 +349,7 @@ static void fill_waits_for(ls_wait_entry *e, const ls_wd_thread *t)
 
 static ls_wait_entry *add_entry(ls_deadlock *d, const ls_wd_snapshot *snap, size_t i)
 {
-	ls_wait_entry *e = ls_report_push(&d->entries, &d->n, sizeof *e);
+	ls_wait_entry *e = ls_array_push(&d->entries, &d->n, sizeof *e);
 	if (!e)
 		return NULL;
 	e->tid = (uint64_t)snap->threads[i].tid;
@@ -383,7 +384,7 @@ static void on_finding(void *ctx, const ls_wd_snapshot *snap, const ls_wd_findin
 	struct scan *sc = ctx;
 	if (!sc->r && !(sc->r = ls_output_new_report(ls_wd_kind_name(f->kind))))
 		return;
-	ls_deadlock *d = ls_report_push(&sc->r->deadlocks, &sc->r->n_deadlocks, sizeof *d);
+	ls_deadlock *d = ls_array_push(&sc->r->deadlocks, &sc->r->n_deadlocks, sizeof *d);
 	if (!d)
 		return;
 	d->kind = strdup(ls_wd_kind_name(f->kind));

@@ -13,9 +13,9 @@
 #include <pthread.h>
 #include <threads.h>
 
+#include "core/tracker.h"
 #include "mutex_inline.h"
 #include "real.h"
-#include "tracker.h"
 
 #define EXPORT __attribute__((visibility("default")))
 #define CALLER ((uintptr_t)__builtin_return_address(0))

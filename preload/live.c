@@ -21,12 +21,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "live_stats.h"
-#include "lockscope_internal.h"
+#include "core/live_stats.h"
+#include "core/lockscope_internal.h"
+#include "core/site_stats.h"
+#include "core/tracker.h"
 #include "real.h"
 #include "shim.h"
-#include "site_stats.h"
-#include "tracker.h"
 
 #define PUBLISH_PERIOD_S 1
 #define CHILD_GRACE_MS 200

@@ -28,24 +28,30 @@ static bool mutex_is_held(const pthread_mutex_t *m, pid_t owner, int kind)
 	       m->__data.__nusers == 1 && m->__data.__kind == kind;
 }
 
+/* The inline attempt where it applies, else glibc's trylock. */
+static int attempt(const ls_glibc_mutex_functions *glibc, pthread_mutex_t *m, pid_t tid)
+{
+	return ls_mutex_inline_applies(m) ? ls_mutex_try_inline(m, tid) : glibc->trylock(m);
+}
+
 /* glibc's lock, trylock and unlock on m (just initialized), each checked
  * for the exact state it leaves; then the inline attempt and release,
  * each paired with glibc's other half. */
-static bool protocol_as_expected(pthread_mutex_t *m)
+static bool protocol_as_expected(const ls_glibc_mutex_functions *glibc, pthread_mutex_t *m)
 {
 	const pthread_mutex_t fresh = *m;
 	int kind = fresh.__data.__kind;
 	pid_t tid = (pid_t)syscall(SYS_gettid);
 #define HELD mutex_is_held(m, tid, kind)
 #define FRESH (!memcmp(m, &fresh, sizeof fresh))
-	if (real.pthread_mutex_lock(m) != 0 || !HELD || real.pthread_mutex_trylock(m) != EBUSY || !HELD ||
-	    real.pthread_mutex_unlock(m) != 0 || !FRESH || real.pthread_mutex_trylock(m) != 0 || !HELD ||
-	    real.pthread_mutex_unlock(m) != 0 || !FRESH)
+	if (glibc->lock(m) != 0 || !HELD || glibc->trylock(m) != EBUSY || !HELD ||
+	    glibc->unlock(m) != 0 || !FRESH || glibc->trylock(m) != 0 || !HELD ||
+	    glibc->unlock(m) != 0 || !FRESH)
 		return false;
 	ls_mutex_inline = true;
-	bool same = ls_mutex_inline_applies(m) && ls_mutex_attempt(m, tid) == 0 && HELD &&
-		    ls_mutex_attempt(m, tid) == EBUSY && real.pthread_mutex_unlock(m) == 0 && FRESH &&
-		    real.pthread_mutex_lock(m) == 0 && ls_mutex_release(m) == 0 && FRESH;
+	bool same = ls_mutex_inline_applies(m) && attempt(glibc, m, tid) == 0 && HELD &&
+		    attempt(glibc, m, tid) == EBUSY && glibc->unlock(m) == 0 && FRESH &&
+		    glibc->lock(m) == 0 && ls_mutex_release(m) == 0 && FRESH;
 	ls_mutex_inline = false;
 	return same;
 #undef HELD
@@ -54,23 +60,22 @@ static bool protocol_as_expected(pthread_mutex_t *m)
 
 /* The default mutex, and a PTHREAD_MUTEX_NORMAL one: the kinds the
  * shortcut takes. */
-static bool protocols_as_expected(void)
+static bool protocols_as_expected(const ls_glibc_mutex_functions *glibc)
 {
-	if (!real.pthread_mutex_init || !real.pthread_mutex_lock || !real.pthread_mutex_trylock ||
-	    !real.pthread_mutex_unlock)
+	if (!glibc->init || !glibc->lock || !glibc->trylock || !glibc->unlock)
 		return false;
 	pthread_mutex_t plain = PTHREAD_MUTEX_INITIALIZER, normal;
 	pthread_mutexattr_t attr;
-	if (!protocol_as_expected(&plain) || pthread_mutexattr_init(&attr) != 0)
+	if (!protocol_as_expected(glibc, &plain) || pthread_mutexattr_init(&attr) != 0)
 		return false;
 	bool ok = pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_NORMAL) == 0 &&
-		  real.pthread_mutex_init(&normal, &attr) == 0 &&
-		  (normal.__data.__kind & ~LS_GLIBC_MUTEX_NO_ELISION) == 0 && protocol_as_expected(&normal);
+		  glibc->init(&normal, &attr) == 0 &&
+		  (normal.__data.__kind & ~LS_GLIBC_MUTEX_NO_ELISION) == 0 && protocol_as_expected(glibc, &normal);
 	pthread_mutexattr_destroy(&attr);
 	return ok;
 }
 
-void ls_mutex_inline_check(void)
+void ls_mutex_inline_check(const ls_glibc_mutex_functions *glibc)
 {
-	ls_mutex_inline = protocols_as_expected();
+	ls_mutex_inline = protocols_as_expected(glibc);
 }

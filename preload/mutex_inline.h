@@ -1,9 +1,9 @@
 /* mutex_inline.h — the fast path's first attempt and its release of a
  * default mutex, done the way glibc does them instead of through a call.
  *
- * Contract: ls_mutex_attempt(m, tid) is pthread_mutex_trylock(m) called by
- * the thread `tid`: 0, EBUSY, or whatever glibc's trylock returns.
- * ls_mutex_release(m) is pthread_mutex_unlock(m) for a mutex for which
+ * Contract: ls_mutex_try_inline(m, tid) is pthread_mutex_trylock(m) called
+ * by the thread `tid`, and ls_mutex_release(m) is pthread_mutex_unlock(m),
+ * both for a mutex for which
  * ls_mutex_inline_applies(m) (ls_mutex_release_word and ls_mutex_wake_one
  * its two halves); the caller calls glibc's for the others.
  * Both act themselves only on a default mutex (__kind 0: PTHREAD_MUTEX_TIMED_NP,
@@ -30,13 +30,21 @@
 #include <pthread.h>
 #include <stdbool.h>
 
-#include "lockscope_internal.h"
-#include "real.h"
+#include "core/lockscope_internal.h"
 
 extern bool ls_mutex_inline __attribute__((visibility("hidden")));
 
-/* Sets ls_mutex_inline when glibc's mutex protocol is the one above. */
-void ls_mutex_inline_check(void);
+/* glibc's own mutex functions, which the start-up check compares with. */
+typedef struct ls_glibc_mutex_functions {
+	int (*init)(pthread_mutex_t *, const pthread_mutexattr_t *);
+	int (*lock)(pthread_mutex_t *);
+	int (*trylock)(pthread_mutex_t *);
+	int (*unlock)(pthread_mutex_t *);
+} ls_glibc_mutex_functions;
+
+/* Sets ls_mutex_inline when glibc's mutex protocol, as `glibc` (any NULL
+ * member: not resolved, so no) carries it out, is the one above. */
+void ls_mutex_inline_check(const ls_glibc_mutex_functions *glibc);
 
 /* nptl's PTHREAD_MUTEX_NO_ELISION_NP (not in public headers): set in
  * __kind by pthread_mutexattr_settype(PTHREAD_MUTEX_NORMAL), so by
@@ -62,11 +70,6 @@ static inline __attribute__((always_inline)) int ls_mutex_try_inline(pthread_mut
 	m->__data.__owner = tid;
 	m->__data.__nusers++;
 	return 0;
-}
-
-static inline __attribute__((always_inline)) int ls_mutex_attempt(pthread_mutex_t *m, pid_t tid)
-{
-	return ls_mutex_inline_applies(m) ? ls_mutex_try_inline(m, tid) : real.pthread_mutex_trylock(m);
 }
 
 /* Wakes one thread waiting in glibc for the default mutex m; 0. */

@@ -17,12 +17,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "arena.h"
-#include "lockscope_internal.h"
+#include "core/arena.h"
+#include "core/lockscope_internal.h"
+#include "core/tracker.h"
+#include "report/shim_report.h"
+#include "symbols/symbolize.h"
 #include "shim.h"
-#include "shim_report.h"
-#include "symbolize.h"
-#include "tracker.h"
 
 #define MAX_REPORTED_LOCKS 1000
 
@@ -265,7 +265,7 @@ void ls_output_claim_report(void)
 static void keep_events(ls_report *event)
 {
 	for (size_t i = 0; i < event->n_deadlocks; i++) {
-		ls_deadlock *d = ls_report_push(&events, &n_events, sizeof *d);
+		ls_deadlock *d = ls_array_push(&events, &n_events, sizeof *d);
 		if (!d)
 			break;
 		*d = event->deadlocks[i];

@@ -11,9 +11,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "order_graph.h"
-#include "report.h"
-#include "symbolize.h"
+#include "core/order_graph.h"
+#include "report/report.h"
+#include "symbols/symbolize.h"
 
 /* Reports an inversion as soon as it is found. */
 void ls_output_inversion(const ls_inversion_finding *f);

@@ -13,7 +13,7 @@
 # run before.  eu-stack has no such cache: its figures are the same for both.
 # A cold full dump is mostly spent inflating libc6-dbg's zlib-compressed
 # debug sections (10 MB): eu-stack through libdw and zlib, lockscope with
-# libdeflate on two threads into an in-memory copy (lib/debugimage.c).
+# libdeflate on two threads into an in-memory copy (lib/symbols/debugimage.c).
 # The target (issue 4): lockscope at most 0.50 of eu-stack in both
 # like-for-like pairs, cold and warm, at both thread counts.
 # The commands take turns run after run (not RUNS runs of one, then RUNS of

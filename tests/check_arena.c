@@ -1,4 +1,4 @@
-/* Unit tests of lib/arena.c: the shim's private allocator. */
+/* Unit tests of lib/core/arena.c: the shim's private allocator. */
 #include "config.h"
 
 #include <check.h>
@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arena.h"
+#include "core/arena.h"
 
 static int all_zero(const unsigned char *p, size_t n)
 {

@@ -1,5 +1,5 @@
 /* check_debugimage.c — the inflated image of an ELF file with compressed
- * debug sections (lib/debugimage.c).
+ * debug sections (lib/symbols/debugimage.c).
  *
  * The fixture is this test program itself (built with -g), its debug
  * sections compressed with `objcopy --compress-debug-sections=zlib`; the
@@ -22,7 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "debugimage.h"
+#include "symbols/debugimage.h"
 
 #ifndef ELFCOMPRESS_ZSTD /* glibc 2.36's elf.h predates it */
 #define ELFCOMPRESS_ZSTD 2

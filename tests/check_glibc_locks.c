@@ -1,4 +1,4 @@
-/* check_glibc_locks.c — unit tests of lib/glibc_locks.c: glibc 2.36 mutex
+/* check_glibc_locks.c — unit tests of lib/attach/glibc_locks.c: glibc 2.36 mutex
  * and rwlock layouts read from this very process with process_vm_readv,
  * the wait classification and the wait-for cycle finder. */
 #include "config.h"
@@ -10,7 +10,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "glibc_locks.h"
+#include "attach/glibc_locks.h"
 
 static uint64_t my_tid(void)
 {

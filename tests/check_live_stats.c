@@ -1,4 +1,4 @@
-/* Unit tests of lib/live_stats.c: the core's state published into a shared
+/* Unit tests of lib/core/live_stats.c: the core's state published into a shared
  * file and read back by the lock-free reader (header, tables, truncation to
  * capacity, the final publication), the reader's refusals (no file, a
  * symlink, another format, a newer version, a truncated file), and the
@@ -18,11 +18,11 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "live_stats.h"
-#include "lock_table.h"
-#include "order_graph.h"
-#include "site_stats.h"
-#include "thread_state.h"
+#include "core/live_stats.h"
+#include "core/lock_table.h"
+#include "core/order_graph.h"
+#include "core/site_stats.h"
+#include "core/thread_state.h"
 
 #define ADDR(i) ((uintptr_t)0x7f0000600000 + (uintptr_t)(i) * 64)
 #define SITE(i) ((uintptr_t)0x402000 + (uintptr_t)(i) * 0x10)

@@ -1,10 +1,10 @@
-/* Unit tests of lib/lock_table.c: lock records by address, lives, growth. */
+/* Unit tests of lib/core/lock_table.c: lock records by address, lives, growth. */
 #include "config.h"
 
 #include <check.h>
 #include <stdlib.h>
 
-#include "lock_table.h"
+#include "core/lock_table.h"
 
 /* Fake lock addresses: the table only uses them as keys. */
 #define BASE ((uintptr_t)0x7f0000100000)

@@ -15,17 +15,21 @@
 
 #include "mutex_inline.h"
 
-struct ls_real_functions real;
+static ls_glibc_mutex_functions glibc;
 
 static pid_t tid(void) { return (pid_t)syscall(SYS_gettid); }
 
+/* The interposer's first attempt: inline where that applies, else glibc's. */
+static int ls_mutex_attempt(pthread_mutex_t *m, pid_t owner)
+{
+	return ls_mutex_inline_applies(m) ? ls_mutex_try_inline(m, owner) : glibc.trylock(m);
+}
+
 static void setup(void)
 {
-	real.pthread_mutex_init = pthread_mutex_init;
-	real.pthread_mutex_lock = pthread_mutex_lock;
-	real.pthread_mutex_trylock = pthread_mutex_trylock;
-	real.pthread_mutex_unlock = pthread_mutex_unlock;
-	ls_mutex_inline_check();
+	glibc = (ls_glibc_mutex_functions){ pthread_mutex_init, pthread_mutex_lock, pthread_mutex_trylock,
+					    pthread_mutex_unlock };
+	ls_mutex_inline_check(&glibc);
 }
 
 START_TEST(test_enabled_on_this_glibc)
@@ -171,10 +175,10 @@ static int counting_trylock(pthread_mutex_t *m)
 START_TEST(test_disabled_when_glibc_differs)
 {
 	pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
-	real.pthread_mutex_unlock = NULL;
-	ls_mutex_inline_check();
+	glibc.unlock = NULL;
+	ls_mutex_inline_check(&glibc);
 	ck_assert(!ls_mutex_inline);
-	real.pthread_mutex_trylock = counting_trylock;
+	glibc.trylock = counting_trylock;
 	ck_assert_int_eq(ls_mutex_attempt(&m, tid()), 0);
 	ck_assert_int_eq(ls_mutex_attempt(&m, tid()), EBUSY);
 	ck_assert_int_eq(trylock_calls, 2);

@@ -1,4 +1,4 @@
-/* Unit tests of lib/options.c: LOCKSCOPE_OPTIONS parsing. */
+/* Unit tests of lib/core/options.c: LOCKSCOPE_OPTIONS parsing. */
 #include "config.h"
 
 #include <check.h>
@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "options.h"
+#include "core/options.h"
 
 /* Collects warnings so tests can check how many came and what they said. */
 struct warnings {

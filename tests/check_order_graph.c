@@ -1,4 +1,4 @@
-/* Unit tests of lib/order_graph.c, driven directly: fake lock records from
+/* Unit tests of lib/core/order_graph.c, driven directly: fake lock records from
  * the lock table and thread states from the registry, acquisitions made by
  * calling ls_order_before_acquire and pushing the held entry as the
  * tracker does. */
@@ -7,9 +7,9 @@
 #include <check.h>
 #include <stdlib.h>
 
-#include "lock_table.h"
-#include "order_graph.h"
-#include "thread_state.h"
+#include "core/lock_table.h"
+#include "core/order_graph.h"
+#include "core/thread_state.h"
 
 #define ADDR(i) ((uintptr_t)0x7f0000200000 + (uintptr_t)(i) * 64)
 

@@ -6,14 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report.h"
-#include "report_render.h"
+#include "report/report.h"
+#include "report/report_render.h"
 
 /* ------------------------------------------------------------ fixtures */
 
 static ls_frame *add_frame(ls_stack *s, uint64_t address, const char *function, const char *file, int line)
 {
-	ls_frame *f = ls_report_push(&s->frames, &s->n, sizeof *s->frames);
+	ls_frame *f = ls_array_push(&s->frames, &s->n, sizeof *s->frames);
 	ck_assert_ptr_nonnull(f);
 	f->address = address;
 	f->function = ls_strdup_or_null(function);
@@ -37,7 +37,7 @@ static void set_lock(ls_lock_ref *l, uint64_t address, const char *kind, const c
 static void add_abba_edge(ls_inversion *inv, uint64_t tid, const char *thread, uint64_t held, const char *held_name,
 			  uint64_t acquired, const char *acquired_name, int line)
 {
-	ls_cycle_edge *e = ls_report_push(&inv->cycle, &inv->n, sizeof *inv->cycle);
+	ls_cycle_edge *e = ls_array_push(&inv->cycle, &inv->n, sizeof *inv->cycle);
 	ck_assert_ptr_nonnull(e);
 	e->tid = tid;
 	e->thread_name = ls_strdup_or_null(thread);
@@ -60,14 +60,14 @@ static ls_report *sample_report(void)
 	r->pid = 4242;
 	r->reason = strdup("deadlock");
 
-	ls_inversion *inv = ls_report_push(&r->inversions, &r->n_inversions, sizeof *r->inversions);
+	ls_inversion *inv = ls_array_push(&r->inversions, &r->n_inversions, sizeof *r->inversions);
 	add_abba_edge(inv, 1234, "worker_1", LOCK_A, "resource_a", LOCK_B, "resource_b", 20);
 	add_abba_edge(inv, 1235, "worker_2", LOCK_B, "resource_b", LOCK_A, "resource_a", 30);
 
-	ls_deadlock *d = ls_report_push(&r->deadlocks, &r->n_deadlocks, sizeof *r->deadlocks);
+	ls_deadlock *d = ls_array_push(&r->deadlocks, &r->n_deadlocks, sizeof *r->deadlocks);
 	d->kind = strdup("deadlock");
 	for (int i = 0; i < 2; i++) {
-		ls_wait_entry *w = ls_report_push(&d->entries, &d->n, sizeof *d->entries);
+		ls_wait_entry *w = ls_array_push(&d->entries, &d->n, sizeof *d->entries);
 		w->tid = 1234 + (uint64_t)i;
 		w->thread_name = strdup(i ? "worker_2" : "worker_1");
 		set_lock(&w->holds.lock, i ? LOCK_B : LOCK_A, "mutex", i ? "resource_b" : "resource_a");
@@ -77,13 +77,13 @@ static ls_report *sample_report(void)
 		w->owner_tid = 1235 - (uint64_t)i;
 	}
 
-	ls_thread *t = ls_report_push(&r->threads, &r->n_threads, sizeof *r->threads);
+	ls_thread *t = ls_array_push(&r->threads, &r->n_threads, sizeof *r->threads);
 	t->tid = 1234;
 	t->name = strdup("worker_1");
 	t->state = strdup("waiting for lock");
 	set_lock(&t->waiting_for, LOCK_B, "mutex", "resource_b");
 	t->wait_seconds = 2.5;
-	ls_held_lock *h = ls_report_push(&t->held, &t->n_held, sizeof *t->held);
+	ls_held_lock *h = ls_array_push(&t->held, &t->n_held, sizeof *t->held);
 	set_lock(&h->lock, LOCK_A, "mutex", "resource_a");
 	h->mode = strdup("exclusive");
 	add_frame(&h->stack, 0x555555555214ULL, "worker_1", "abba.c", 20);
@@ -91,7 +91,7 @@ static ls_report *sample_report(void)
 	t->acquisitions = 1000;
 	t->wait_ns = 2500000000ULL;
 
-	ls_lock_stats *l = ls_report_push(&r->locks, &r->n_locks, sizeof *r->locks);
+	ls_lock_stats *l = ls_array_push(&r->locks, &r->n_locks, sizeof *r->locks);
 	set_lock(&l->lock, LOCK_A, "mutex", "resource_a");
 	l->acquisitions = 100;
 	l->contended = 3;
@@ -101,12 +101,12 @@ static ls_report *sample_report(void)
 	l->max_hold_ns = 5000000;
 	l->wait_hist[9] = 2;
 	l->wait_hist[10] = 1;
-	ls_site *s = ls_report_push(&l->sites, &l->n_sites, sizeof *l->sites);
+	ls_site *s = ls_array_push(&l->sites, &l->n_sites, sizeof *l->sites);
 	add_frame(&s->stack, 0x555555555214ULL, "worker_1", "abba.c", 20);
 	s->acquisitions = 100;
 	s->contended = 3;
 	s->wait_ns = 1500;
-	l = ls_report_push(&r->locks, &r->n_locks, sizeof *r->locks);
+	l = ls_array_push(&r->locks, &r->n_locks, sizeof *r->locks);
 	set_lock(&l->lock, LOCK_B, "rwlock", "resource_b");
 	l->acquisitions = 50;
 	l->contended = 10;
@@ -114,7 +114,7 @@ static ls_report *sample_report(void)
 	l->max_wait_ns = 4000000;
 
 	for (int i = 0; i < 2; i++) {
-		ls_order_edge *e = ls_report_push(&r->order_edges, &r->n_order_edges, sizeof *r->order_edges);
+		ls_order_edge *e = ls_array_push(&r->order_edges, &r->n_order_edges, sizeof *r->order_edges);
 		set_lock(&e->held, i ? LOCK_B : LOCK_A, "mutex", i ? "resource_b" : "resource_a");
 		set_lock(&e->acquired, i ? LOCK_A : LOCK_B, "mutex", i ? "resource_a" : "resource_b");
 		e->in_inversion = true;
@@ -144,7 +144,7 @@ START_TEST(test_push_grows_and_zeroes)
 	int *values = NULL;
 	size_t n = 0;
 	for (int i = 0; i < 1000; i++) {
-		int *v = ls_report_push(&values, &n, sizeof *values);
+		int *v = ls_array_push(&values, &n, sizeof *values);
 		ck_assert_ptr_nonnull(v);
 		ck_assert_int_eq(*v, 0);
 		*v = i * 3;
@@ -306,7 +306,7 @@ END_TEST
 START_TEST(test_text_summary_counts_hangs_apart)
 {
 	ls_report *r = sample_report();
-	ls_deadlock *d = ls_report_push(&r->deadlocks, &r->n_deadlocks, sizeof *r->deadlocks);
+	ls_deadlock *d = ls_array_push(&r->deadlocks, &r->n_deadlocks, sizeof *r->deadlocks);
 	d->kind = strdup("hang");
 	char *text = render(ls_report_write_text, r);
 	ck_assert_contains(text, "\nlockscope: hang\n");

@@ -1,4 +1,4 @@
-/* Unit tests of lib/site_stats.c: records per (lock life, call site), the
+/* Unit tests of lib/core/site_stats.c: records per (lock life, call site), the
  * per-thread cache, counter updates, the full table, and blame arithmetic
  * driven with fake waiters at chosen timestamps. */
 #include "config.h"
@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "lock_table.h"
-#include "site_stats.h"
+#include "core/lock_table.h"
+#include "core/site_stats.h"
 
 #define ADDR(i) ((uintptr_t)0x7f0000400000 + (uintptr_t)(i) * 64)
 #define SITE(i) ((uintptr_t)0x401000 + (uintptr_t)(i) * 0x10)

@@ -1,4 +1,4 @@
-/* check_sort.c — unit tests of the stable adaptive sort (lib/sort.c). */
+/* check_sort.c — unit tests of the stable adaptive sort (lib/sort/sort.c). */
 #include "config.h"
 
 #include <check.h>
@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "lockscope/sort.h"
-#include "sort_internal.h"
+#include "sort/sort_internal.h"
 
 /* ---- helpers ---------------------------------------------------------- */
 

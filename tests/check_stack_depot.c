@@ -1,11 +1,11 @@
-/* Unit tests of lib/stack_depot.c: deduplicated stacks, capture, sites. */
+/* Unit tests of lib/core/stack_depot.c: deduplicated stacks, capture, sites. */
 #include "config.h"
 
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "stack_depot.h"
+#include "core/stack_depot.h"
 
 START_TEST(test_put_dedups_and_get_returns_the_stack)
 {

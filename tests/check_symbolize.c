@@ -1,4 +1,4 @@
-/* check_symbolize.c — unit tests of lib/symbolize.c against this very binary
+/* check_symbolize.c — unit tests of lib/symbols/symbolize.c against this very binary
  * (functions, file:line, inlined frames, data symbols) and libc. */
 #include "config.h"
 
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "symbolize.h"
+#include "symbols/symbolize.h"
 
 pthread_mutex_t some_global_mutex = PTHREAD_MUTEX_INITIALIZER;
 uint64_t some_global_table[8];

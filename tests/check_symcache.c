@@ -1,4 +1,4 @@
-/* check_symcache.c — unit tests of lib/symcache.c: round trip, checksum,
+/* check_symcache.c — unit tests of lib/symbols/symcache.c: round trip, checksum,
  * build ID and mode keying, unsafe directories and names. */
 #include "config.h"
 
@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "symcache.h"
+#include "symbols/symcache.h"
 
 static const unsigned char id_a[] = { 0x93, 0xac, 0x61, 0xec, 0x01 };
 static const unsigned char id_b[] = { 0x12, 0x34, 0x56, 0x78, 0x02 };

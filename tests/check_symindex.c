@@ -1,4 +1,4 @@
-/* check_symindex.c — lib/symindex.c must answer exactly what
+/* check_symindex.c — lib/symbols/symindex.c must answer exactly what
  * dwfl_module_addrinfo answers, probed at the edges and middles of the
  * symbols of this binary and of libc (with libc6-dbg: 10 000 symbols,
  * globals, weak aliases, locals, sizeless assembly labels). */
@@ -11,8 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "symbolize.h"
-#include "symindex.h"
+#include "symbols/symbolize.h"
+#include "symbols/symindex.h"
 
 /* A global sizeless label inside a local function: libdwfl names its
  * address after the label and never looks at the locals (hand-written

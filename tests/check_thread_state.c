@@ -1,4 +1,4 @@
-/* Unit tests of lib/thread_state.c: registry and held sets. */
+/* Unit tests of lib/core/thread_state.c: registry and held sets. */
 #include "config.h"
 
 #include <check.h>
@@ -6,7 +6,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "thread_state.h"
+#include "core/thread_state.h"
 
 static ls_held *hold(ls_thread_state *t, uintptr_t addr)
 {

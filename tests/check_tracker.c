@@ -7,8 +7,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 
-#include "order_graph.h"
-#include "tracker.h"
+#include "core/order_graph.h"
+#include "core/tracker.h"
 
 static int try_mutex(void *lock) { return pthread_mutex_trylock(lock); }
 static int block_mutex(const ls_lock_call *c) { return pthread_mutex_lock(c->lock); }

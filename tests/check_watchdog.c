@@ -1,4 +1,4 @@
-/* Unit tests of the wait-for analysis (lib/watchdog.c) on hand-built
+/* Unit tests of the wait-for analysis (lib/core/watchdog.c) on hand-built
  * thread states, and of the public watchdog API without the shim. */
 #include "config.h"
 
@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/watchdog.h"
 #include "lockscope/watchdog.h"
-#include "watchdog.h"
 
 #define S 1000000000ull
 

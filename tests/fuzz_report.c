@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report.h"
-#include "report_render.h"
+#include "report/report.h"
+#include "report/report_render.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

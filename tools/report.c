@@ -11,9 +11,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "report/report.h"
+#include "report/report_render.h"
 #include "commands.h"
-#include "report.h"
-#include "report_render.h"
 
 struct format {
 	const char *name;

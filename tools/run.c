@@ -16,8 +16,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/options.h"
 #include "commands.h"
-#include "options.h"
 #include "spawn.h"
 
 static void run_usage(FILE *out)

@@ -21,9 +21,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "commands.h"
 #include "lockscope/sort.h"
-#include "sort_internal.h"
+#include "sort/sort_internal.h"
+#include "commands.h"
 
 /* ---- reproducible randomness ------------------------------------------ */
 

@@ -3,9 +3,9 @@
  * each other's glibc mutexes or rwlocks.  No preload needed.
  *
  * Order of work: read /proc, stop all threads, unwind raw pcs, detach
- * (lib/procattach.c) — only then symbolize (one lookup per distinct
+ * (lib/attach/procattach.c) — only then symbolize (one lookup per distinct
  * address) and read the locks the blocked threads wait on
- * (lib/glibc_locks.c).  The result is an ls_report (report.h), written as
+ * (lib/attach/glibc_locks.c).  The result is an ls_report (report.h), written as
  * text by this file or as JSON by ls_report_write_json.
  */
 #include "config.h"
@@ -18,12 +18,13 @@
 #include <string.h>
 #include <sys/syscall.h>
 
+#include "attach/glibc_locks.h"
+#include "attach/procattach.h"
+#include "core/lockscope_internal.h"
+#include "report/report.h"
+#include "report/report_format.h"
+#include "symbols/symbolize.h"
 #include "commands.h"
-#include "glibc_locks.h"
-#include "lockscope_internal.h"
-#include "procattach.h"
-#include "report.h"
-#include "symbolize.h"
 
 #define MAX_INLINE_DEPTH 32
 
@@ -225,7 +226,7 @@ static int symbolize_thread(ls_symbolizer *sym, const ls_proc_thread *t, ls_stac
 		ls_frame chain[MAX_INLINE_DEPTH];
 		size_t k = ls_symbolize(sym, t->pcs[i], !t->is_activation[i], chain, MAX_INLINE_DEPTH);
 		for (size_t j = 0; j < k; j++) {
-			ls_frame *f = ls_report_push(&out->frames, &out->n, sizeof *f);
+			ls_frame *f = ls_array_push(&out->frames, &out->n, sizeof *f);
 			if (!f)
 				return -1;
 			*f = chain[j];
@@ -311,7 +312,7 @@ static int add_held_locks(struct analysis *a)
 			known |= owner->held[h].lock.address == w->lock;
 		if (known)
 			continue;
-		ls_held_lock *held = ls_report_push(&owner->held, &owner->n_held, sizeof *held);
+		ls_held_lock *held = ls_array_push(&owner->held, &owner->n_held, sizeof *held);
 		if (!held || fill_lock_ref(a, &held->lock, w) != 0)
 			return -1;
 		held->mode = ls_strdup_or_null(held_mode(w));
@@ -323,7 +324,7 @@ static int build_threads(struct analysis *a)
 {
 	ls_proc_snapshot *snap = a->snap;
 	for (size_t i = 0; i < snap->n_threads; i++) {
-		ls_thread *th = ls_report_push(&a->report->threads, &a->report->n_threads, sizeof *th);
+		ls_thread *th = ls_array_push(&a->report->threads, &a->report->n_threads, sizeof *th);
 		if (!th)
 			return -1;
 		th->tid = (uint64_t)snap->threads[i].tid;
@@ -355,7 +356,7 @@ static int add_cycle(struct analysis *a, size_t cycle)
 	size_t first = 0;
 	while (a->cycle_of[first] != cycle)
 		first++;
-	ls_deadlock *d = ls_report_push(&a->report->deadlocks, &a->report->n_deadlocks, sizeof *d);
+	ls_deadlock *d = ls_array_push(&a->report->deadlocks, &a->report->n_deadlocks, sizeof *d);
 	if (!d || !(d->kind = ls_strdup_or_null("deadlock")))
 		return -1;
 	/* Entry k waits for a lock owned by entry k+1, and holds the lock
@@ -365,7 +366,7 @@ static int add_cycle(struct analysis *a, size_t cycle)
 		prev = a->waits[prev].owner;
 	size_t i = first;
 	do {
-		ls_wait_entry *e = ls_report_push(&d->entries, &d->n, sizeof *e);
+		ls_wait_entry *e = ls_array_push(&d->entries, &d->n, sizeof *e);
 		if (!e)
 			return -1;
 		const struct thread_wait *w = &a->waits[i];

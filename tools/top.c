@@ -26,11 +26,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/live_stats.h"
+#include "core/lock_table.h"
+#include "symbols/symbolize.h"
 #include "commands.h"
-#include "live_stats.h"
-#include "lock_table.h"
 #include "spawn.h"
-#include "symbolize.h"
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 

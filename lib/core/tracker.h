@@ -1,0 +1,303 @@
+/* tracker.h — what happens around each lock call, independent of the API.
+ *
+ * Contract: the preload layer calls these around the real functions; they
+ * keep each thread's held set, the lock table, the order graph and the
+ * statistics consistent.  ls_enter() is the fast reentrancy gate: it returns
+ * NULL when the call must pass straight through (inside lockscope itself,
+ * during bootstrap, or before the thread state exists and cannot be made);
+ * every non-NULL ls_enter() is paired with ls_leave().  No function here
+ * blocks on anything but the real lock it is given, and none takes a lock
+ * the program can see.
+ */
+#ifndef LOCKSCOPE_TRACKER_H
+#define LOCKSCOPE_TRACKER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "core/lock_table.h"
+#include "core/options.h"
+#include "core/site_stats.h"
+#include "core/stack_depot.h"
+#include "core/thread_state.h"
+
+/* One thread-local block, so the fast path reaches it with one GOT load. */
+struct ls_tls {
+	/* state when the fast path may run: not busy, and no option that
+	 * needs the slow path on every call (hold_time); else NULL */
+	ls_thread_state *fast;
+	ls_thread_state *state;  /* NULL until the thread's first tracked call */
+	unsigned busy;           /* inside lockscope (nesting depth): pass lock calls through */
+};
+extern __thread struct ls_tls ls_tls __attribute__((tls_model("initial-exec")));
+extern ls_options ls_opts __attribute__((visibility("hidden")));
+extern bool ls_tracking_enabled __attribute__((visibility("hidden")));
+
+/* The reentrancy guard: every change of busy or state goes through these. */
+static inline void ls_tls_refresh(void)
+{
+	ls_tls.fast = ls_tls.busy == 0 && !ls_opts.hold_time ? ls_tls.state : 0;
+}
+static inline void ls_busy_begin(void)
+{
+	ls_tls.busy++;
+	ls_tls.fast = 0;
+}
+static inline void ls_busy_end(void)
+{
+	ls_tls.busy--;
+	ls_tls_refresh();
+}
+
+ls_thread_state *ls_enter_slow(void);
+
+static inline ls_thread_state *ls_enter(void)
+{
+	if (__builtin_expect(ls_tls.busy != 0, 0))
+		return 0;
+	ls_thread_state *t = ls_tls.state;
+	if (__builtin_expect(t == 0, 0))
+		return ls_enter_slow();
+	ls_busy_begin();
+	return t;
+}
+
+static inline void ls_leave(void) { ls_busy_end(); }
+
+/* A lock call, abstracted: `attempt` tries without blocking; `block` waits
+ * (for timed variants it may time out).  Both return 0 on success. */
+typedef struct ls_lock_call {
+	void *lock;
+	int (*attempt)(void *lock);
+	int (*block)(const struct ls_lock_call *);
+	const void *arg1;   /* abstime, for timed variants */
+	int arg2;           /* clockid, for clock variants */
+	int busy_code;      /* what `attempt` returns when the lock is taken */
+	int owner_dead_code;/* an acquisition that also reports a dead owner (EOWNERDEAD), or -1 */
+} ls_lock_call;
+
+/* Statistics of an exclusively held lock are only written by its holder, so
+ * a plain load and store is exact and avoids a locked instruction on the
+ * fast path; shared (read) holders need a real atomic add. */
+static inline void ls_stat_add(_Atomic uint64_t *p, uint64_t v, bool exclusive)
+{
+	if (exclusive)
+		atomic_store_explicit(p, atomic_load_explicit(p, memory_order_relaxed) + v, memory_order_relaxed);
+	else
+		atomic_fetch_add_explicit(p, v, memory_order_relaxed);
+}
+
+int ls_wait_contended(ls_thread_state *t, ls_lock *l, const ls_lock_call *c, uint8_t mode, uintptr_t site,
+		      uint32_t site_stack);
+
+/* ---- the fast path --------------------------------------------------------
+ *
+ * A blocking acquisition costs, when nothing new is seen: one probe of the
+ * thread's call cache, the first attempt (the real trylock, or glibc's own
+ * instructions made inline: preload/mutex_inline.h), one increment, a
+ * push on the held set and one load of the lock's blame word; a release,
+ * one pop and that load again.  "Nothing new" is decided by one compare:
+ * the cache entry remembers the signature of the held set (the xor of the
+ * held locks' mixed ids and modes) under which its order edges were last
+ * checked, so nested locking in a steady pattern stays on the fast path.
+ * The fast path takes no lock, calls nothing but the real lock functions,
+ * and so needs no reentrancy guard of its own; everything else goes to the
+ * slow functions below, which set it.
+ */
+
+/* The thread's state when the fast path may run (see struct ls_tls). */
+static inline ls_thread_state *ls_fast_state(void) { return ls_tls.fast; }
+
+/* The call cache is two-way set associative: a (site, lock) pair lives in
+ * either entry of its set, so two hot pairs that hash alike (nested locks
+ * taken a few bytes apart) do not evict each other on every call. */
+static inline struct ls_call_cache_entry *ls_call_set(ls_thread_state *t, uintptr_t site, uintptr_t addr)
+{
+	return &t->call_cache[(((site >> 2) ^ (addr >> 5)) & (LS_CALL_CACHE_SIZE / 2 - 1)) * 2];
+}
+
+static inline bool ls_call_is(const struct ls_call_cache_entry *e, uintptr_t site, uintptr_t addr)
+{
+	return e->site == site && e->addr == addr;
+}
+
+/* The entry of (site, addr) in its set, alive or not; NULL if neither. */
+static inline __attribute__((always_inline)) struct ls_call_cache_entry *
+ls_call_find(ls_thread_state *t, uintptr_t site, uintptr_t addr)
+{
+	struct ls_call_cache_entry *e = ls_call_set(t, site, addr);
+	if (__builtin_expect(ls_call_is(e, site, addr), 1))
+		return e;
+	e++;
+	return ls_call_is(e, site, addr) ? e : 0;
+}
+
+static inline bool ls_call_alive(const struct ls_call_cache_entry *e)
+{
+	return atomic_load_explicit(&e->lock->live_id, memory_order_relaxed) == e->lock_id;
+}
+
+/* A fresh entry's edges_known_sig: no held set has this signature (up to
+ * the odds of a 64-bit collision). */
+#define LS_SIG_UNCHECKED 0x8f3c5a1e6b2d4907ULL
+
+/* The entry for a blocking acquisition of the lock at addr from site in
+ * mode when the fast path may take it: a lock known and alive, and every
+ * order edge from the locks held now already checked.  NULL otherwise. */
+static inline __attribute__((always_inline)) struct ls_call_cache_entry *
+ls_fast_entry(ls_thread_state *t, uintptr_t site, uintptr_t addr, uint8_t mode)
+{
+	struct ls_call_cache_entry *e = ls_call_find(t, site, addr);
+	if (__builtin_expect(e && e->edges_known_sig == (t->held_sig ^ mode) && ls_call_alive(e), 1))
+		return e;
+	return 0;
+}
+
+/* Counts the acquisition of entry e and pushes it as held[n], the new top
+ * of the held set (which has room for it). */
+static inline __attribute__((always_inline)) ls_held *
+ls_held_push_acquired(ls_thread_state *t, ls_held *held, uint32_t n, struct ls_call_cache_entry *e, uint8_t mode)
+{
+	e->count++;
+	ls_held *h = &held[n];
+	memcpy(h, e, LS_HELD_HEAD_BYTES); /* site, addr, lock, lock_id */
+	h->site_stack = e->stack;
+	h->count = 1;
+	h->mode = mode;
+	ls_held_sign(t, h, e->sig);
+	atomic_store_explicit(&t->n_held, n + 1, memory_order_release);
+	return h;
+}
+
+/* The call of entry e acquired its lock: count it, push it on the held
+ * set, and for an exclusive hold start the blame.  The start of the hold
+ * time is the slow path's business.  Returns the held entry (NULL only
+ * when the held set could not grow).  Slow paths only: it may allocate. */
+ls_held *ls_note_acquired(ls_thread_state *t, struct ls_call_cache_entry *e, uint8_t mode);
+
+/* ls_note_acquired for the fast path, under the reentrancy guard; 0. */
+int ls_note_acquired_guarded(ls_thread_state *t, struct ls_call_cache_entry *e, uint8_t mode);
+/* The blame mark of a hold taken while somebody waits; 0. */
+int ls_blame_mark_acquired(ls_held *h);
+
+/* ls_note_acquired on the fast path (hold_time off), returning the
+ * acquisition's result, 0.  Whatever needs a call (a held set to grow, a
+ * blame to mark) is a tail call, so that the interposer, when the first
+ * attempt is inline too, needs no stack frame: nothing of the fast path
+ * is stored on the program's stack. */
+static inline __attribute__((always_inline)) int
+ls_note_acquired_fast(ls_thread_state *t, struct ls_call_cache_entry *e, uint8_t mode)
+{
+	uint32_t n = ls_held_count(t);
+	if (__builtin_expect(n == t->cap_held, 0))
+		return ls_note_acquired_guarded(t, e, mode);
+	ls_held *h = ls_held_push_acquired(t, ls_held_array(t), n, e, mode);
+	if (mode != LS_MODE_READ && !ls_blame_area_still(e->lock, &h->blame_mark))
+		return ls_blame_mark_acquired(h);
+	return 0;
+}
+
+/* Slow paths.  ls_track_lock: a blocking acquisition the fast path could
+ * not take (first sight of a call or lock, new nesting, recursion, a call
+ * from lockscope's own libraries); the caller holds the reentrancy guard
+ * (ls_enter).  ls_track_lock_after_attempt: the fast path's trylock
+ * returned `attempt_result` (busy, or a robust mutex's dead owner). */
+int ls_track_lock(ls_thread_state *t, const ls_lock_call *c, enum ls_lock_kind kind, uint8_t mode, uintptr_t site);
+int ls_track_lock_after_attempt(ls_thread_state *t, const ls_lock_call *c, uint8_t mode, uintptr_t site,
+				int attempt_result);
+/* A try acquisition that succeeded (never an order edge); guard held. */
+void ls_track_trylock_acquired(ls_thread_state *t, void *lock, enum ls_lock_kind kind, uint8_t mode, uintptr_t site);
+
+static inline __attribute__((always_inline)) int
+ls_track_trylock(ls_thread_state *t, const ls_lock_call *call, enum ls_lock_kind kind, uint8_t mode, uintptr_t site)
+{
+	int r = call->attempt(call->lock);
+	if (r == 0 || r == call->owner_dead_code)
+		ls_track_trylock_acquired(t, call->lock, kind, mode, site);
+	return r;
+}
+/* The end of an exclusive hold that needs more than the inline path: hold
+ * time (ticks of the hold clock) and blame. */
+void ls_note_hold_end(ls_lock *l, const ls_held *h, uint64_t blamed_ns);
+
+/* The entry of `set` a new pair replaces: an empty or dead one if there
+ * is one, else each in turn. */
+struct ls_call_cache_entry *ls_call_victim(ls_thread_state *t, struct ls_call_cache_entry *set);
+struct ls_call_cache_entry *ls_call_cache_fill(ls_thread_state *t, struct ls_call_cache_entry *e, uintptr_t site,
+					       uintptr_t addr, enum ls_lock_kind kind);
+
+/* The cache entry of (site, addr), filled if it is not there or stale.
+ * NULL only when out of memory; e->lock is &ls_lock_private for
+ * lockscope's own libraries. */
+static inline struct ls_call_cache_entry *ls_call_lookup(ls_thread_state *t, uintptr_t site, uintptr_t addr,
+							 enum ls_lock_kind kind)
+{
+	struct ls_call_cache_entry *e = ls_call_find(t, site, addr);
+	if (__builtin_expect(e != 0, 1) && ls_call_alive(e))
+		return e;
+	return ls_call_cache_fill(t, e ? e : ls_call_victim(t, ls_call_set(t, site, addr)), site, addr, kind);
+}
+
+void ls_track_unlock_slow(ls_thread_state *t, void *lock);
+
+/* Bookkeeping before the real unlock on the fast path (so hold_time is
+ * off), when it is simple: the lock is the newest held and held once.
+ * Pops it and returns its entry (readable until the thread's next lock
+ * call: copy what is needed before releasing); NULL, having changed
+ * nothing, otherwise (the caller then goes to ls_track_unlock_slow).  The
+ * blame of an exclusive hold is the caller's, after the release
+ * (ls_blame_after_release). */
+static inline __attribute__((always_inline)) ls_held *ls_track_unlock_fast(ls_thread_state *t, void *lock)
+{
+	uint32_t n = ls_held_count(t);
+	if (__builtin_expect(n == 0, 0))
+		return 0;
+	ls_held *h = &ls_held_array(t)[n - 1];
+	if (__builtin_expect(h->addr != (uintptr_t)lock || h->count != 1, 0))
+		return 0;
+	t->held_sig ^= h->sig;
+	atomic_store_explicit(&t->n_held, n - 1, memory_order_release);
+	return h;
+}
+
+/* Charges the wait caused by the hold `h` of l, taken when the wait area
+ * was `mark`, after its release; returns `result`.  h is the popped entry:
+ * its site is read now (only a signal handler locking in between could
+ * have reused it, and would then at worst misplace this charge). */
+int ls_note_blame_released(ls_lock *l, const ls_held *h, uint64_t mark, int result);
+
+/* After the fast path released an exclusive hold: when somebody waited
+ * during it (the wait area moved since the mark, or somebody waits now),
+ * its blame.  Done after the release, so that the critical section is not
+ * made longer for the very threads that wait for it; the reading is then a
+ * few ns late, which only adds those ns of waiting to the charge.
+ * Returns `result` (the release's). */
+static inline __attribute__((always_inline)) int ls_blame_after_release(ls_lock *l, const ls_held *h,
+									 uint64_t mark, int result)
+{
+	uint64_t area;
+	if (__builtin_expect(ls_blame_area_still(l, &area) && area == mark, 1))
+		return result;
+	return ls_note_blame_released(l, h, mark, result);
+}
+
+/* init (a new life) and destroy (the end of one). */
+void ls_track_init(ls_thread_state *t, void *lock, enum ls_lock_kind kind, uintptr_t site);
+void ls_track_destroy(void *lock);
+/* free()/realloc() of memory that may hold locks. */
+void ls_track_free_range(void *p, size_t size);
+
+/* Condition waits: the mutex is released for the wait and re-acquired after. */
+typedef struct ls_cond_wait_state {
+	ls_held saved;
+	bool had_mutex;
+} ls_cond_wait_state;
+void ls_track_cond_wait_begin(ls_thread_state *t, void *cond, void *mutex, ls_cond_wait_state *s);
+void ls_track_cond_wait_end(ls_thread_state *t, void *mutex, ls_cond_wait_state *s);
+
+/* Other blocking waits the watchdog should see (join). */
+void ls_track_wait_begin(ls_thread_state *t, enum ls_wait_kind kind, uintptr_t object);
+void ls_track_wait_end(ls_thread_state *t);
+
+#endif

@@ -1,0 +1,73 @@
+/* report_render_folded.c — wait time per call stack as folded stacks.
+ *
+ * One line per lock call site that waited: frames outermost first joined by
+ * ';', the lock itself as the innermost frame (so a flame graph splits the
+ * time by lock), a space and the wait time in ns.  No header: flamegraph.pl
+ * and speedscope read it as is.
+ */
+#include "config.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+#include "report/report_render.h"
+
+/* A frame name for folded output: ';' separates frames and the line ends
+ * in " COUNT", so ';' and control characters are replaced. */
+static void put_folded_name(FILE *out, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		fputc(c == ';' ? ':' : c < 0x20 || c == 0x7f ? '?' : c, out);
+	}
+}
+
+static void put_frame_name(FILE *out, const ls_frame *f)
+{
+	if (f->function) {
+		put_folded_name(out, f->function);
+	} else if (f->module) {
+		const char *slash = strrchr(f->module, '/');
+		put_folded_name(out, slash ? slash + 1 : f->module);
+		fprintf(out, "+0x%" PRIx64, f->module_offset);
+	} else {
+		fprintf(out, "0x%" PRIx64, f->address);
+	}
+}
+
+static void put_lock_frame(FILE *out, const ls_lock_ref *l)
+{
+	char label[256];
+	ls_lock_label(label, sizeof label, l);
+	fputs("lock ", out);
+	put_folded_name(out, label);
+}
+
+static void put_folded_line(FILE *out, const ls_stack *s, const ls_lock_ref *l, uint64_t count)
+{
+	for (size_t i = s->n; i-- > 0;) {
+		put_frame_name(out, &s->frames[i]);
+		fputc(';', out);
+	}
+	put_lock_frame(out, l);
+	fprintf(out, " %" PRIu64 "\n", count);
+}
+
+int ls_report_write_folded(const ls_report *r, FILE *out)
+{
+	static const ls_stack no_stack;
+	for (size_t i = 0; i < r->n_locks; i++) {
+		const ls_lock_stats *l = &r->locks[i];
+		uint64_t attributed = 0;
+		for (size_t j = 0; j < l->n_sites; j++) {
+			if (l->sites[j].wait_ns == 0)
+				continue;
+			put_folded_line(out, &l->sites[j].stack, &l->lock, l->sites[j].wait_ns);
+			attributed += l->sites[j].wait_ns;
+		}
+		/* Wait time no recorded site accounts for still belongs to the lock. */
+		if (l->wait_ns > attributed)
+			put_folded_line(out, &no_stack, &l->lock, l->wait_ns - attributed);
+	}
+	return fflush(out) == 0 && !ferror(out) ? 0 : -1;
+}
