@@ -3,7 +3,10 @@
 lib_libinternal_la_SOURCES += lib/python/pymemory.c lib/python/pymemory.h \
 	lib/python/pylayout.c lib/python/pylayout.h \
 	lib/python/linetable.c lib/python/linetable.h \
-	lib/python/pyframes.c lib/python/pyframes.h
+	lib/python/pyframes.c lib/python/pyframes.h \
+	lib/core/py_stack.c lib/core/py_stack.h \
+	lib/symbols/pysymbols.c lib/symbols/pysymbols.h \
+	lib/report/py_names.c lib/report/py_names.h
 
 # A preload probe for the tests: on every sem_trywait (CPython 3.11/3.12
 # take threading.Lock with it) it writes what lib/python reads of the

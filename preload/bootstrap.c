@@ -20,6 +20,7 @@
 #include "core/arena.h"
 #include "core/lockscope_internal.h"
 #include "core/order_graph.h"
+#include "core/py_stack.h"
 #include "core/stack_depot.h"
 #include "core/tracker.h"
 #include "mutex_inline.h"
@@ -124,6 +125,7 @@ static void atfork_prepare(void)
 	ls_order_atfork_prepare();
 	ls_lock_table_atfork_prepare();
 	ls_depot_atfork_prepare();
+	ls_pystack_atfork_prepare();
 	ls_thread_atfork_prepare();
 	ls_arena_atfork_prepare();
 }
@@ -132,6 +134,7 @@ static void atfork_parent(void)
 {
 	ls_arena_atfork_parent();
 	ls_thread_atfork_parent();
+	ls_pystack_atfork_parent();
 	ls_depot_atfork_parent();
 	ls_lock_table_atfork_parent();
 	ls_order_atfork_parent();
@@ -142,6 +145,7 @@ static void atfork_child(void)
 {
 	ls_arena_atfork_child();
 	ls_thread_atfork_child(ls_tls.state);
+	ls_pystack_atfork_child();
 	ls_depot_atfork_child();
 	ls_lock_table_atfork_child();
 	ls_order_atfork_child();

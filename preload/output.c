@@ -19,7 +19,9 @@
 
 #include "core/arena.h"
 #include "core/lockscope_internal.h"
+#include "core/py_stack.h"
 #include "core/tracker.h"
+#include "report/py_names.h"
 #include "report/shim_report.h"
 #include "symbols/symbolize.h"
 #include "shim.h"
@@ -105,6 +107,13 @@ ls_symbolizer *ls_output_new_symbolizer(void)
 	return s;
 }
 
+/* Python threads named after their Thread target (report/py_names.h). */
+static void name_python_threads(ls_report *r)
+{
+	if (ls_pystack_active())
+		ls_report_name_python_threads(r, program_invocation_short_name);
+}
+
 ls_report *ls_output_new_report(const char *reason)
 {
 	ls_report *r = ls_report_new();
@@ -137,8 +146,10 @@ void ls_output_inversion(const ls_inversion_finding *f)
 		ls_symbolizer *s = ls_output_new_symbolizer();
 		ls_report *r = ls_output_new_report("inversion");
 		FILE *out = open_destination(false);
-		if (s && r && out && ls_shim_add_inversion(r, s, f) == 0)
+		if (s && r && out && ls_shim_add_inversion(r, s, f) == 0) {
+			name_python_threads(r);
 			ls_report_write_text_parts(r, out, LS_TEXT_FINDINGS);
+		}
 		if (out)
 			fclose(out);
 		ls_report_free(r);
@@ -211,6 +222,7 @@ void ls_output_exit_report(void)
 	ls_report *r = ls_output_new_report("exit");
 	if (s && r) {
 		add_findings(r, s);
+		name_python_threads(r);
 		if (ls_opts.stats)
 			ls_shim_add_locks(r, s, MAX_REPORTED_LOCKS);
 		r->deadlocks = events;
@@ -277,12 +289,14 @@ static void keep_events(ls_report *event)
 void ls_output_event(ls_report *event, const char *headline)
 {
 	ls_spin_lock(&output_lock);
+	name_python_threads(event);
 	if (ls_opts.format == LS_FORMAT_JSON) {
 		/* The whole report so far, rewritten: a program that never exits
 		 * (or is ended by on_hang) still leaves a complete document. */
 		ls_symbolizer *s = ls_output_new_symbolizer();
 		if (s) {
 			add_findings(event, s);
+			name_python_threads(event);
 			if (ls_opts.stats)
 				ls_shim_add_locks(event, s, MAX_REPORTED_LOCKS);
 			ls_shim_add_order_edges(event, s);

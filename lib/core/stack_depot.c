@@ -6,6 +6,7 @@
 
 #include "core/arena.h"
 #include "core/lockscope_internal.h"
+#include "core/py_stack.h"
 #include "core/stack_depot.h"
 
 struct depot_entry {
@@ -122,15 +123,21 @@ static bool is_self(uint64_t pc) { return pc >= self_start && pc < self_end; }
 size_t ls_capture_stack(uint64_t *pcs, size_t max)
 {
 	void *raw[LS_MAX_STACK_DEPTH + 16];
+	uint64_t all[LS_MAX_STACK_DEPTH + 16];
 	if (max > LS_MAX_STACK_DEPTH)
 		max = LS_MAX_STACK_DEPTH;
 	int got = unw_backtrace(raw, (int)LS_ARRAY_SIZE(raw));
 	size_t n = 0;
 	/* lockscope's frames go wherever they are: on top (the interposer)
 	 * and at the bottom (the thread trampoline). */
-	for (int i = 0; i < got && n < max; i++)
+	for (int i = 0; i < got; i++)
 		if (!is_self((uint64_t)(uintptr_t)raw[i]))
-			pcs[n++] = (uint64_t)(uintptr_t)raw[i];
+			all[n++] = (uint64_t)(uintptr_t)raw[i];
+	/* Python frames take the evaluation loop's places before the stack is
+	 * cut to its depth (frames past it are not even resolved) */
+	n = ls_pystack_merge(all, n, max);
+	n = n < max ? n : max;
+	memcpy(pcs, all, n * sizeof *pcs);
 	return n;
 }
 
@@ -163,6 +170,8 @@ static struct site_slot *site_probe(uintptr_t ret, bool *found)
 uint32_t ls_site_stack(uintptr_t return_address, size_t max_depth)
 {
 	bool found;
+	/* a lock call made by Python code: each Python line is a site */
+	return_address = ls_pystack_site_key(return_address);
 	struct site_slot *s = site_probe(return_address, &found);
 	if (found)
 		return atomic_load_explicit(&s->stack, memory_order_relaxed);

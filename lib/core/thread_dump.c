@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/lockscope_internal.h"
+#include "core/py_stack.h"
 #include "core/thread_dump.h"
 #include "core/tracker.h"
 
@@ -76,6 +77,18 @@ size_t ls_unwind_context(void *ucontext, uint64_t *pcs, size_t max)
 		if (n == 0 || ip < self_start || ip >= self_end)
 			pcs[n++] = ip;
 	} while (n < max && unw_step(&cursor) > 0);
+	return n;
+}
+
+size_t ls_unwind_python_context(void *ucontext, uint64_t *pcs, size_t max)
+{
+	/* unwound deeper than kept: Python frames replace evaluation-loop
+	 * frames before the stack is cut to max */
+	uint64_t all[2 * LS_DUMP_MAX_FRAMES];
+	size_t n = ls_unwind_context(ucontext, all, LS_ARRAY_SIZE(all));
+	n = ls_pystack_merge_raw(all, n, max);
+	n = n < max ? n : max;
+	memcpy(pcs, all, n * sizeof *pcs);
 	return n;
 }
 
@@ -142,7 +155,7 @@ static void on_dump_signal(int sig, siginfo_t *si, void *uc)
 	int expected = LS_SLOT_PENDING;
 	if (slot->tid == current_tid() &&
 	    atomic_compare_exchange_strong(&slot->state, &expected, LS_SLOT_RUNNING)) {
-		slot->n = (uint32_t)ls_unwind_context(uc, slot->pcs, LS_DUMP_MAX_FRAMES);
+		slot->n = (uint32_t)ls_unwind_python_context(uc, slot->pcs, LS_DUMP_MAX_FRAMES);
 		atomic_store_explicit(&slot->state, LS_SLOT_DONE, memory_order_release);
 		atomic_fetch_add(&sets[a->set].answered, 1);
 		futex_wake_all(&sets[a->set].answered);
@@ -366,7 +379,7 @@ void ls_thread_dump_capture(enum ls_dump_set set, void *self_ucontext, pid_t sel
 		if (s) {
 			s->tid = self_tid;
 			s->thread = registered(self_tid);
-			s->n = (uint32_t)ls_unwind_context(self_ucontext, s->pcs, LS_DUMP_MAX_FRAMES);
+			s->n = (uint32_t)ls_unwind_python_context(self_ucontext, s->pcs, LS_DUMP_MAX_FRAMES);
 			atomic_store(&s->state, LS_SLOT_DONE);
 			c.a->order[out->n++] = s;
 		}
@@ -570,14 +583,37 @@ void ls_raw_hex(ls_raw_writer *w, uint64_t v, unsigned min_digits)
 	ls_raw_str(w, out);
 }
 
+/* "[python] in FUNCTION FILE:LINE", resolved here with stack buffers. */
+static void raw_python_frame(ls_raw_writer *w, uint64_t word)
+{
+	ls_py_location loc;
+	ls_raw_str(w, "[python] in ");
+	if (!ls_pystack_resolve(word, &loc)) {
+		ls_raw_str(w, "?? (unreadable Python frame)\n");
+		return;
+	}
+	ls_raw_str(w, loc.function);
+	ls_raw_str(w, " ");
+	ls_raw_str(w, loc.file);
+	if (loc.line > 0) {
+		ls_raw_str(w, ":");
+		ls_raw_dec(w, (uint64_t)loc.line);
+	}
+	ls_raw_str(w, "\n");
+}
+
 void ls_raw_stack(ls_raw_writer *w, const ls_dump_slot *slot)
 {
 	for (uint32_t i = 0; i < slot->n; i++) {
 		uint64_t base = 0;
-		const char *module = ls_module_table_find(slot->pcs[i], &base);
 		ls_raw_str(w, "      #");
 		ls_raw_dec(w, i);
 		ls_raw_str(w, " ");
+		if (ls_py_word_is_python(slot->pcs[i])) {
+			raw_python_frame(w, slot->pcs[i]);
+			continue;
+		}
+		const char *module = ls_module_table_find(slot->pcs[i], &base);
 		ls_raw_hex(w, slot->pcs[i], 16);
 		ls_raw_str(w, " in ");
 		if (module) {

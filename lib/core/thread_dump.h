@@ -38,7 +38,8 @@ typedef struct ls_dump_slot {
 	pid_t tid;
 	ls_thread_state *thread;        /* NULL for a thread outside the registry */
 	uint32_t n;                     /* frames captured (0: missed) */
-	uint64_t pcs[LS_DUMP_MAX_FRAMES]; /* pcs[0] the interrupted pc, then return addresses */
+	uint64_t pcs[LS_DUMP_MAX_FRAMES]; /* pcs[0] the interrupted pc, then return addresses
+					   * (or Python words, core/py_stack.h) */
 } ls_dump_slot;
 
 enum ls_dump_set { LS_DUMP_ROUTINE, LS_DUMP_CRASH, LS_DUMP_SETS };
@@ -68,6 +69,10 @@ void ls_thread_dump_capture(enum ls_dump_set set, void *self_ucontext, pid_t sel
 /* Unwinds a signal context (a ucontext_t *) into pcs.  Async-signal-safe
  * once libunwind has been initialised. */
 size_t ls_unwind_context(void *ucontext, uint64_t *pcs, size_t max);
+/* The same, with the frames of CPython's evaluation loop replaced by the
+ * Python frames they run, as raw words (core/py_stack.h).  What the dump
+ * handlers store in their slots.  Async-signal-safe. */
+size_t ls_unwind_python_context(void *ucontext, uint64_t *pcs, size_t max);
 /* Marks [start, end) as lockscope's own code: dropped from captured stacks
  * unless it is the innermost frame. */
 void ls_thread_dump_set_self_range(uintptr_t start, uintptr_t end);
@@ -96,7 +101,8 @@ void ls_raw_str(ls_raw_writer *w, const char *s);
 void ls_raw_dec(ls_raw_writer *w, uint64_t v);
 void ls_raw_hex(ls_raw_writer *w, uint64_t v, unsigned min_digits);
 void ls_raw_flush(ls_raw_writer *w);
-/* "    #N 0xADDR in (module+0xOFF)" for each frame of a slot. */
+/* "    #N 0xADDR in (module+0xOFF)" for each frame of a slot; a Python
+ * frame (core/py_stack.h) as "    #N [python] in FUNCTION FILE:LINE". */
 void ls_raw_stack(ls_raw_writer *w, const ls_dump_slot *slot);
 
 #endif

@@ -18,7 +18,7 @@
 #define MAX_INTERPRETERS 64
 #define MAX_THREAD_STATES 4096
 #define MAX_FRAMES_WALKED 4096
-#define MAX_STRING_CHARS 1024
+#define MAX_STRING_CHARS 256   /* >= the longest ls_py_location string */
 #define MAX_LINETABLE_BYTES (1u << 20)
 #define LINETABLE_CHUNK 256
 #define CODE_HEADER_MAX 512

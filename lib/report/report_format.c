@@ -38,7 +38,10 @@ int ls_format_frame(char *buf, size_t len, unsigned index, const ls_frame *f)
 	struct appender a = { buf, len, 0 };
 	if (buf && len)
 		buf[0] = '\0';
-	append(&a, "#%u 0x%016" PRIx64 " in ", index, f->address);
+	if (f->language == LS_FRAME_PYTHON)
+		append(&a, "#%u [python] in ", index);
+	else
+		append(&a, "#%u 0x%016" PRIx64 " in ", index, f->address);
 	if (f->function)
 		append(&a, "%s", f->function);
 	if (f->file) {
@@ -54,6 +57,14 @@ int ls_format_frame(char *buf, size_t len, unsigned index, const ls_frame *f)
 	if (f->inlined)
 		append(&a, " [inlined]");
 	return a.total > INT32_MAX ? INT32_MAX : (int)a.total;
+}
+
+const ls_frame *ls_stack_key_frame(const ls_stack *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->frames[i].language == LS_FRAME_PYTHON)
+			return &s->frames[i];
+	return s->n ? &s->frames[0] : NULL;
 }
 
 int ls_format_lock(char *buf, size_t len, const ls_lock_ref *l)

@@ -15,8 +15,13 @@
 
 /* Frame formatting shared by every text output:
  * "#N 0xADDR in FUNCTION FILE:LINE", "(MODULE+0xOFF)" without debug info,
- * " [inlined]" after inlined frames.  Returns snprintf-like length. */
+ * " [inlined]" after inlined frames, "#N [python] in FUNCTION FILE:LINE"
+ * for a Python frame.  Returns snprintf-like length. */
 int ls_format_frame(char *buf, size_t len, unsigned index, const ls_frame *f);
+/* The frame that says where a stack is: its innermost Python frame when
+ * it has any (the native ones above it are the interpreter's), else its
+ * first; NULL for an empty stack. */
+const ls_frame *ls_stack_key_frame(const ls_stack *s);
 /* Lock formatting: "resource_a (mutex 0x55d0c0a4e040)". */
 int ls_format_lock(char *buf, size_t len, const ls_lock_ref *l);
 

@@ -99,11 +99,14 @@ static json_t *frame_json(const void *elem)
 {
 	const ls_frame *f = elem;
 	json_t *o = json_object();
-	return done(o, o && put(o, "function", string_or_null(f->function)) &&
-			       put(o, "file", string_or_null(f->file)) && put(o, "line", json_integer(f->line)) &&
-			       put(o, "module", string_or_null(f->module)) && put(o, "address", hex(f->address)) &&
-			       put(o, "module_offset", hex(f->module_offset)) &&
-			       put(o, "inlined", json_boolean(f->inlined)));
+	bool ok = o && put(o, "function", string_or_null(f->function)) && put(o, "file", string_or_null(f->file)) &&
+		  put(o, "line", json_integer(f->line)) && put(o, "module", string_or_null(f->module)) &&
+		  put(o, "address", hex(f->address)) && put(o, "module_offset", hex(f->module_offset)) &&
+		  put(o, "inlined", json_boolean(f->inlined));
+	/* native frames carry no "language" (the format before Python frames) */
+	if (ok && f->language == LS_FRAME_PYTHON)
+		ok = put(o, "language", json_string("python"));
+	return done(o, ok);
 }
 
 static json_t *stack_json(const ls_stack *s)
@@ -489,13 +492,27 @@ static bool read_objects(struct reader *rd, json_t *obj, const char *key, void *
 	return true;
 }
 
+/* "language": "python" for a Python frame; absent or "native" for machine
+ * code.  Any other value is read as native: a newer writer may know more
+ * languages, and the frame's other fields still print. */
+static bool read_language(struct reader *rd, json_t *obj, uint8_t *out)
+{
+	json_t *v = json_object_get(obj, "language");
+	if (!v || json_is_null(v))
+		return true;
+	if (!json_is_string(v))
+		return fail_member(rd, "language", "a string like \"python\"");
+	*out = !strcmp(json_string_value(v), "python") ? LS_FRAME_PYTHON : LS_FRAME_NATIVE;
+	return true;
+}
+
 static bool read_frame(struct reader *rd, json_t *o, void *out)
 {
 	ls_frame *f = out;
 	return read_string(rd, o, "function", &f->function) && read_string(rd, o, "file", &f->file) &&
 	       read_int(rd, o, "line", &f->line) && read_string(rd, o, "module", &f->module) &&
 	       read_hex(rd, o, "address", &f->address) && read_hex(rd, o, "module_offset", &f->module_offset) &&
-	       read_bool(rd, o, "inlined", &f->inlined);
+	       read_bool(rd, o, "inlined", &f->inlined) && read_language(rd, o, &f->language);
 }
 
 static bool read_stack(struct reader *rd, json_t *o, const char *key, ls_stack *s)

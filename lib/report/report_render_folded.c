@@ -1,8 +1,9 @@
 /* report_render_folded.c — wait time per call stack as folded stacks.
  *
  * One line per lock call site that waited: frames outermost first joined by
- * ';', the lock itself as the innermost frame (so a flame graph splits the
- * time by lock), a space and the wait time in ns.  No header: flamegraph.pl
+ * ';' (a Python frame as "function (file.py:line)"), the lock itself as the
+ * innermost frame (so a flame graph splits the time by lock), a space and
+ * the wait time in ns.  No header: flamegraph.pl
  * and speedscope read it as is.
  */
 #include "config.h"
@@ -24,7 +25,14 @@ static void put_folded_name(FILE *out, const char *s)
 
 static void put_frame_name(FILE *out, const ls_frame *f)
 {
-	if (f->function) {
+	if (f->language == LS_FRAME_PYTHON) {
+		/* "inner (app.py:23)": what Python flame graphs show */
+		const char *slash = f->file ? strrchr(f->file, '/') : NULL;
+		put_folded_name(out, f->function ? f->function : "??");
+		fputs(" (", out);
+		put_folded_name(out, slash ? slash + 1 : f->file ? f->file : "??");
+		fprintf(out, ":%d)", f->line);
+	} else if (f->function) {
 		put_folded_name(out, f->function);
 	} else if (f->module) {
 		const char *slash = strrchr(f->module, '/');

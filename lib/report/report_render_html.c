@@ -213,7 +213,7 @@ static void put_top_site_cell(FILE *out, const ls_lock_stats *l)
 	fputs("<td>", out);
 	if (sites && l->sites[sites[0]].stack.n) {
 		char frame[512];
-		ls_format_frame(frame, sizeof frame, 0, &l->sites[sites[0]].stack.frames[0]);
+		ls_format_frame(frame, sizeof frame, 0, ls_stack_key_frame(&l->sites[sites[0]].stack));
 		put_html(out, frame);
 	}
 	fputs("</td>", out);

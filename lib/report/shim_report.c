@@ -8,9 +8,11 @@
 #include <unistd.h>
 
 #include "core/lockscope_internal.h"
+#include "core/py_stack.h"
 #include "core/site_stats.h"
 #include "core/stack_depot.h"
 #include "core/thread_state.h"
+#include "report/py_names.h"
 #include "report/shim_report.h"
 
 #define MAX_INLINE_CHAIN 8
@@ -72,6 +74,22 @@ static char *site_name(ls_symbolizer *s, const char *kind, bool inited, uint32_t
 	return strdup(buf);
 }
 
+/* Where Python made the lock, when its init stack has Python frames. */
+static char *python_name(ls_symbolizer *s, const char *kind, uint32_t init_stack)
+{
+	const uint64_t *pcs;
+	size_t n = ls_depot_get(init_stack, &pcs);
+	bool python = false;
+	for (size_t i = 0; i < n && !python; i++)
+		python = ls_py_word_is_python(pcs[i]);
+	if (!python)
+		return NULL;
+	ls_stack stack = { NULL, 0 };
+	char *name = ls_shim_fill_stack(&stack, s, init_stack) == 0 ? ls_python_lock_name(&stack, kind) : NULL;
+	ls_stack_free(&stack);
+	return name;
+}
+
 static void fill_lock_ref(ls_lock_ref *ref, ls_symbolizer *s, uintptr_t addr, int kind, bool inited,
 			  uint32_t init_stack)
 {
@@ -79,6 +97,8 @@ static void fill_lock_ref(ls_lock_ref *ref, ls_symbolizer *s, uintptr_t addr, in
 	ref->address = addr;
 	ref->kind = strdup(kind_name);
 	ref->name = ls_symbolize_data(s, addr);
+	if (!ref->name)
+		ref->name = python_name(s, kind_name, init_stack);
 	if (!ref->name)
 		ref->name = site_name(s, kind_name, inited, init_stack);
 }

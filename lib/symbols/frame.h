@@ -11,6 +11,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* What a frame is a frame of: machine code, or a Python function (a frame
+ * CPython's evaluation loop runs: function, file and line, no address). */
+enum ls_frame_language { LS_FRAME_NATIVE = 0, LS_FRAME_PYTHON = 1 };
+
 typedef struct ls_frame {
 	uint64_t address;       /* pc (for callers: the return address - 1 is what was symbolized) */
 	char *function;         /* demangled-as-is symbol, or NULL */
@@ -19,6 +23,7 @@ typedef struct ls_frame {
 	char *module;           /* path of the ELF object containing address, or NULL */
 	uint64_t module_offset; /* address - module load base */
 	bool inlined;           /* inlined into the frame that follows it */
+	uint8_t language;       /* enum ls_frame_language */
 } ls_frame;
 
 typedef struct ls_stack {

@@ -28,7 +28,9 @@
 
 #include "core/grow.h"
 #include "core/lockscope_internal.h"
+#include "core/py_stack.h"
 #include "symbols/debugimage.h"
+#include "symbols/pysymbols.h"
 #include "symbols/symcache.h"
 #include "symbols/symindex.h"
 
@@ -65,6 +67,8 @@ struct ls_symbolizer {
 	size_t capacity; /* power of two */
 	size_t count;
 	uint64_t hits, misses;
+	pid_t pid;            /* the process symbolized, 0 when unknown */
+	struct ls_symbolizer_python *python; /* pysymbols.c's, created on first use */
 };
 
 /* Frames own their strings; libdw's are borrowed, so copy them. */
@@ -273,6 +277,8 @@ static ls_symbolizer *symbolizer_of_pid(pid_t pid)
 	ls_symbolizer *s = symbolizer_wrap(dwfl, true, pid == getpid());
 	if (!s)
 		dwfl_end(dwfl);
+	else
+		s->pid = pid;
 	return s;
 }
 
@@ -289,6 +295,16 @@ ls_symbolizer *ls_symbolizer_new_self(void)
 ls_symbolizer *ls_symbolizer_new_dwfl(struct Dwfl *dwfl)
 {
 	return dwfl ? symbolizer_wrap(dwfl, false, false) : NULL;
+}
+
+struct Dwfl *ls_symbolizer_get_dwfl(ls_symbolizer *s) { return s->dwfl; }
+bool ls_symbolizer_is_self(const ls_symbolizer *s) { return s->in_process; }
+struct ls_symbolizer_python **ls_symbolizer_python_slot(ls_symbolizer *s) { return &s->python; }
+
+pid_t ls_symbolizer_get_pid(ls_symbolizer *s)
+{
+	pid_t pid = s->pid ? s->pid : dwfl_pid(s->dwfl);
+	return pid > 0 ? pid : 0;
 }
 
 struct Dwfl *ls_symbolizer_dwfl_begin(void)
@@ -334,6 +350,7 @@ void ls_symbolizer_free(ls_symbolizer *s)
 	cache_clear(s);
 	disk_results_drop(s);
 	ls_symindex_free(s->symbols);
+	ls_symbolizer_python_free(s->python);
 	if (s->disk_dirfd >= 0)
 		close(s->disk_dirfd);
 	if (s->owns_dwfl)
@@ -711,11 +728,31 @@ static void copy_frame(ls_frame *dst, const ls_frame *src)
 	dst->module = dup_or_null(src->module);
 }
 
+/* A Python word (core/py_stack.h) as a frame of language "python": no
+ * address, no module.  Not cached: a raw word names a code object that may
+ * be gone by the next dump. */
+static size_t python_frame(ls_symbolizer *s, uint64_t word, ls_frame *out)
+{
+	ls_py_location loc;
+	memset(out, 0, sizeof *out);
+	out->language = LS_FRAME_PYTHON;
+	if (!(s->in_process ? ls_pystack_resolve(word, &loc) : ls_symbolize_remote_python(s, word, &loc))) {
+		out->function = strdup("?? (unreadable Python frame)");
+		return 1;
+	}
+	out->function = strdup(loc.function);
+	out->file = strdup(loc.file);
+	out->line = loc.line;
+	return 1;
+}
+
 size_t ls_symbolize(ls_symbolizer *s, uint64_t address, bool is_return_address,
 		    ls_frame *out, size_t max)
 {
 	if (!s || max == 0)
 		return 0;
+	if (ls_py_word_is_python(address))
+		return python_frame(s, address, out);
 	struct cache_entry *e = cache_find(s, address, is_return_address);
 	if (e) {
 		s->hits++;

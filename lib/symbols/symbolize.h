@@ -37,7 +37,9 @@ ls_symbolizer *ls_symbolizer_new_dwfl(struct Dwfl *dwfl);
 void ls_symbolizer_add_module(ls_symbolizer *s, const char *path, uint64_t base);
 void ls_symbolizer_free(ls_symbolizer *s);
 
-/* Symbolizes `address`.  `is_return_address`: the address is a return address
+/* Symbolizes `address`.  A Python word (bit 63 set, core/py_stack.h)
+ * becomes one frame of language LS_FRAME_PYTHON (pysymbols.h).
+ * `is_return_address`: the address is a return address
  * (every frame but the innermost of a stack), so `address - 1` is looked up.
  * Writes the inline chain innermost first (inlined frames have .inlined set,
  * the last one is the real function) into out[0..max), all sharing
@@ -80,6 +82,14 @@ bool ls_symbolizer_use_disk_cache(ls_symbolizer *s, const char *dir);
 int ls_symbolizer_save_disk_cache(ls_symbolizer *s);
 /* Lookups answered from the persistent cache. */
 uint64_t ls_symbolizer_disk_hits(const ls_symbolizer *s);
+
+/* What the Python side of the symbolizer (pysymbols.c) reads: the Dwfl,
+ * the pid of the process (0 when unknown), whether it is this process,
+ * and its own per-symbolizer state (freed with the symbolizer). */
+struct Dwfl *ls_symbolizer_get_dwfl(ls_symbolizer *s);
+pid_t ls_symbolizer_get_pid(ls_symbolizer *s);
+bool ls_symbolizer_is_self(const ls_symbolizer *s);
+struct ls_symbolizer_python **ls_symbolizer_python_slot(ls_symbolizer *s);
 
 /* Cache statistics: lookups answered from the cache, and lookups made. */
 void ls_symbolizer_cache_stats(const ls_symbolizer *s, uint64_t *hits, uint64_t *misses);
