@@ -6,7 +6,8 @@ lib_libinternal_la_SOURCES += lib/python/pymemory.c lib/python/pymemory.h \
 	lib/python/pyframes.c lib/python/pyframes.h \
 	lib/core/py_stack.c lib/core/py_stack.h \
 	lib/symbols/pysymbols.c lib/symbols/pysymbols.h \
-	lib/report/py_names.c lib/report/py_names.h
+	lib/report/py_names.c lib/report/py_names.h \
+	lib/attach/pyattach.c lib/attach/pyattach.h
 
 # A preload probe for the tests: on every sem_trywait (CPython 3.11/3.12
 # take threading.Lock with it) it writes what lib/python reads of the
@@ -19,8 +20,8 @@ tests_libpyprobe_la_LDFLAGS = -module -avoid-version -shared -rpath /nowhere
 tests_libpyprobe_la_LIBADD = lib/libinternal.la -ldl
 endif
 
-python_tests = tests/py_argc.sh
-EXTRA_DIST += $(python_tests) tests/py-common.sh tests/py/argc.py
+python_tests = tests/py_argc.sh tests/py_frames.sh tests/py_rawdump.sh
+EXTRA_DIST += $(python_tests) tests/py-common.sh tests/py/argc.py samples/python
 if !SANITIZERS
 TESTS += $(python_tests)
 endif

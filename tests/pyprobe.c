@@ -7,21 +7,42 @@
  *   trywait argc=N runs=R eval=E frames=FUNCTION FILE:LINE[*] | ...
  * argc from ls_py_current_call_argc, the Python frames innermost first
  * (* marks the last frame of a run), R the runs and E the native
- * _PyEval_EvalFrameDefault frames on the C stack (they must match). */
+ * _PyEval_EvalFrameDefault frames on the C stack (they must match).
+ * With LS_PROBE_RAW=1 it instead raises SIGUSR2 at itself and, in the
+ * handler, captures its stack as a dump handler does and writes it with
+ * the crash path's raw writer (core/thread_dump.h), between "raw" and
+ * "end" lines. */
 #include "config.h"
 
 #include <dlfcn.h>
 #include <execinfo.h>
 #include <semaphore.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "core/thread_dump.h"
 #include "python/pyframes.h"
 
 static int (*real_trywait)(sem_t *);
 static int probe_fd = -1;
+static int raw_mode;
+
+/* What a dump handler does, then the crash path's writer. */
+static void on_raw_signal(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig, (void)si;
+	ls_dump_slot slot;
+	memset(&slot, 0, sizeof slot);
+	slot.n = (uint32_t)ls_unwind_python_context(uc, slot.pcs, LS_DUMP_MAX_FRAMES);
+	ls_raw_writer w = { .fd = probe_fd };
+	ls_raw_str(&w, "raw\n");
+	ls_raw_stack(&w, &slot);
+	ls_raw_str(&w, "end\n");
+	ls_raw_flush(&w);
+}
 
 __attribute__((constructor)) static void probe_init(void)
 {
@@ -29,6 +50,15 @@ __attribute__((constructor)) static void probe_init(void)
 	const char *fd = getenv("LS_PROBE_FD");
 	probe_fd = fd ? atoi(fd) : -1;
 	ls_py_self_init();
+	raw_mode = getenv("LS_PROBE_RAW") != NULL;
+	if (raw_mode) {
+		ls_module_table_refresh();
+		struct sigaction sa;
+		memset(&sa, 0, sizeof sa);
+		sa.sa_sigaction = on_raw_signal;
+		sa.sa_flags = SA_SIGINFO;
+		sigaction(SIGUSR2, &sa, NULL);
+	}
 	const ls_py_interp *ip = ls_py_self();
 	if (probe_fd >= 0 && ip->status != LS_PY_ABSENT)
 		dprintf(probe_fd, "status %d %s\n", (int)ip->status, ip->note);
@@ -68,7 +98,9 @@ static void report(void)
 int sem_trywait(sem_t *sem)
 {
 	int r = real_trywait(sem);
-	if (probe_fd >= 0)
+	if (probe_fd >= 0 && raw_mode)
+		raise(SIGUSR2);
+	else if (probe_fd >= 0)
 		report();
 	return r;
 }

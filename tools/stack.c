@@ -22,7 +22,9 @@
 #include "attach/procattach.h"
 #include "core/lockscope_internal.h"
 #include "report/report.h"
+#include "report/py_names.h"
 #include "report/report_format.h"
+#include "symbols/pysymbols.h"
 #include "symbols/symbolize.h"
 #include "commands.h"
 
@@ -522,8 +524,11 @@ static size_t write_other_waits_text(FILE *out, const struct analysis *a)
 static int write_text(FILE *out, const struct analysis *a)
 {
 	const ls_report *r = a->report;
-	fprintf(out, "lockscope: stack of process %" PRId64 " (%s): %zu thread%s\n\n", r->pid,
+	fprintf(out, "lockscope: stack of process %" PRId64 " (%s): %zu thread%s\n", r->pid,
 		r->program ? r->program : a->snap->comm, r->n_threads, r->n_threads == 1 ? "" : "s");
+	if (a->snap->python.status == LS_PY_UNSUPPORTED)
+		fprintf(out, "lockscope: %s\n", a->snap->python.note);
+	fputc('\n', out);
 	for (size_t i = 0; i < r->n_threads; i++)
 		write_thread_text(out, a, i);
 	for (size_t d = 0; d < r->n_deadlocks; d++)
@@ -566,6 +571,8 @@ static int analyse(struct analysis *a)
 	a->report->reason = ls_strdup_or_null("attach");
 	if (build_threads(a) != 0 || find_deadlocks(a) != 0)
 		return -1;
+	if (a->snap->python.status == LS_PY_SUPPORTED)
+		ls_report_name_python_threads(a->report, a->snap->comm);
 	return 0;
 }
 
@@ -588,6 +595,8 @@ int ls_cmd_stack(int argc, char **argv)
 		return 1;
 	}
 	a.sym = ls_symbolizer_new_dwfl(a.snap->dwfl);
+	if (a.sym && a.snap->python.status != LS_PY_ABSENT)
+		ls_symbolizer_set_python(a.sym, &a.snap->python);
 	if (a.sym) {
 		ls_symbolizer_use_dwarf(a.sym, !o.no_lines);
 		if (!o.no_cache)

@@ -11,6 +11,7 @@
 #include "config.h"
 
 #include "attach/procattach.h"
+#include "attach/pyattach.h"
 
 #include <dirent.h>
 #include <elfutils/libdwfl.h>
@@ -609,6 +610,7 @@ int ls_proc_capture(pid_t pid, const ls_capture_options *opts, ls_proc_snapshot 
 	rc = report_modules(&c);
 	if (rc)
 		goto fail;
+	ls_proc_python_open(c.snap);
 	/* The blocked syscall is only visible while the thread runs freely, so
 	 * /proc is read before stopping anything. */
 	if (scan_new_threads(&c, true) <= 0) {
@@ -632,8 +634,10 @@ int ls_proc_capture(pid_t pid, const ls_capture_options *opts, ls_proc_snapshot 
 		snprintf(c.err, c.errlen, "process %d exited during the dump", pid);
 		rc = ESRCH;
 	}
-	if (!rc)
+	if (!rc) {
 		unwind_all(&c);
+		ls_proc_python_merge(c.snap);
+	}
 	double t2 = now_seconds();
 	detach_all(&c);
 	c.snap->stopped_seconds = now_seconds() - t0;

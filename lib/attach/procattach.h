@@ -21,6 +21,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "python/pyframes.h"
+
 struct Dwfl;
 
 /* Syscall number when the thread was not blocked in a system call. */
@@ -36,7 +38,8 @@ typedef struct ls_proc_thread {
 				 * or LS_STATE_IN_SYSCALL */
 	long syscall;           /* blocked syscall number or LS_NOT_IN_SYSCALL */
 	uint64_t syscall_args[6];
-	uint64_t *pcs;          /* pcs[0] is the interrupted pc, then return addresses */
+	uint64_t *pcs;          /* pcs[0] is the interrupted pc, then return addresses
+				 * (and Python words, pyattach.h) */
 	bool *is_activation;    /* pcs[i] is an activation (not a return address) */
 	size_t n_frames;
 	char *unwind_error;     /* why the unwind stopped early, or NULL */
@@ -51,6 +54,7 @@ typedef struct ls_proc_snapshot {
 	struct Dwfl *dwfl;      /* the process's modules, for ls_symbolizer_new_dwfl */
 	double stopped_seconds; /* first interrupt to last detach */
 	double unwind_seconds;  /* part of stopped_seconds spent unwinding */
+	ls_py_interp python;    /* its CPython (status LS_PY_ABSENT without), pyattach.h */
 } ls_proc_snapshot;
 
 typedef struct ls_capture_options {

@@ -155,12 +155,6 @@ static uint64_t interned_word(const ls_py_raw_frame *f, void *ctx)
 	return id ? LS_PY_WORD_TAG | id : 0;
 }
 
-static uint64_t raw_word(const ls_py_raw_frame *f, void *ctx)
-{
-	(void)ctx;
-	return ls_py_raw_word(f->code, f->lasti);
-}
-
 static bool has_eval_frame(const ls_py_interp *ip, const uint64_t *pcs, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -181,14 +175,14 @@ static size_t merge(uint64_t *pcs, size_t n, size_t max, ls_py_word_fn word)
 	if (!npy)
 		return n;
 	uint64_t out[MAX_MERGE];
-	size_t k = ls_py_merge(ip, pcs, n, py, npy, word, (void *)ip, out, max);
+	size_t k = ls_py_merge(ip, pcs, n, py, npy, word, (void *)ip, out, NULL, max);
 	memcpy(pcs, out, k * sizeof *out);
 	return k;
 }
 
 size_t ls_pystack_merge(uint64_t *pcs, size_t n, size_t max) { return merge(pcs, n, max, interned_word); }
 
-size_t ls_pystack_merge_raw(uint64_t *pcs, size_t n, size_t max) { return merge(pcs, n, max, raw_word); }
+size_t ls_pystack_merge_raw(uint64_t *pcs, size_t n, size_t max) { return merge(pcs, n, max, ls_py_raw_word_of); }
 
 bool ls_pystack_resolve(uint64_t word, ls_py_location *out)
 {

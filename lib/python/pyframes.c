@@ -60,8 +60,8 @@ static enum ls_py_status unsupported(ls_py_interp *ip, const char *why)
 	char v[32] = "";
 	if (ip->version)
 		version_name(ip->version, v, sizeof v);
-	snprintf(ip->note, sizeof ip->note, "CPython %s%s: %s; native frames only (Python frames are read for 3.11 to 3.14)",
-		 ip->version ? v : "", ip->version ? "" : "(version unknown)", why);
+	snprintf(ip->note, sizeof ip->note, "CPython %s: %s; native frames only (Python frames are read for 3.11 to 3.14)",
+		 ip->version ? v : "(version unknown)", why);
 	return ip->status = LS_PY_UNSUPPORTED;
 }
 
@@ -87,7 +87,7 @@ enum ls_py_status ls_py_interp_open(ls_py_interp *ip, pid_t pid, uint64_t py_ver
 	}
 	if (parsed == 0) {
 		if (!ip->version)
-			return unsupported(ip, "older than 3.11 (no Py_Version)");
+			return unsupported(ip, "older than 3.11 (no Py_Version symbol)");
 		const ls_py_layout *builtin = ls_py_layout_builtin(ip->version);
 		if (!builtin)
 			return unsupported(ip, "version not supported");
@@ -140,9 +140,11 @@ static bool tstate_is(const ls_py_interp *ip, pid_t p, uint64_t tstate, pid_t ti
 	       ls_py_u64(buf, ip->layout.tstate_native_thread_id) == (uint64_t)tid;
 }
 
-/* Finds thread tid's state among every interpreter's threads; its header
- * is left in buf.  0 when none. */
-static uint64_t find_tstate(const ls_py_interp *ip, pid_t p, pid_t tid, unsigned char *buf)
+/* Calls visit(tstate, header, ctx) for every thread state of every
+ * interpreter (bounded), until it returns true; returns that state, or 0. */
+typedef bool (*tstate_visitor)(uint64_t tstate, const unsigned char *header, void *ctx);
+
+static uint64_t each_tstate(const ls_py_interp *ip, pid_t p, unsigned char *buf, tstate_visitor visit, void *ctx)
 {
 	const ls_py_layout *l = &ip->layout;
 	uint64_t interp = 0;
@@ -157,13 +159,58 @@ static uint64_t find_tstate(const ls_py_interp *ip, pid_t p, pid_t tid, unsigned
 		for (uint64_t t = head; t && budget; budget--) {
 			if (!ls_py_read(p, t, buf, tstate_span(l)))
 				break;
-			if (ls_py_u64(buf, l->tstate_native_thread_id) == (uint64_t)tid)
+			if (visit(t, buf, ctx))
 				return t;
 			t = ls_py_u64(buf, l->tstate_next);
 		}
 		interp = next;
 	}
 	return 0;
+}
+
+struct tid_query {
+	const ls_py_layout *layout;
+	pid_t tid;
+};
+
+static bool has_tid(uint64_t tstate, const unsigned char *header, void *ctx)
+{
+	(void)tstate;
+	const struct tid_query *q = ctx;
+	return ls_py_u64(header, q->layout->tstate_native_thread_id) == (uint64_t)q->tid;
+}
+
+/* Finds thread tid's state; its header is left in buf.  0 when none. */
+static uint64_t find_tstate(const ls_py_interp *ip, pid_t p, pid_t tid, unsigned char *buf)
+{
+	struct tid_query q = { &ip->layout, tid };
+	return each_tstate(ip, p, buf, has_tid, &q);
+}
+
+struct thread_list {
+	const ls_py_layout *layout;
+	ls_py_thread_ref *out;
+	size_t n, max;
+};
+
+static bool list_thread(uint64_t tstate, const unsigned char *header, void *ctx)
+{
+	struct thread_list *list = ctx;
+	if (list->n == list->max)
+		return true;
+	list->out[list->n++] =
+		(ls_py_thread_ref){ (pid_t)ls_py_u64(header, list->layout->tstate_native_thread_id), tstate };
+	return false;
+}
+
+size_t ls_py_list_threads(const ls_py_interp *ip, ls_py_thread_ref *out, size_t max)
+{
+	unsigned char tbuf[TSTATE_HEADER_MAX];
+	if (!ip || ip->status != LS_PY_SUPPORTED || tstate_span(&ip->layout) > sizeof tbuf)
+		return 0;
+	struct thread_list list = { &ip->layout, out, 0, max };
+	each_tstate(ip, pid_of(ip), tbuf, list_thread, &list);
+	return list.n;
 }
 
 /* The calling thread's state is remembered: its lookup walks every thread
@@ -260,6 +307,23 @@ size_t ls_py_thread_frames(const ls_py_interp *ip, pid_t tid, ls_py_raw_frame *o
 	if (!tstate)
 		return 0;
 	return walk_frames(ip, p, current_frame(ip, p, tbuf), out, max);
+}
+
+size_t ls_py_tstate_frames(const ls_py_interp *ip, uint64_t tstate, ls_py_raw_frame *out, size_t max)
+{
+	unsigned char tbuf[TSTATE_HEADER_MAX];
+	if (!ip || ip->status != LS_PY_SUPPORTED || !max || tstate_span(&ip->layout) > sizeof tbuf)
+		return 0;
+	pid_t p = pid_of(ip);
+	if (!ls_py_read(p, tstate, tbuf, tstate_span(&ip->layout)))
+		return 0;
+	return walk_frames(ip, p, current_frame(ip, p, tbuf), out, max);
+}
+
+uint64_t ls_py_raw_word_of(const ls_py_raw_frame *frame, void *ctx)
+{
+	(void)ctx;
+	return ls_py_raw_word(frame->code, frame->lasti);
 }
 
 /* ---- resolving ------------------------------------------------------------ */
@@ -430,30 +494,40 @@ bool ls_py_resolve(const ls_py_interp *ip, uint64_t code, int32_t lasti, ls_py_l
 
 /* ---- merging with a native stack ----------------------------------------- */
 
+/* Writes the words of the run starting at py[start] into out (from *k, up
+ * to max); returns where the next run starts. */
+static size_t put_run(const ls_py_raw_frame *py, size_t npy, size_t start, ls_py_word_fn word, void *ctx,
+		      uint64_t *out, size_t *k, size_t max)
+{
+	size_t end = start;
+	while (end < npy && !(py[end].flags & LS_PY_FRAME_ENTRY))
+		end++;
+	end = end < npy ? end + 1 : npy;
+	for (size_t j = start; j < end && *k < max; j++) {
+		uint64_t w = py[j].code ? word(&py[j], ctx) : 0;
+		if (w)
+			out[(*k)++] = w;
+	}
+	return end;
+}
+
 size_t ls_py_merge(const ls_py_interp *ip, const uint64_t *pcs, size_t n, const ls_py_raw_frame *py, size_t npy,
-		   ls_py_word_fn word, void *ctx, uint64_t *out, size_t max)
+		   ls_py_word_fn word, void *ctx, uint64_t *out, size_t *origin, size_t max)
 {
 	size_t k = 0, next_run = 0;
 	for (size_t i = 0; i < n && k < max; i++) {
 		/* a return address points after the call: look up the call */
 		uint64_t at = i ? pcs[i] - 1 : pcs[i];
+		size_t first = k;
 		if (!ip || !ls_py_is_eval_pc(ip, at) || next_run >= npy) {
 			out[k++] = pcs[i];
-			continue;
+		} else {
+			next_run = put_run(py, npy, next_run, word, ctx, out, &k, max);
+			if (k == first)
+				out[k++] = pcs[i];   /* an empty run: the native frame stays */
 		}
-		size_t end = next_run;
-		while (end < npy && !(py[end].flags & LS_PY_FRAME_ENTRY))
-			end++;
-		size_t run_end = end < npy ? end + 1 : npy;
-		size_t before = k;
-		for (size_t j = next_run; j < run_end && k < max; j++) {
-			uint64_t w = py[j].code ? word(&py[j], ctx) : 0;
-			if (w)
-				out[k++] = w;
-		}
-		if (k == before)
-			out[k++] = pcs[i];   /* an empty run: the native frame stays */
-		next_run = run_end;
+		for (size_t j = first; origin && j < k; j++)
+			origin[j] = i;
 	}
 	return k;
 }

@@ -77,6 +77,17 @@ typedef struct ls_py_raw_frame {
  * read.  Frames still being set up are left out. */
 size_t ls_py_thread_frames(const ls_py_interp *ip, pid_t tid, ls_py_raw_frame *out, size_t max);
 
+/* Every thread state of every interpreter: its native thread id and its
+ * address, for walking many threads of one process without looking each
+ * up again.  Returns how many (at most max). */
+typedef struct ls_py_thread_ref {
+	pid_t tid;
+	uint64_t tstate;
+} ls_py_thread_ref;
+size_t ls_py_list_threads(const ls_py_interp *ip, ls_py_thread_ref *out, size_t max);
+/* The Python frames of the thread whose state is at tstate (as listed). */
+size_t ls_py_tstate_frames(const ls_py_interp *ip, uint64_t tstate, ls_py_raw_frame *out, size_t max);
+
 /* A source location. */
 typedef struct ls_py_location {
 	char function[128];             /* co_qualname, UTF-8, truncated */
@@ -126,13 +137,17 @@ static inline void ls_py_raw_word_decode(uint64_t w, uint64_t *code, int32_t *la
 
 /* Makes the word for one Python frame (0: leave the frame out). */
 typedef uint64_t (*ls_py_word_fn)(const ls_py_raw_frame *frame, void *ctx);
+/* The ls_py_word_fn of raw words. */
+uint64_t ls_py_raw_word_of(const ls_py_raw_frame *frame, void *ctx);
 
 /* Writes native stack pcs[0..n) into out[0..max), each evaluation-loop
  * frame replaced by the words of the run of Python frames it executes
  * (py[0..npy) as ls_py_thread_frames gave them).  An evaluation-loop frame
- * without a run stays as it is.  Returns the number of words written. */
+ * without a run stays as it is.  When origin is given, origin[k] is the
+ * index in pcs of the frame out[k] comes from (or replaces).  Returns the
+ * number of words written. */
 size_t ls_py_merge(const ls_py_interp *ip, const uint64_t *pcs, size_t n, const ls_py_raw_frame *py, size_t npy,
-		   ls_py_word_fn word, void *ctx, uint64_t *out, size_t max);
+		   ls_py_word_fn word, void *ctx, uint64_t *out, size_t *origin, size_t max);
 
 /* ---- argument count of the current call -------------------------------- */
 

@@ -14,7 +14,6 @@
 struct ls_symbolizer_python {
 	bool opened;
 	ls_py_interp interp;
-	bool table_searched;
 	uint64_t table;          /* the shim's ls_pyloc_table there, 0 when none */
 };
 
@@ -58,18 +57,17 @@ static int search_module(Dwfl_Module *mod, void **userdata, const char *name, Dw
 	return q->found < q->n ? DWARF_CB_OK : DWARF_CB_ABORT;
 }
 
-size_t ls_symbolizer_find_symbols(ls_symbolizer *s, const char *const *names, size_t n, uint64_t *addr,
-				  uint64_t *size)
+size_t ls_dwfl_find_symbols(struct Dwfl *dwfl, pid_t pid, const char *const *names, size_t n, uint64_t *addr,
+			    uint64_t *size)
 {
 	memset(addr, 0, n * sizeof *addr);
 	memset(size, 0, n * sizeof *size);
 	char link[64], exe[4096];
-	pid_t pid = ls_symbolizer_get_pid(s);
 	snprintf(link, sizeof link, "/proc/%d/exe", pid ? (int)pid : (int)getpid());
 	ssize_t len = readlink(link, exe, sizeof exe - 1);
 	exe[len > 0 ? len : 0] = 0;
 	struct symbol_search q = { len > 0 ? exe : NULL, names, n, 0, addr, size };
-	dwfl_getmodules(ls_symbolizer_get_dwfl(s), search_module, &q, 0);
+	dwfl_getmodules(dwfl, search_module, &q, 0);
 	return q.found;
 }
 
@@ -85,16 +83,38 @@ enum { SYM_VERSION, SYM_RUNTIME, SYM_CODE_TYPE, SYM_EVAL, SYM_TABLE, N_SYMS };
 static const char *const symbol_names[N_SYMS] = { "Py_Version", "_PyRuntime", "PyCode_Type",
 						   "_PyEval_EvalFrameDefault", "ls_pyloc_table" };
 
+enum ls_py_status ls_py_interp_open_dwfl(ls_py_interp *ip, struct Dwfl *dwfl, pid_t pid, uint64_t *pyloc_table)
+{
+	uint64_t addr[N_SYMS], size[N_SYMS];
+	memset(ip, 0, sizeof *ip);
+	if (pyloc_table)
+		*pyloc_table = 0;
+	if (pid <= 0 || !ls_dwfl_find_symbols(dwfl, pid, symbol_names, N_SYMS, addr, size))
+		return ip->status = LS_PY_ABSENT;
+	if (pyloc_table)
+		*pyloc_table = addr[SYM_TABLE];
+	return ls_py_interp_open(ip, pid, addr[SYM_VERSION], addr[SYM_RUNTIME], addr[SYM_CODE_TYPE], addr[SYM_EVAL],
+				 size[SYM_EVAL]);
+}
+
 static void open_remote(ls_symbolizer *s, struct ls_symbolizer_python *p)
 {
-	p->opened = p->table_searched = true;
-	pid_t pid = ls_symbolizer_get_pid(s);
-	uint64_t addr[N_SYMS], size[N_SYMS];
-	if (!pid || !ls_symbolizer_find_symbols(s, symbol_names, N_SYMS, addr, size))
+	p->opened = true;
+	ls_py_interp_open_dwfl(&p->interp, ls_symbolizer_get_dwfl(s), ls_symbolizer_get_pid(s), &p->table);
+}
+
+void ls_symbolizer_set_python(ls_symbolizer *s, const ls_py_interp *ip)
+{
+	struct ls_symbolizer_python *p = state(s);
+	if (!p || !ip)
 		return;
-	ls_py_interp_open(&p->interp, pid, addr[SYM_VERSION], addr[SYM_RUNTIME], addr[SYM_CODE_TYPE], addr[SYM_EVAL],
-			  size[SYM_EVAL]);
-	p->table = addr[SYM_TABLE];
+	p->interp = *ip;
+	p->opened = true;
+	/* the location table is only in a process running the shim */
+	uint64_t addr[N_SYMS], size[N_SYMS];
+	const char *const table_name[] = { symbol_names[SYM_TABLE] };
+	if (ls_dwfl_find_symbols(ls_symbolizer_get_dwfl(s), ip->pid, table_name, 1, addr, size))
+		p->table = addr[0];
 }
 
 const ls_py_interp *ls_symbolizer_python(ls_symbolizer *s)

@@ -30,12 +30,23 @@ const ls_py_interp *ls_symbolizer_python(ls_symbolizer *s);
 /* Resolves a Python word of the symbolizer's process (not this one). */
 bool ls_symbolize_remote_python(ls_symbolizer *s, uint64_t word, ls_py_location *out);
 
+struct Dwfl;
+
 /* Looks names[0..n) up in the symbol tables (.symtab, else .dynsym) of
  * the modules that may hold CPython or the shim (the executable, and those
  * named *python* or *lockscope*): addr[i] and size[i] of the first
  * definition of each, 0 when not found.  Returns how many were found. */
-size_t ls_symbolizer_find_symbols(ls_symbolizer *s, const char *const *names, size_t n, uint64_t *addr,
-				  uint64_t *size);
+size_t ls_dwfl_find_symbols(struct Dwfl *dwfl, pid_t pid, const char *const *names, size_t n, uint64_t *addr,
+			    uint64_t *size);
+
+/* Opens the interpreter of process pid (not this one) whose modules dwfl
+ * reported; *pyloc_table (optional) gets the shim's location table there,
+ * 0 when the shim is not loaded. */
+enum ls_py_status ls_py_interp_open_dwfl(ls_py_interp *ip, struct Dwfl *dwfl, pid_t pid, uint64_t *pyloc_table);
+
+/* Makes the symbolizer use an interpreter already opened for its process
+ * (saves finding the symbols twice). */
+void ls_symbolizer_set_python(ls_symbolizer *s, const ls_py_interp *ip);
 
 void ls_symbolizer_python_free(struct ls_symbolizer_python *p);
 
