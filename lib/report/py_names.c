@@ -99,39 +99,55 @@ bool ls_python_assigned_name(const char *line, char *buf, size_t len)
 	return true;
 }
 
+/* The name assigned on the source line of frame f, into buf. */
+static bool assigned_at(const ls_frame *f, char *buf, size_t len)
+{
+	char line[MAX_SOURCE_LINE];
+	return f && read_source_line(f->file, f->line, line, sizeof line) && ls_python_assigned_name(line, buf, len);
+}
+
 char *ls_python_lock_name(const ls_stack *init, const char *kind)
 {
-	const ls_frame *made = NULL, *first = NULL, *from = NULL;
+	/* made: where the lock was made (threading.py's factories skipped);
+	 * caller: the Python frame that called that one; from: the first
+	 * frame of the program's own code, when made is in Python's library */
+	const ls_frame *made = NULL, *caller = NULL, *from = NULL, *first = NULL;
 	for (size_t i = 0; i < init->n; i++) {
 		const ls_frame *f = &init->frames[i];
 		if (!is_python(f))
 			continue;
 		if (!first)
 			first = f;
-		if (!made && !in_threading_module(f)) {
-			made = f;
-			if (!in_python_library(made))
+		if (!made) {
+			if (!in_threading_module(f))
+				made = f;
+			continue;
+		}
+		if (!caller)
+			caller = f;
+		if (!in_python_library(made) || !in_python_library(f)) {
+			from = in_python_library(made) && !in_python_library(f) ? f : NULL;
+			if (caller)
 				break;
-		} else if (made && !in_python_library(f)) {
-			from = f;
-			break;
 		}
 	}
 	if (!first)
 		return NULL;
 	if (!made)
 		made = first;
-	char line[MAX_SOURCE_LINE], target[256], where[512], also[300] = "";
-	snprintf(where, sizeof where, "%s:%d", base_name(made->file), made->line);
+	char target[256], also[300] = "";
 	if (from)
 		snprintf(also, sizeof also, ", from %s:%d", base_name(from->file), from->line);
 	char *name = NULL;
 	int n;
-	if (read_source_line(made->file, made->line, line, sizeof line) &&
-	    ls_python_assigned_name(line, target, sizeof target))
-		n = asprintf(&name, "%s (%s%s)", target, where, also);
+	if (assigned_at(made, target, sizeof target))
+		n = asprintf(&name, "%s (%s:%d%s)", target, base_name(made->file), made->line, also);
+	else if (!in_python_library(made) && assigned_at(caller, target, sizeof target))
+		/* a helper that makes locks: named where its result is assigned */
+		n = asprintf(&name, "%s (%s:%d, made at %s:%d)", target, base_name(caller->file), caller->line,
+			     base_name(made->file), made->line);
 	else
-		n = asprintf(&name, "%s made at %s%s", kind ? kind : "lock", where, also);
+		n = asprintf(&name, "%s made at %s:%d%s", kind ? kind : "lock", base_name(made->file), made->line, also);
 	return n < 0 ? NULL : name;
 }
 
