@@ -26,3 +26,27 @@ EXTRA_DIST += $(python_tests) tests/py-common.sh tests/py/argc.py samples/python
 if !SANITIZERS
 TESTS += $(python_tests)
 endif
+
+# Unit tests of the python room (Check).  check_pylayout compares the
+# built-in layout with offsetof() in the Python headers (python3-dev's
+# internal ones); without those headers it is replaced by a test that
+# fails and says what to install.
+python_unit_tests = tests/check_pylinetable tests/check_pyframes tests/check_pynames
+check_PROGRAMS += tests/check_pylinetable tests/check_pyframes tests/check_pynames
+tests_check_pylinetable_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_check_pylinetable_LDADD = lib/libinternal.la $(CHECK_LIBS)
+tests_check_pyframes_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_check_pyframes_LDADD = lib/libinternal.la $(CHECK_LIBS)
+tests_check_pynames_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_check_pynames_LDADD = lib/libinternal.la $(CHECK_LIBS)
+if HAVE_PYTHON_DEV
+python_unit_tests += tests/check_pylayout
+check_PROGRAMS += tests/check_pylayout
+tests_check_pylayout_SOURCES = tests/check_pylayout.c lib/python/pylayout.c
+tests_check_pylayout_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(PYTHON_DEV_CFLAGS) -Wno-missing-field-initializers
+tests_check_pylayout_LDADD = $(CHECK_LIBS)
+else
+python_unit_tests += tests/check_pylayout_missing.sh
+endif
+TESTS += $(python_unit_tests)
+EXTRA_DIST += tests/check_pylayout_missing.sh
