@@ -21,7 +21,7 @@ tests_libpyprobe_la_LIBADD = lib/libinternal.la -ldl
 endif
 
 python_tests = tests/py_argc.sh tests/py_frames.sh tests/py_rawdump.sh \
-	tests/py_names.sh
+	tests/py_names.sh tests/py_top.sh
 EXTRA_DIST += $(python_tests) tests/py-common.sh tests/py/argc.py samples/python
 if !SANITIZERS
 TESTS += $(python_tests)

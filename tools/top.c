@@ -28,6 +28,8 @@
 
 #include "core/live_stats.h"
 #include "core/lock_table.h"
+#include "python/pyframes.h"
+#include "report/py_names.h"
 #include "symbols/symbolize.h"
 #include "commands.h"
 #include "spawn.h"
@@ -139,6 +141,14 @@ static const char *lock_name(struct top *t, uint64_t addr, uint64_t kind, uint64
 	if (*slot)
 		return *slot;
 	char *name = t->sym ? ls_symbolize_data(t->sym, addr) : NULL;
+	if (!name && t->sym && ls_py_word_is_python(init_pc)) {
+		/* made by Python: named as the reports name it */
+		ls_frame f;
+		if (ls_symbolize(t->sym, init_pc, false, &f, 1)) {
+			name = ls_python_lock_name(&(ls_stack){ &f, 1 }, kind_name(kind));
+			free_frames(&f, 1);
+		}
+	}
 	if (!name) {
 		char buf[600];
 		if (init_pc) {

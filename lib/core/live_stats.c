@@ -15,6 +15,7 @@
 #include "core/live_stats.h"
 #include "core/lockscope_internal.h"
 #include "core/order_graph.h"
+#include "core/py_stack.h"
 #include "core/site_stats.h"
 #include "core/stack_depot.h"
 #include "core/thread_state.h"
@@ -94,10 +95,13 @@ static void *vec_push(struct vec *v)
 	return e;
 }
 
+/* The frame that says where a stack is: its first, or in a Python
+ * program its innermost Python frame (core/py_stack.h). */
 static uint64_t first_pc(uint32_t stack)
 {
 	const uint64_t *pcs;
-	return ls_depot_get(stack, &pcs) ? pcs[0] : 0;
+	size_t n = ls_depot_get(stack, &pcs);
+	return n ? pcs[ls_pystack_first_python(pcs, n)] : 0;
 }
 
 static void gather_lock(ls_lock *l, void *ctx)
@@ -139,8 +143,10 @@ static void gather_site(ls_site_stat *s, void *ctx)
 		o->frames[0] = s->site;
 		n = 1;
 	} else {
+		size_t from = ls_pystack_first_python(pcs, n);
+		n -= from;
 		n = n < LS_LIVE_SITE_FRAMES ? n : LS_LIVE_SITE_FRAMES;
-		memcpy(o->frames, pcs, n * sizeof *pcs);
+		memcpy(o->frames, pcs + from, n * sizeof *pcs);
 	}
 	o->n_frames = n;
 	o->acquisitions = atomic_load_explicit(&s->acquisitions, memory_order_relaxed);

@@ -200,6 +200,14 @@ bool ls_pystack_resolve(uint64_t word, ls_py_location *out)
 	return ls_py_resolve(ls_py_self(), code, lasti, out);
 }
 
+size_t ls_pystack_first_python(const uint64_t *pcs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ls_py_word_is_python(pcs[i]))
+			return i;
+	return 0;
+}
+
 uintptr_t ls_pystack_site_key(uintptr_t return_address)
 {
 	const ls_py_interp *ip = ls_py_self();

@@ -60,6 +60,11 @@ const ls_py_location *ls_pystack_location(uint64_t word);
  * the table, raw ones by reading the code object now (async-signal-safe). */
 bool ls_pystack_resolve(uint64_t word, ls_py_location *out);
 
+/* The index of the first Python word of a stack, 0 when it has none:
+ * where a stack of a Python program says where it is (the native frames
+ * above are the interpreter's). */
+size_t ls_pystack_first_python(const uint64_t *pcs, size_t n);
+
 /* The key of the site table for a lock call returning to return_address:
  * the address itself, or, when the calling thread runs Python, a value
  * (bit 63 set) that also depends on its innermost Python frame, so each
