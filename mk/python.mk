@@ -26,6 +26,9 @@ EXTRA_DIST += $(python_tests) tests/py-common.sh tests/py/argc.py samples/python
 if !SANITIZERS
 TESTS += $(python_tests)
 endif
+# Rendering Python frames from a saved report: in every build.
+TESTS += tests/report_python.sh
+EXTRA_DIST += tests/report_python.sh
 
 # Unit tests of the python room (Check).  check_pylayout compares the
 # built-in layout with offsetof() in the Python headers (python3-dev's

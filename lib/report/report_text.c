@@ -78,20 +78,26 @@ static const char *mode_suffix(char *buf, size_t len, const char *mode)
 	return buf;
 }
 
-static void put_stack(FILE *out, const ls_stack *s, int indent, size_t max_frames)
+/* Frames [from, from + max_frames) of s, numbered as in the whole stack. */
+static void put_stack_from(FILE *out, const ls_stack *s, int indent, size_t max_frames, size_t from)
 {
 	if (s->n == 0) {
 		fprintf(out, "%*s(no stack recorded)\n", indent, "");
 		return;
 	}
-	size_t shown = s->n < max_frames ? s->n : max_frames;
-	for (size_t i = 0; i < shown; i++) {
+	size_t end = s->n - from < max_frames ? s->n : from + max_frames;
+	for (size_t i = from; i < end; i++) {
 		struct text t = { .heap = NULL };
 		fprintf(out, "%*s%s\n", indent, "", frame_text(&t, (unsigned)i, &s->frames[i]));
 		text_release(&t);
 	}
-	if (shown < s->n)
-		fprintf(out, "%*s... %zu more frames\n", indent, "", s->n - shown);
+	if (end < s->n)
+		fprintf(out, "%*s... %zu more frames\n", indent, "", s->n - end);
+}
+
+static void put_stack(FILE *out, const ls_stack *s, int indent, size_t max_frames)
+{
+	put_stack_from(out, s, indent, max_frames, 0);
 }
 
 static void put_thread_label(FILE *out, size_t index, uint64_t tid, const char *name)
@@ -261,7 +267,10 @@ static void write_site(FILE *out, size_t rank, const ls_site *s)
 	ls_format_ns(hold, sizeof hold, s->hold_ns);
 	fprintf(out, "        site %zu: %" PRIu64 " acquisition%s, %" PRIu64 " contended, wait %s (max %s), hold %s\n",
 		rank, s->acquisitions, s->acquisitions == 1 ? "" : "s", s->contended, wait, max_wait, hold);
-	put_stack(out, &s->stack, 10, STATS_SITE_FRAMES);
+	/* a Python program's site from its innermost Python frame on: the
+	 * native frames above it are the interpreter's */
+	const ls_frame *key = ls_stack_key_frame(&s->stack);
+	put_stack_from(out, &s->stack, 10, STATS_SITE_FRAMES, key ? (size_t)(key - s->stack.frames) : 0);
 }
 
 static void write_lock_row(FILE *out, size_t rank, const ls_lock_stats *l)
