@@ -142,6 +142,7 @@ check_refused bad-no-version.json 'no "version" member'
 check_refused bad-cycle-not-array.json "inversions[0].cycle: expected an array"
 check_refused bad-line-too-big.json "threads[0].stack[0].line: expected a non-negative integer below 2^31"
 check_refused bad-nul-escape.json "is not allowed"
+check_refused bad-language-type.json 'threads[0].stack[0].language: expected a string like "python"'
 for f in "$corpus"/bad-*.json; do
 	grep -qF "check_refused $(basename "$f") " "$0" || fail "$(basename "$f") has no expectation in $0"
 done
