@@ -107,6 +107,19 @@ ls_symbolizer *ls_output_new_symbolizer(void)
 	return s;
 }
 
+/* A CPython whose frames cannot be read is said once, before the first
+ * text output: its stacks keep the evaluation loop's native frames. */
+static bool python_noted;
+
+static void note_python(FILE *out)
+{
+	const ls_py_interp *ip = ls_py_self();
+	if (!out || python_noted || !ip || ip->status != LS_PY_UNSUPPORTED)
+		return;
+	python_noted = true;
+	fprintf(out, "lockscope: %s\n", ip->note);
+}
+
 /* Python threads named after their Thread target (report/py_names.h). */
 static void name_python_threads(ls_report *r)
 {
@@ -148,6 +161,7 @@ void ls_output_inversion(const ls_inversion_finding *f)
 		FILE *out = open_destination(false);
 		if (s && r && out && ls_shim_add_inversion(r, s, f) == 0) {
 			name_python_threads(r);
+			note_python(out);
 			ls_report_write_text_parts(r, out, LS_TEXT_FINDINGS);
 		}
 		if (out)
@@ -319,6 +333,7 @@ void ls_output_event(ls_report *event, const char *headline)
 	} else {
 		FILE *out = open_destination(false);
 		if (out) {
+			note_python(out);
 			if (headline)
 				fprintf(out, "%s\n", headline);
 			ls_report_write_text_parts(event, out, LS_TEXT_FINDINGS | LS_TEXT_THREADS);

@@ -130,3 +130,21 @@ for py in $(ls_pythons 3.12 3.13); do
 	expect_frame "$RUN_ERR" handle_request "$crash" crash-caller
 	ls_pass "$py: crash dumps"
 done
+
+# --- a CPython this build cannot read (3.10, where installed): native
+# frames, and one line saying so
+py=$(ls_find_python 3.10)
+if [ -n "$py" ]; then
+	start_nested "$LS_WORK/old.out" "$LS_WORK/old.err" --dump-after=0.3
+	wait_for_line "$LS_WORK/old.err" '^lockscope: thread dump \('
+	wait_for_line "$LS_WORK/old.err" 'start_thread'
+	stop_nested
+	[ "$(grep -c 'native frames only' "$LS_WORK/old.err")" -eq 1 ] ||
+		RUN_ERR="$LS_WORK/old.err" ls_fail "$py: no single line saying its frames are not read"
+	grep -q '_PyEval_EvalFrameDefault' "$LS_WORK/old.err" ||
+		RUN_ERR="$LS_WORK/old.err" ls_fail "$py: the native evaluation-loop frames are gone"
+	! grep -q '\[python\]' "$LS_WORK/old.err" || RUN_ERR="$LS_WORK/old.err" ls_fail "$py: Python frames from 3.10?"
+	ls_pass "$py: unsupported version said once, native frames kept"
+else
+	echo "skip: no CPython 3.10 interpreter here (the unsupported-version line is not checked)"
+fi
