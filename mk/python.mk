@@ -53,3 +53,9 @@ python_unit_tests += tests/check_pylayout_missing.sh
 endif
 TESTS += $(python_unit_tests)
 EXTRA_DIST += tests/check_pylayout_missing.sh
+
+# `make bench-python`: what Python frames cost per capture (prints figures).
+EXTRA_DIST += scripts/bench-python.sh scripts/bench-python.py
+bench-python: tests/libpyprobe.la
+	$(SHELL) $(srcdir)/scripts/bench-python.sh $(abs_top_builddir)
+.PHONY: bench-python

@@ -183,6 +183,51 @@ START_TEST(test_incomplete_frames)
 }
 END_TEST
 
+/* Frames as CPython lays them out (each caller just below its callee, so
+ * one read brings several), and a frame at the start of a mapping with
+ * nothing mapped below (the read of the memory below it fails: read alone). */
+START_TEST(test_frame_layouts)
+{
+	make_frame(0, code_b, 5, NULL, true);
+	make_frame(1, code_a, 3, frames[0], false);
+	put64(cframe, CF_FRAME, (uintptr_t)frames[1]);
+	ls_py_raw_frame py[8];
+	ck_assert_uint_eq(ls_py_thread_frames(&ip, 0, py, 8), 2);
+	ck_assert_uint_eq(py[0].code, (uintptr_t)code_a);
+	ck_assert_uint_eq(py[1].code, (uintptr_t)code_b);
+	long page = sysconf(_SC_PAGESIZE);
+	unsigned char *two = mmap(NULL, 2 * (size_t)page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ck_assert_ptr_ne(two, MAP_FAILED);
+	munmap(two, (size_t)page);
+	unsigned char *alone = two + page;
+	memcpy(alone, frames[1], FR_SIZE);
+	put64(cframe, CF_FRAME, (uintptr_t)alone);
+	ck_assert_uint_eq(ls_py_thread_frames(&ip, 0, py, 8), 2);
+	ck_assert_uint_eq(py[0].code, (uintptr_t)code_a);
+	ck_assert_uint_eq(py[1].code, (uintptr_t)code_b);
+	munmap(alone, (size_t)page);
+}
+END_TEST
+
+/* Code headers read in batches: one that cannot be read does not hide the
+ * others. */
+START_TEST(test_code_keys)
+{
+	ls_py_raw_frame f[10];
+	for (int i = 0; i < 10; i++)
+		f[i] = (ls_py_raw_frame){ i == 3 ? 0x10 : i % 2 ? (uintptr_t)code_b : (uintptr_t)code_a, 3, 0 };
+	f[7].code = 0;
+	ls_py_code_key keys[10];
+	bool ok[10];
+	ck_assert_uint_eq(ls_py_code_keys_read(&ip, f, 10, keys, ok), 8);
+	for (int i = 0; i < 10; i++) {
+		ck_assert(ok[i] == (i != 3 && i != 7));
+		if (ok[i])
+			ck_assert_uint_eq(keys[i].qualname, (uintptr_t)(i % 2 ? name_b : name_a));
+	}
+}
+END_TEST
+
 static uint64_t word_of(const ls_py_raw_frame *f, void *ctx)
 {
 	(void)ctx;
@@ -242,6 +287,8 @@ static Suite *pyframes_suite(void)
 	tcase_add_test(tc, test_cycle_is_bounded);
 	tcase_add_test(tc, test_unmapped_memory);
 	tcase_add_test(tc, test_incomplete_frames);
+	tcase_add_test(tc, test_frame_layouts);
+	tcase_add_test(tc, test_code_keys);
 	tcase_add_test(tc, test_merge);
 	tcase_add_test(tc, test_raw_words);
 	suite_add_tcase(s, tc);

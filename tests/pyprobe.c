@@ -8,6 +8,12 @@
  * argc from ls_py_current_call_argc, the Python frames innermost first
  * (* marks the last frame of a run), R the runs and E the native
  * _PyEval_EvalFrameDefault frames on the C stack (they must match).
+ * With LS_PROBE_BENCH=N it instead times, once, at the first lock call
+ * made with two arguments from a function named nested()
+ * (scripts/bench-python.py): N captures of the calling thread's
+ * stack with and without Python frames (the core's capture, as for a new
+ * order edge), N raw captures (a dump handler's), N argument counts
+ * (scripts/bench-python.sh).
  * With LS_PROBE_RAW=1 it instead raises SIGUSR2 at itself and, in the
  * handler, captures its stack as a dump handler does and writes it with
  * the crash path's raw writer (core/thread_dump.h), between "raw" and
@@ -21,14 +27,66 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+
+#include "core/py_stack.h"
+#include "core/stack_depot.h"
 #include "core/thread_dump.h"
 #include "python/pyframes.h"
 
 static int (*real_trywait)(sem_t *);
 static int probe_fd = -1;
 static int raw_mode;
+static long bench_rounds;
+static int bench_armed;
+
+static double now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
+
+static bool innermost_is(const char *function)
+{
+	ls_py_raw_frame f;
+	ls_py_location loc;
+	return ls_py_thread_frames(ls_py_self(), 0, &f, 1) == 1 &&
+	       ls_py_resolve(ls_py_self(), f.code, f.lasti, &loc) && !strcmp(loc.function, function);
+}
+
+static void bench(void)
+{
+	uint64_t pcs[LS_MAX_STACK_DEPTH];
+	size_t n = 0, python = 0;
+	double t0 = now_us();
+	for (long i = 0; i < bench_rounds; i++) /* native only: what a C program pays */
+		n = (size_t)unw_backtrace((void **)pcs, 32);
+	double t1 = now_us();
+	for (long i = 0; i < bench_rounds; i++) /* the core's capture: native + Python, interned */
+		n = ls_capture_stack(pcs, 32);
+	double t2 = now_us();
+	for (size_t i = 0; i < n; i++)
+		python += ls_py_word_is_python(pcs[i]);
+	uint64_t raw[LS_DUMP_MAX_FRAMES];
+	for (long i = 0; i < bench_rounds; i++) { /* a dump handler's: native + raw Python words */
+		size_t k = (size_t)unw_backtrace((void **)raw, LS_DUMP_MAX_FRAMES);
+		ls_pystack_merge_raw(raw, k, LS_DUMP_MAX_FRAMES);
+	}
+	double t3 = now_us();
+	int argc = 0;
+	for (long i = 0; i < bench_rounds; i++)
+		argc = ls_py_current_call_argc();
+	double t4 = now_us();
+	double r = (double)bench_rounds;
+	dprintf(probe_fd,
+		"bench frames=%zu python=%zu native_us=%.2f capture_us=%.2f raw_us=%.2f argc_us=%.3f argc=%d\n", n,
+		python, (t1 - t0) / r, (t2 - t1) / r, (t3 - t2) / r, (t4 - t3) / r, argc);
+}
 
 /* What a dump handler does, then the crash path's writer. */
 static void on_raw_signal(int sig, siginfo_t *si, void *uc)
@@ -51,6 +109,8 @@ __attribute__((constructor)) static void probe_init(void)
 	probe_fd = fd ? atoi(fd) : -1;
 	ls_py_self_init();
 	raw_mode = getenv("LS_PROBE_RAW") != NULL;
+	const char *rounds = getenv("LS_PROBE_BENCH");
+	bench_rounds = rounds ? atol(rounds) : 0;
 	if (raw_mode) {
 		ls_module_table_refresh();
 		struct sigaction sa;
@@ -98,7 +158,13 @@ static void report(void)
 int sem_trywait(sem_t *sem)
 {
 	int r = real_trywait(sem);
-	if (probe_fd >= 0 && raw_mode)
+	if (probe_fd >= 0 && bench_rounds) {
+		/* the bench script's lock.acquire(True, -1) in nested() */
+		if (!bench_armed && ls_py_current_call_argc() == 2 && innermost_is("nested")) {
+			bench_armed = 1;
+			bench();
+		}
+	} else if (probe_fd >= 0 && raw_mode)
 		raise(SIGUSR2);
 	else if (probe_fd >= 0)
 		report();

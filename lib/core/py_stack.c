@@ -124,29 +124,25 @@ static uint32_t cached_code_locked(const ls_py_code_key *k, uint64_t h)
 	return 0;
 }
 
-/* The interned word of one frame of this process (ls_py_word_fn). */
-static uint64_t interned_word(const ls_py_raw_frame *f, void *ctx)
+/* The interned word of a frame whose code object's key was read: from
+ * the cache, or by reading its strings and line once. */
+static uint64_t interned_word(const ls_py_interp *ip, const ls_py_code_key *key)
 {
-	const ls_py_interp *ip = ctx;
-	ls_py_code_key key;
-	memset(&key, 0, sizeof key);
-	if (!ls_py_code_key_read(ip, f->code, f->lasti, &key))
-		return 0;
-	uint64_t h = hash_code_key(&key);
+	uint64_t h = hash_code_key(key);
 	ls_spin_lock(&table_lock);
-	uint32_t id = cached_code_locked(&key, h);
+	uint32_t id = cached_code_locked(key, h);
 	ls_spin_unlock(&table_lock);
 	if (id)
 		return LS_PY_WORD_TAG | id;
 	ls_py_location loc;
 	memset(&loc, 0, sizeof loc);
-	if (!ls_py_resolve_key(ip, &key, &loc))
+	if (!ls_py_resolve_key(ip, key, &loc))
 		return 0;
 	ls_spin_lock(&table_lock);
 	id = intern_locked(&loc);
-	struct code_entry *e = id && !cached_code_locked(&key, h) ? ls_arena_alloc(sizeof *e) : NULL;
+	struct code_entry *e = id && !cached_code_locked(key, h) ? ls_arena_alloc(sizeof *e) : NULL;
 	if (e) {
-		e->key = key;
+		e->key = *key;
 		e->id = id;
 		e->next = code_buckets[h % BUCKETS];
 		code_buckets[h % BUCKETS] = e;
@@ -155,34 +151,83 @@ static uint64_t interned_word(const ls_py_raw_frame *f, void *ctx)
 	return id ? LS_PY_WORD_TAG | id : 0;
 }
 
-static bool has_eval_frame(const ls_py_interp *ip, const uint64_t *pcs, size_t n)
+/* Words made before the merge, one per Python frame (ls_py_word_fn). */
+struct made_words {
+	const ls_py_raw_frame *frames;
+	const uint64_t *words;
+};
+
+static uint64_t made_word(const ls_py_raw_frame *f, void *ctx)
 {
-	for (size_t i = 0; i < n; i++)
-		if (ls_py_is_eval_pc(ip, i ? pcs[i] - 1 : pcs[i]))
-			return true;
-	return false;
+	const struct made_words *m = ctx;
+	return m->words[f - m->frames];
 }
 
-static size_t merge(uint64_t *pcs, size_t n, size_t max, ls_py_word_fn word)
+static const ls_py_interp *active_interp(void)
 {
 	const ls_py_interp *ip = ls_py_self();
-	if (!ip || ip->status != LS_PY_SUPPORTED || !has_eval_frame(ip, pcs, n))
-		return n;
-	if (max > MAX_MERGE)
-		max = MAX_MERGE;
-	ls_py_raw_frame py[MAX_MERGE];
-	size_t npy = ls_py_thread_frames(ip, 0, py, MAX_MERGE);
-	if (!npy)
-		return n;
+	return ip && ip->status == LS_PY_SUPPORTED ? ip : NULL;
+}
+
+/* The index of the first evaluation-loop frame of pcs, n when none. */
+static size_t first_eval_frame(const ls_py_interp *ip, const uint64_t *pcs, size_t n)
+{
+	for (size_t i = 0; ip && i < n; i++)
+		if (ls_py_is_eval_pc(ip, i ? pcs[i] - 1 : pcs[i]))
+			return i;
+	return n;
+}
+
+/* The calling thread's Python frames, at most as many as can show in a
+ * stack of max words whose first evaluation-loop frame is at first. */
+static size_t thread_frames(const ls_py_interp *ip, size_t first, size_t max, ls_py_raw_frame *py)
+{
+	size_t room = max > first ? max - first : 0;
+	return ls_py_thread_frames(ip, 0, py, room < MAX_MERGE ? room : MAX_MERGE);
+}
+
+static size_t merge_words(const ls_py_interp *ip, uint64_t *pcs, size_t n, size_t max, const ls_py_raw_frame *py,
+			  size_t npy, ls_py_word_fn word, void *ctx)
+{
 	uint64_t out[MAX_MERGE];
-	size_t k = ls_py_merge(ip, pcs, n, py, npy, word, (void *)ip, out, NULL, max);
+	size_t k = ls_py_merge(ip, pcs, n, py, npy, word, ctx, out, NULL, max < MAX_MERGE ? max : MAX_MERGE);
 	memcpy(pcs, out, k * sizeof *out);
 	return k;
 }
 
-size_t ls_pystack_merge(uint64_t *pcs, size_t n, size_t max) { return merge(pcs, n, max, interned_word); }
+size_t ls_pystack_merge(uint64_t *pcs, size_t n, size_t max)
+{
+	const ls_py_interp *ip = active_interp();
+	size_t first = first_eval_frame(ip, pcs, n);
+	if (first == n)
+		return n;
+	ls_py_raw_frame py[MAX_MERGE];
+	size_t npy = thread_frames(ip, first, max, py);
+	if (!npy)
+		return n;
+	/* the code objects' headers in a few reads, then one cache lookup
+	 * per frame; strings are read only for frames not seen before */
+	ls_py_code_key keys[MAX_MERGE];
+	bool ok[MAX_MERGE];
+	uint64_t words[MAX_MERGE];
+	memset(keys, 0, npy * sizeof *keys);
+	ls_py_code_keys_read(ip, py, npy, keys, ok);
+	for (size_t i = 0; i < npy; i++)
+		words[i] = ok[i] ? interned_word(ip, &keys[i]) : 0;
+	struct made_words made = { py, words };
+	return merge_words(ip, pcs, n, max, py, npy, made_word, &made);
+}
 
-size_t ls_pystack_merge_raw(uint64_t *pcs, size_t n, size_t max) { return merge(pcs, n, max, ls_py_raw_word_of); }
+size_t ls_pystack_merge_raw(uint64_t *pcs, size_t n, size_t max)
+{
+	const ls_py_interp *ip = active_interp();
+	size_t first = first_eval_frame(ip, pcs, n);
+	if (first == n)
+		return n;
+	ls_py_raw_frame py[MAX_MERGE];
+	size_t npy = thread_frames(ip, first, max, py);
+	return npy ? merge_words(ip, pcs, n, max, py, npy, ls_py_raw_word_of, NULL) : n;
+}
 
 bool ls_pystack_resolve(uint64_t word, ls_py_location *out)
 {

@@ -4,6 +4,7 @@
 
 #include <dlfcn.h>
 #include <link.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -27,7 +28,33 @@
 
 enum { OWNED_BY_GENERATOR = 1 };
 
-static pid_t pid_of(const ls_py_interp *ip) { return ip->pid ? ip->pid : getpid(); }
+/* This process's pid and the calling thread's id without a system call
+ * each time (a syscall here costs as much as a read): the pid is updated in
+ * a child after fork (pthread_atfork, registered by ls_py_self_init), and a
+ * thread's cached id is only trusted under the pid it was read under. */
+static _Atomic pid_t own_pid;
+static __thread pid_t cached_tid __attribute__((tls_model("initial-exec")));
+static __thread pid_t cached_tid_pid __attribute__((tls_model("initial-exec")));
+
+static pid_t self_pid(void)
+{
+	pid_t p = atomic_load_explicit(&own_pid, memory_order_relaxed);
+	return p ? p : getpid();
+}
+
+static void after_fork_in_child(void) { atomic_store(&own_pid, getpid()); }
+
+static pid_t self_tid(void)
+{
+	pid_t p = self_pid();
+	if (cached_tid_pid != p) {
+		cached_tid = (pid_t)syscall(SYS_gettid);
+		cached_tid_pid = p;
+	}
+	return cached_tid;
+}
+
+static pid_t pid_of(const ls_py_interp *ip) { return ip->pid ? ip->pid : self_pid(); }
 
 static size_t max4(size_t a, size_t b, size_t c, size_t d)
 {
@@ -121,6 +148,8 @@ void ls_py_self_init(void)
 	const ElfW(Sym) *sym = NULL;
 	if (eval && dladdr1(eval, &info, (void **)&sym, RTLD_DL_SYMENT) && sym)
 		eval_size = sym->st_size;
+	atomic_store(&own_pid, getpid());
+	pthread_atfork(NULL, NULL, after_fork_in_child);
 	ls_py_interp_open(&self_interp, 0, (uintptr_t)version, (uintptr_t)runtime, (uintptr_t)code_type,
 			  (uintptr_t)eval, eval_size);
 	atomic_store_explicit(&self_ready, true, memory_order_release);
@@ -219,7 +248,7 @@ static __thread uint64_t self_tstate __attribute__((tls_model("initial-exec")));
 
 static uint64_t tstate_of(const ls_py_interp *ip, pid_t p, pid_t tid, unsigned char *buf)
 {
-	bool self = ip == &self_interp && tid == (pid_t)syscall(SYS_gettid);
+	bool self = ip == &self_interp && tid == self_tid();
 	if (self && self_tstate && tstate_is(ip, p, self_tstate, tid, buf))
 		return self_tstate;
 	uint64_t t = find_tstate(ip, p, tid, buf);
@@ -262,16 +291,48 @@ static uint64_t code_pointer(const ls_py_layout *l, uint64_t word)
 	return l->code_is_stackref ? word & ~(uint64_t)7 : word;
 }
 
+/* A copy of the memory just below the frame being read: a thread's frames
+ * sit next to each other in its data stack, each caller below its callee,
+ * so one read usually brings several (generators' frames live elsewhere,
+ * and are then read one by one). */
+#define FRAME_WINDOW 2048
+
+struct frame_window {
+	uint64_t start;          /* address of buf[0]; 0 when empty */
+	size_t len;
+	unsigned char buf[FRAME_WINDOW];
+};
+
+/* The span bytes of the frame at addr, from the window or read now. */
+static const unsigned char *frame_bytes(struct frame_window *w, pid_t p, uint64_t addr, size_t span)
+{
+	if (w->start && addr >= w->start && addr + span <= w->start + w->len)
+		return w->buf + (addr - w->start);
+	uint64_t end = addr + span;
+	w->start = end > FRAME_WINDOW && end - FRAME_WINDOW > 4096 ? end - FRAME_WINDOW : addr;
+	w->len = end - w->start;
+	if (w->start < addr && !ls_py_read(p, w->start, w->buf, w->len)) {
+		w->start = addr; /* the window crossed into unmapped memory */
+		w->len = span;
+	}
+	if (w->start == addr && !ls_py_read(p, addr, w->buf, span)) {
+		w->start = 0;
+		return NULL;
+	}
+	return w->buf + (addr - w->start);
+}
+
 static size_t walk_frames(const ls_py_interp *ip, pid_t p, uint64_t frame, ls_py_raw_frame *out, size_t max)
 {
 	const ls_py_layout *l = &ip->layout;
 	struct walk w = { out, 0, max };
-	unsigned char fbuf[FRAME_HEADER_MAX];
+	struct frame_window window = { .start = 0 };
 	size_t span = frame_span(l);
-	if (span > sizeof fbuf)
+	if (span > FRAME_HEADER_MAX)
 		return 0;
 	for (int steps = 0; frame && steps < MAX_FRAMES_WALKED && w.n < w.max; steps++) {
-		if (!ls_py_read(p, frame, fbuf, span))
+		const unsigned char *fbuf = frame_bytes(&window, p, frame, span);
+		if (!fbuf)
 			break;
 		int owner = (signed char)fbuf[l->frame_owner];
 		uint64_t previous = ls_py_u64(fbuf, l->frame_previous);
@@ -299,7 +360,7 @@ size_t ls_py_thread_frames(const ls_py_interp *ip, pid_t tid, ls_py_raw_frame *o
 		return 0;
 	pid_t p = pid_of(ip);
 	if (!tid)
-		tid = (pid_t)syscall(SYS_gettid);
+		tid = self_tid();
 	unsigned char tbuf[TSTATE_HEADER_MAX];
 	if (tstate_span(&ip->layout) > sizeof tbuf)
 		return 0;
@@ -328,12 +389,11 @@ uint64_t ls_py_raw_word_of(const ls_py_raw_frame *frame, void *ctx)
 
 /* ---- resolving ------------------------------------------------------------ */
 
-bool ls_py_code_key_read(const ls_py_interp *ip, uint64_t code, int32_t lasti, ls_py_code_key *key)
+/* The key of a code object from its header (cbuf, code_adaptive bytes). */
+static bool code_key_from(const ls_py_interp *ip, const unsigned char *cbuf, uint64_t code, int32_t lasti,
+			  ls_py_code_key *key)
 {
 	const ls_py_layout *l = &ip->layout;
-	unsigned char cbuf[CODE_HEADER_MAX];
-	if (!code || l->code_adaptive > sizeof cbuf || !ls_py_read(pid_of(ip), code, cbuf, l->code_adaptive))
-		return false;
 	if (ip->code_type && ls_py_u64(cbuf, l->code_type) != ip->code_type)
 		return false;
 	key->code = code;
@@ -347,6 +407,46 @@ bool ls_py_code_key_read(const ls_py_interp *ip, uint64_t code, int32_t lasti, l
 	if (l->code_firsttraceable >= 0 && lasti < ls_py_i32(cbuf, (size_t)l->code_firsttraceable))
 		return false;
 	return key->qualname && key->filename;
+}
+
+bool ls_py_code_key_read(const ls_py_interp *ip, uint64_t code, int32_t lasti, ls_py_code_key *key)
+{
+	unsigned char cbuf[CODE_HEADER_MAX];
+	return code && ip->layout.code_adaptive <= sizeof cbuf &&
+	       ls_py_read(pid_of(ip), code, cbuf, ip->layout.code_adaptive) && code_key_from(ip, cbuf, code, lasti, key);
+}
+
+#define KEY_BATCH 8
+
+size_t ls_py_code_keys_read(const ls_py_interp *ip, const ls_py_raw_frame *frames, size_t n, ls_py_code_key *keys,
+			    bool *ok)
+{
+	size_t len = ip->layout.code_adaptive, good = 0;
+	unsigned char cbuf[KEY_BATCH][CODE_HEADER_MAX];
+	for (size_t i = 0; i < n; i++)
+		ok[i] = false;
+	if (len > CODE_HEADER_MAX)
+		return 0;
+	for (size_t first = 0; first < n; first += KEY_BATCH) {
+		size_t count = n - first < KEY_BATCH ? n - first : KEY_BATCH, k = 0;
+		ls_py_span spans[KEY_BATCH];
+		size_t index[KEY_BATCH];
+		for (size_t i = first; i < first + count; i++)
+			if (frames[i].code) {
+				index[k] = i;
+				spans[k] = (ls_py_span){ frames[i].code, cbuf[k], len };
+				k++;
+			}
+		size_t whole = ls_py_readv(pid_of(ip), spans, k);
+		for (size_t j = 0; j < k; j++) {
+			size_t i = index[j];
+			/* after a span that failed, the rest are read one by one */
+			ok[i] = j < whole ? code_key_from(ip, cbuf[j], frames[i].code, frames[i].lasti, &keys[i])
+					  : ls_py_code_key_read(ip, frames[i].code, frames[i].lasti, &keys[i]);
+			good += ok[i];
+		}
+	}
+	return good;
 }
 
 /* Appends code point c as UTF-8 (control characters as '?'); false when
@@ -540,7 +640,7 @@ int ls_py_current_call_argc(void)
 	if (!ip || ip->status != LS_PY_SUPPORTED || !ip->layout.op_kind)
 		return -1;
 	const ls_py_layout *l = &ip->layout;
-	pid_t p = getpid(), tid = (pid_t)syscall(SYS_gettid);
+	pid_t p = self_pid(), tid = self_tid();
 	unsigned char tbuf[TSTATE_HEADER_MAX], fbuf[FRAME_HEADER_MAX];
 	size_t span = frame_span(l);
 	if (tstate_span(l) > sizeof tbuf || span > sizeof fbuf)

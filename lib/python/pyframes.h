@@ -106,6 +106,10 @@ typedef struct ls_py_code_key {
 /* Reads the code object's header: fills *key, and tells whether it still
  * looks like a code object.  false when it cannot be read. */
 bool ls_py_code_key_read(const ls_py_interp *ip, uint64_t code, int32_t lasti, ls_py_code_key *key);
+/* The keys of frames[0..n) with few system calls (a batch of code headers
+ * per read): ok[i] tells whether keys[i] was read.  Returns how many. */
+size_t ls_py_code_keys_read(const ls_py_interp *ip, const ls_py_raw_frame *frames, size_t n, ls_py_code_key *keys,
+			    bool *ok);
 /* Resolves a frame to function, file and line. */
 bool ls_py_resolve(const ls_py_interp *ip, uint64_t code, int32_t lasti, ls_py_location *out);
 /* The same from a key already read. */
