@@ -43,3 +43,13 @@ ls_pythons()
 		fi
 	done
 }
+
+# The sem_trywait probe preloaded by py_argc.sh and py_rawdump.sh
+# (tests/pyprobe.c): sets $probe, and $script to the program it watches.
+ls_probe_setup()
+{
+	ls_need_debian_python
+	probe="$top_builddir/tests/.libs/libpyprobe.so"
+	[ -f "$probe" ] || ls_fail "$probe is not built"
+	script="$top_srcdir/tests/py/argc.py"
+}

@@ -10,10 +10,7 @@
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/py-common.sh"
 ls_setup
-ls_need_debian_python
-probe="$top_builddir/tests/.libs/libpyprobe.so"
-[ -f "$probe" ] || ls_fail "$probe is not built"
-script="$top_srcdir/tests/py/argc.py"
+ls_probe_setup
 
 # The first probe line after mark $1 in $out.
 after_mark()

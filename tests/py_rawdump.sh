@@ -9,10 +9,7 @@
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/py-common.sh"
 ls_setup
-ls_need_debian_python
-probe="$top_builddir/tests/.libs/libpyprobe.so"
-[ -f "$probe" ] || ls_fail "$probe is not built"
-script="$top_srcdir/tests/py/argc.py"
+ls_probe_setup
 
 # The raw dump (between "raw" and "end") after mark $1.
 raw_after_mark() {

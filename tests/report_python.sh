@@ -6,19 +6,16 @@
 # "function (file.py:line)", show in html and dot.  (A "language" that is
 # not a string is refused: bad-language-type.json in tests/report.sh.)
 set -u
-: "${top_srcdir:?}" "${top_builddir:?}"
+. "$top_srcdir/tests/lib.sh"
+: "${top_builddir:?}"
 lockscope=$top_builddir/tools/lockscope
-corpus=$top_srcdir/tests/corpus/report
-sample=$corpus/sample-python.json
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-fail() {
-	echo "FAIL: $*"
-	failures=$((failures + 1))
-}
-expect() { grep -qF -- "$2" "$1" || fail "$(basename "$1") lacks: $2"; }
-expect_not() { ! grep -qF -- "$2" "$1" || fail "$(basename "$1") should not contain: $2"; }
+sample=$top_srcdir/tests/corpus/report/sample-python.json
+tmp=$(mktemp -d) || ls_fail "mktemp failed"
+LS_WORK=$tmp
+trap ls_cleanup EXIT
+expect() { ls_expect_line "$1" "$2" "$(basename "$1")"; }
+expect_not() { ! grep -qF -- "$2" "$1" || ls_fail "$(basename "$1") should not contain: $2"; }
+fail() { ls_fail "$@"; }
 
 "$lockscope" report "$sample" >"$tmp/out.text" || fail "text: exit $?"
 expect "$tmp/out.text" "  Cycle of 2 locks: lock_a (app.py:22) -> lock_b (app.py:23, made at app.py:17) -> lock_a (app.py:22)"
@@ -50,5 +47,4 @@ expect "$tmp/out.html" "#0 [python] in bump /srv/app.py:19"
 "$lockscope" report --format=dot "$sample" >"$tmp/out.dot" || fail "dot: exit $?"
 expect "$tmp/out.dot" 'lock_b (app.py:23, made at app.py:17)'
 
-[ "$failures" -eq 0 ] && echo "ok: reports with Python frames in every format"
-exit $((failures > 0))
+ls_pass "reports with Python frames in every format"

@@ -178,12 +178,13 @@ static size_t first_eval_frame(const ls_py_interp *ip, const uint64_t *pcs, size
 	return n;
 }
 
-/* The calling thread's Python frames, at most as many as can show in a
- * stack of max words whose first evaluation-loop frame is at first. */
-static size_t thread_frames(const ls_py_interp *ip, size_t first, size_t max, ls_py_raw_frame *py)
+/* The calling thread's Python frames when pcs has evaluation-loop frames,
+ * at most as many as can show in a stack of max words; 0 otherwise. */
+static size_t thread_frames(const ls_py_interp *ip, const uint64_t *pcs, size_t n, size_t max, ls_py_raw_frame *py)
 {
-	size_t room = max > first ? max - first : 0;
-	return ls_py_thread_frames(ip, 0, py, room < MAX_MERGE ? room : MAX_MERGE);
+	size_t first = first_eval_frame(ip, pcs, n);
+	size_t room = first < n && max > first ? max - first : 0;
+	return room ? ls_py_thread_frames(ip, 0, py, room < MAX_MERGE ? room : MAX_MERGE) : 0;
 }
 
 static size_t merge_words(const ls_py_interp *ip, uint64_t *pcs, size_t n, size_t max, const ls_py_raw_frame *py,
@@ -198,11 +199,8 @@ static size_t merge_words(const ls_py_interp *ip, uint64_t *pcs, size_t n, size_
 size_t ls_pystack_merge(uint64_t *pcs, size_t n, size_t max)
 {
 	const ls_py_interp *ip = active_interp();
-	size_t first = first_eval_frame(ip, pcs, n);
-	if (first == n)
-		return n;
 	ls_py_raw_frame py[MAX_MERGE];
-	size_t npy = thread_frames(ip, first, max, py);
+	size_t npy = thread_frames(ip, pcs, n, max, py);
 	if (!npy)
 		return n;
 	/* the code objects' headers in a few reads, then one cache lookup
@@ -221,11 +219,8 @@ size_t ls_pystack_merge(uint64_t *pcs, size_t n, size_t max)
 size_t ls_pystack_merge_raw(uint64_t *pcs, size_t n, size_t max)
 {
 	const ls_py_interp *ip = active_interp();
-	size_t first = first_eval_frame(ip, pcs, n);
-	if (first == n)
-		return n;
 	ls_py_raw_frame py[MAX_MERGE];
-	size_t npy = thread_frames(ip, first, max, py);
+	size_t npy = thread_frames(ip, pcs, n, max, py);
 	return npy ? merge_words(ip, pcs, n, max, py, npy, ls_py_raw_word_of, NULL) : n;
 }
 
