@@ -78,7 +78,11 @@ static inline uint64_t ls_held_sig_of(uint64_t lock_id, uint8_t mode)
 	return x ^ (x >> 29);
 }
 
-enum ls_wait_kind { LS_WAIT_NONE, LS_WAIT_LOCK, LS_WAIT_COND, LS_WAIT_JOIN };
+/* LS_WAIT_LOCK covers every wait with a lock record in waiting_on:
+ * mutexes, rwlocks, spinlocks, C11 mutexes, semaphores (lock- or
+ * signal-like) and once controls.  A barrier wait has its record there
+ * too (for its count and where it was made). */
+enum ls_wait_kind { LS_WAIT_NONE, LS_WAIT_LOCK, LS_WAIT_COND, LS_WAIT_JOIN, LS_WAIT_BARRIER };
 
 typedef struct ls_thread_state {
 	pid_t tid;
@@ -93,8 +97,9 @@ typedef struct ls_thread_state {
 	/* the wait in progress, published for the watchdog */
 	_Atomic int wait_kind;              /* enum ls_wait_kind */
 	_Atomic(ls_lock *) waiting_on;
-	_Atomic uintptr_t wait_object;      /* condvar or thread being joined */
+	_Atomic uintptr_t wait_object;      /* lock, condvar, barrier or thread being joined */
 	_Atomic uint64_t wait_start_ns;
+	_Atomic uint64_t wait_deadline_ns;  /* a timed wait's deadline (CLOCK_MONOTONIC), 0: untimed */
 	uint8_t wait_mode;
 	/* caches in front of the global graph and site table */
 	struct { uint64_t from_id, to_id; uint8_t modes; struct ls_edge *edge; } edge_cache[LS_EDGE_CACHE_SIZE];
