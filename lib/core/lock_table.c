@@ -255,7 +255,8 @@ void ls_lock_foreach(void (*fn)(ls_lock *, void *), void *ctx)
 
 const char *ls_lock_kind_name(int kind)
 {
-	static const char *const names[] = { "mutex", "rwlock", "spinlock", "mtx" };
+	static const char *const names[] = { "mutex", "rwlock", "spinlock", "mtx", "semaphore", "once", "barrier" };
+	_Static_assert(LS_ARRAY_SIZE(names) == LS_KIND_COUNT, "a name per kind");
 	return kind >= 0 && kind < LS_KIND_COUNT ? names[kind] : "lock";
 }
 
