@@ -23,6 +23,7 @@
 #include "core/stack_depot.h"
 #include "core/tracker.h"
 #include "mutex_inline.h"
+#include "python/pyframes.h"
 #include "real.h"
 #include "sem_inline.h"
 #include "shim.h"
@@ -183,6 +184,8 @@ static void do_bootstrap(void)
 	 * that now, not in the middle of a report. */
 	uint64_t warmup[4];
 	ls_capture_stack(warmup, 4);
+	/* CPython's symbols (dlsym): found now, read later without the loader */
+	ls_py_self_init();
 	pthread_key_create(&cleanup_key, thread_cleanup);
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 	ls_live_bootstrap();

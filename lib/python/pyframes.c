@@ -1,0 +1,501 @@
+/* pyframes.c — walking CPython's frame chains with fault-proof reads
+ * (pyframes.h). */
+#include "config.h"
+
+#include <dlfcn.h>
+#include <link.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "python/linetable.h"
+#include "python/pyframes.h"
+#include "python/pymemory.h"
+
+/* Bounds on every walk: a corrupt or cyclic chain ends there. */
+#define MAX_INTERPRETERS 64
+#define MAX_THREAD_STATES 4096
+#define MAX_FRAMES_WALKED 4096
+#define MAX_STRING_CHARS 1024
+#define MAX_LINETABLE_BYTES (1u << 20)
+#define LINETABLE_CHUNK 256
+#define CODE_HEADER_MAX 512
+#define FRAME_HEADER_MAX 128
+#define TSTATE_HEADER_MAX 512
+
+enum { OWNED_BY_GENERATOR = 1 };
+
+static pid_t pid_of(const ls_py_interp *ip) { return ip->pid ? ip->pid : getpid(); }
+
+static size_t max4(size_t a, size_t b, size_t c, size_t d)
+{
+	size_t m = a > b ? a : b;
+	m = m > c ? m : c;
+	return m > d ? m : d;
+}
+
+static size_t tstate_span(const ls_py_layout *l)
+{
+	return max4(l->tstate_next, l->tstate_cframe, l->tstate_current_frame,
+		    l->tstate_thread_id > l->tstate_native_thread_id ? l->tstate_thread_id : l->tstate_native_thread_id) + 8;
+}
+
+static size_t frame_span(const ls_py_layout *l)
+{
+	size_t m = max4(l->frame_code, l->frame_previous, l->frame_instr, l->frame_owner) + 8;
+	return l->frame_is_entry >= 0 && (size_t)l->frame_is_entry + 1 > m ? (size_t)l->frame_is_entry + 1 : m;
+}
+
+/* ---- opening ------------------------------------------------------------ */
+
+static void version_name(uint32_t v, char *buf, size_t len)
+{
+	snprintf(buf, len, "%u.%u.%u", v >> 24, v >> 16 & 0xff, v >> 8 & 0xff);
+}
+
+static enum ls_py_status unsupported(ls_py_interp *ip, const char *why)
+{
+	char v[32] = "";
+	if (ip->version)
+		version_name(ip->version, v, sizeof v);
+	snprintf(ip->note, sizeof ip->note, "CPython %s%s: %s; native frames only (Python frames are read for 3.11 to 3.14)",
+		 ip->version ? v : "", ip->version ? "" : "(version unknown)", why);
+	return ip->status = LS_PY_UNSUPPORTED;
+}
+
+enum ls_py_status ls_py_interp_open(ls_py_interp *ip, pid_t pid, uint64_t py_version, uint64_t runtime,
+				    uint64_t code_type, uint64_t eval_start, uint64_t eval_size)
+{
+	memset(ip, 0, sizeof *ip);
+	ip->pid = pid;
+	if (!runtime)
+		return ip->status = LS_PY_ABSENT;
+	ip->runtime = runtime;
+	ip->code_type = code_type;
+	pid_t p = pid_of(ip);
+	uint32_t v = 0;
+	if (py_version && ls_py_read(p, py_version, &v, sizeof v))
+		ip->version = v;
+	unsigned char table[LS_PY_DEBUG_OFFSETS_MAX];
+	int parsed = ls_py_read(p, runtime, table, sizeof table) ? ls_py_layout_parse(table, sizeof table, &ip->layout) : 0;
+	if (parsed < 0) {
+		if (!ip->version)
+			ip->version = ip->layout.version;
+		return unsupported(ip, "its debug offsets table has a layout this build cannot read");
+	}
+	if (parsed == 0) {
+		if (!ip->version)
+			return unsupported(ip, "older than 3.11 (no Py_Version)");
+		const ls_py_layout *builtin = ls_py_layout_builtin(ip->version);
+		if (!builtin)
+			return unsupported(ip, "version not supported");
+		ip->layout = *builtin;
+	} else if (!ip->version) {
+		ip->version = ip->layout.version;
+	}
+	if (!eval_start || !eval_size)
+		return unsupported(ip, "_PyEval_EvalFrameDefault not found in its symbol table");
+	ip->eval_start = eval_start;
+	ip->eval_end = eval_start + eval_size;
+	char vs[32];
+	version_name(ip->version, vs, sizeof vs);
+	snprintf(ip->note, sizeof ip->note, "CPython %s: Python frames shown in place of _PyEval_EvalFrameDefault", vs);
+	return ip->status = LS_PY_SUPPORTED;
+}
+
+static ls_py_interp self_interp;
+static atomic_bool self_ready;
+
+void ls_py_self_init(void)
+{
+	if (atomic_load(&self_ready))
+		return;
+	void *version = dlsym(RTLD_DEFAULT, "Py_Version");
+	void *runtime = dlsym(RTLD_DEFAULT, "_PyRuntime");
+	void *code_type = dlsym(RTLD_DEFAULT, "PyCode_Type");
+	void *eval = dlsym(RTLD_DEFAULT, "_PyEval_EvalFrameDefault");
+	uint64_t eval_size = 0;
+	Dl_info info;
+	const ElfW(Sym) *sym = NULL;
+	if (eval && dladdr1(eval, &info, (void **)&sym, RTLD_DL_SYMENT) && sym)
+		eval_size = sym->st_size;
+	ls_py_interp_open(&self_interp, 0, (uintptr_t)version, (uintptr_t)runtime, (uintptr_t)code_type,
+			  (uintptr_t)eval, eval_size);
+	atomic_store_explicit(&self_ready, true, memory_order_release);
+}
+
+const ls_py_interp *ls_py_self(void)
+{
+	return atomic_load_explicit(&self_ready, memory_order_acquire) ? &self_interp : NULL;
+}
+
+/* ---- thread states ------------------------------------------------------ */
+
+/* Reads a thread state's header into buf; true if it is the thread tid. */
+static bool tstate_is(const ls_py_interp *ip, pid_t p, uint64_t tstate, pid_t tid, unsigned char *buf)
+{
+	return ls_py_read(p, tstate, buf, tstate_span(&ip->layout)) &&
+	       ls_py_u64(buf, ip->layout.tstate_native_thread_id) == (uint64_t)tid;
+}
+
+/* Finds thread tid's state among every interpreter's threads; its header
+ * is left in buf.  0 when none. */
+static uint64_t find_tstate(const ls_py_interp *ip, pid_t p, pid_t tid, unsigned char *buf)
+{
+	const ls_py_layout *l = &ip->layout;
+	uint64_t interp = 0;
+	if (!ls_py_read(p, ip->runtime + l->runtime_interpreters_head, &interp, sizeof interp))
+		return 0;
+	size_t budget = MAX_THREAD_STATES;
+	for (int i = 0; interp && i < MAX_INTERPRETERS; i++) {
+		uint64_t head = 0, next = 0;
+		ls_py_span s[2] = { { interp + l->interp_threads_head, &head, 8 }, { interp + l->interp_next, &next, 8 } };
+		if (ls_py_readv(p, s, 2) != 2)
+			return 0;
+		for (uint64_t t = head; t && budget; budget--) {
+			if (!ls_py_read(p, t, buf, tstate_span(l)))
+				break;
+			if (ls_py_u64(buf, l->tstate_native_thread_id) == (uint64_t)tid)
+				return t;
+			t = ls_py_u64(buf, l->tstate_next);
+		}
+		interp = next;
+	}
+	return 0;
+}
+
+/* The calling thread's state is remembered: its lookup walks every thread
+ * once, later ones check the remembered state still names this thread. */
+static __thread uint64_t self_tstate __attribute__((tls_model("initial-exec")));
+
+static uint64_t tstate_of(const ls_py_interp *ip, pid_t p, pid_t tid, unsigned char *buf)
+{
+	bool self = ip == &self_interp && tid == (pid_t)syscall(SYS_gettid);
+	if (self && self_tstate && tstate_is(ip, p, self_tstate, tid, buf))
+		return self_tstate;
+	uint64_t t = find_tstate(ip, p, tid, buf);
+	if (self)
+		self_tstate = t;
+	return t;
+}
+
+static uint64_t current_frame(const ls_py_interp *ip, pid_t p, const unsigned char *tbuf)
+{
+	const ls_py_layout *l = &ip->layout;
+	if (!l->tstate_cframe)
+		return ls_py_u64(tbuf, l->tstate_current_frame);
+	uint64_t cframe = ls_py_u64(tbuf, l->tstate_cframe), frame = 0;
+	if (!cframe || !ls_py_read(p, cframe + l->cframe_current_frame, &frame, sizeof frame))
+		return 0;
+	return frame;
+}
+
+/* ---- frames ------------------------------------------------------------- */
+
+struct walk {
+	ls_py_raw_frame *out;
+	size_t n, max;
+};
+
+/* Ends the current run: its last frame becomes the entry frame, or an
+ * empty run is recorded when it has none. */
+static void end_run(struct walk *w)
+{
+	if (w->n && !(w->out[w->n - 1].flags & LS_PY_FRAME_ENTRY))
+		w->out[w->n - 1].flags |= LS_PY_FRAME_ENTRY;
+	else if (w->n < w->max)
+		w->out[w->n++] = (ls_py_raw_frame){ 0, 0, LS_PY_FRAME_ENTRY };
+}
+
+static uint64_t code_pointer(const ls_py_layout *l, uint64_t word)
+{
+	/* 3.14's _PyStackRef keeps tag bits in the low bits */
+	return l->code_is_stackref ? word & ~(uint64_t)7 : word;
+}
+
+static size_t walk_frames(const ls_py_interp *ip, pid_t p, uint64_t frame, ls_py_raw_frame *out, size_t max)
+{
+	const ls_py_layout *l = &ip->layout;
+	struct walk w = { out, 0, max };
+	unsigned char fbuf[FRAME_HEADER_MAX];
+	size_t span = frame_span(l);
+	if (span > sizeof fbuf)
+		return 0;
+	for (int steps = 0; frame && steps < MAX_FRAMES_WALKED && w.n < w.max; steps++) {
+		if (!ls_py_read(p, frame, fbuf, span))
+			break;
+		int owner = (signed char)fbuf[l->frame_owner];
+		uint64_t previous = ls_py_u64(fbuf, l->frame_previous);
+		if (previous == frame)
+			break;
+		if (l->owner_cstack >= 0 && owner == l->owner_cstack) {
+			end_run(&w);
+		} else if (l->owner_interpreter < 0 || owner != l->owner_interpreter) {
+			uint64_t code = code_pointer(l, ls_py_u64(fbuf, l->frame_code));
+			int64_t offset = (int64_t)(ls_py_u64(fbuf, l->frame_instr) - (code + l->code_adaptive));
+			/* a frame not yet started (prev_instr before the code) is left out */
+			if (code && !(code & 7) && offset >= 0 && offset / 2 <= INT32_MAX)
+				w.out[w.n++] = (ls_py_raw_frame){ code, (int32_t)(offset / 2), 0 };
+			if (l->frame_is_entry >= 0 && fbuf[l->frame_is_entry])
+				end_run(&w);
+		}
+		frame = previous;
+	}
+	return w.n;
+}
+
+size_t ls_py_thread_frames(const ls_py_interp *ip, pid_t tid, ls_py_raw_frame *out, size_t max)
+{
+	if (!ip || ip->status != LS_PY_SUPPORTED || !max)
+		return 0;
+	pid_t p = pid_of(ip);
+	if (!tid)
+		tid = (pid_t)syscall(SYS_gettid);
+	unsigned char tbuf[TSTATE_HEADER_MAX];
+	if (tstate_span(&ip->layout) > sizeof tbuf)
+		return 0;
+	uint64_t tstate = tstate_of(ip, p, tid, tbuf);
+	if (!tstate)
+		return 0;
+	return walk_frames(ip, p, current_frame(ip, p, tbuf), out, max);
+}
+
+/* ---- resolving ------------------------------------------------------------ */
+
+bool ls_py_code_key_read(const ls_py_interp *ip, uint64_t code, int32_t lasti, ls_py_code_key *key)
+{
+	const ls_py_layout *l = &ip->layout;
+	unsigned char cbuf[CODE_HEADER_MAX];
+	if (!code || l->code_adaptive > sizeof cbuf || !ls_py_read(pid_of(ip), code, cbuf, l->code_adaptive))
+		return false;
+	if (ip->code_type && ls_py_u64(cbuf, l->code_type) != ip->code_type)
+		return false;
+	key->code = code;
+	key->lasti = lasti;
+	key->qualname = ls_py_u64(cbuf, l->code_qualname);
+	key->filename = ls_py_u64(cbuf, l->code_filename);
+	key->linetable = ls_py_u64(cbuf, l->code_linetable);
+	key->firstlineno = ls_py_i32(cbuf, l->code_firstlineno);
+	/* a frame before its first traceable instruction is still being set
+	 * up (cells, a new generator): not shown, as CPython does not */
+	if (l->code_firsttraceable >= 0 && lasti < ls_py_i32(cbuf, (size_t)l->code_firsttraceable))
+		return false;
+	return key->qualname && key->filename;
+}
+
+/* Appends code point c as UTF-8 (control characters as '?'); false when
+ * there is no room. */
+static bool put_utf8(char *out, size_t cap, size_t *n, uint32_t c)
+{
+	unsigned char b[4];
+	size_t k;
+	if (c < 0x20 || c == 0x7f)
+		c = '?';
+	if (c < 0x80) {
+		b[0] = (unsigned char)c;
+		k = 1;
+	} else if (c < 0x800) {
+		b[0] = (unsigned char)(0xc0 | c >> 6);
+		b[1] = (unsigned char)(0x80 | (c & 63));
+		k = 2;
+	} else if (c < 0x10000) {
+		b[0] = (unsigned char)(0xe0 | c >> 12);
+		b[1] = (unsigned char)(0x80 | (c >> 6 & 63));
+		b[2] = (unsigned char)(0x80 | (c & 63));
+		k = 3;
+	} else {
+		b[0] = (unsigned char)(0xf0 | (c >> 18 & 7));
+		b[1] = (unsigned char)(0x80 | (c >> 12 & 63));
+		b[2] = (unsigned char)(0x80 | (c >> 6 & 63));
+		b[3] = (unsigned char)(0x80 | (c & 63));
+		k = 4;
+	}
+	if (*n + k >= cap)
+		return false;
+	memcpy(out + *n, b, k);
+	*n += k;
+	return true;
+}
+
+/* A str object (compact: the characters follow the header) into out as
+ * UTF-8.  pre holds the first prelen bytes of the object when the caller
+ * already read them. */
+static bool read_str(const ls_py_interp *ip, uint64_t obj, const unsigned char *pre, size_t prelen, char *out,
+		     size_t cap)
+{
+	const ls_py_layout *l = &ip->layout;
+	pid_t p = pid_of(ip);
+	unsigned char head[128];
+	if (l->unicode_compact_size > sizeof head)
+		return false;
+	if (prelen < l->unicode_ascii_size) {
+		if (!ls_py_read(p, obj, head, l->unicode_ascii_size))
+			return false;
+		pre = head;
+		prelen = l->unicode_ascii_size;
+	}
+	uint32_t state;
+	memcpy(&state, pre + l->unicode_state, sizeof state);
+	unsigned kind = state >> 2 & 7, compact = state >> 5 & 1, ascii = state >> 6 & 1;
+	uint64_t length = ls_py_u64(pre, l->unicode_length);
+	if (!compact || (kind != 1 && kind != 2 && kind != 4) || length > (1u << 24))
+		return false;
+	size_t chars = length < cap - 1 ? (size_t)length : cap - 1;
+	chars = chars < MAX_STRING_CHARS ? chars : MAX_STRING_CHARS;
+	size_t data = ascii ? l->unicode_ascii_size : l->unicode_compact_size;
+	size_t bytes = chars * kind;
+	unsigned char tmp[MAX_STRING_CHARS * 4];
+	const unsigned char *src;
+	if (prelen >= data + bytes) {
+		src = pre + data;
+	} else {
+		if (bytes && !ls_py_read(p, obj + data, tmp, bytes))
+			return false;
+		src = tmp;
+	}
+	size_t n = 0;
+	for (size_t i = 0; i < chars; i++) {
+		uint32_t c = kind == 1 ? src[i] : kind == 2 ? (uint32_t)(src[2 * i] | src[2 * i + 1] << 8)
+						      : (uint32_t)(src[4 * i] | src[4 * i + 1] << 8 | src[4 * i + 2] << 16 |
+								   (uint32_t)src[4 * i + 3] << 24);
+		if (!put_utf8(out, cap, &n, c))
+			break;
+	}
+	out[n] = 0;
+	return true;
+}
+
+/* The line of lasti from the code's location table, fed in chunks. */
+static int read_line(const ls_py_interp *ip, const ls_py_code_key *key, const unsigned char *pre, size_t prelen)
+{
+	const ls_py_layout *l = &ip->layout;
+	pid_t p = pid_of(ip);
+	unsigned char head[64];
+	if (prelen < l->bytes_sval) {
+		if (l->bytes_sval > sizeof head || !ls_py_read(p, key->linetable, head, l->bytes_sval))
+			return 0;
+		pre = head;
+		prelen = l->bytes_sval;
+	}
+	uint64_t size = ls_py_u64(pre, l->bytes_size);
+	if (size > MAX_LINETABLE_BYTES)
+		return 0;
+	ls_py_linescan scan;
+	ls_py_linescan_start(&scan, key->firstlineno, (uint32_t)key->lasti);
+	uint64_t done = 0;
+	size_t have = prelen - l->bytes_sval;
+	if (have) {
+		size_t use = have < size ? have : (size_t)size;
+		done = ls_py_linescan_feed(&scan, pre + l->bytes_sval, use, use == size);
+	}
+	unsigned char chunk[LINETABLE_CHUNK];
+	for (int rounds = 0; scan.answer == LS_PY_LINE_PENDING && done < size && rounds < 8192; rounds++) {
+		size_t want = size - done < sizeof chunk ? (size_t)(size - done) : sizeof chunk;
+		if (!ls_py_read(p, key->linetable + l->bytes_sval + done, chunk, want))
+			return 0;
+		size_t used = ls_py_linescan_feed(&scan, chunk, want, done + want == size);
+		if (!used && scan.answer == LS_PY_LINE_PENDING)
+			return 0;   /* an entry longer than a chunk: corrupt */
+		done += used;
+	}
+	return scan.answer > 0 ? scan.answer : 0;
+}
+
+bool ls_py_resolve_key(const ls_py_interp *ip, const ls_py_code_key *key, ls_py_location *out)
+{
+	const ls_py_layout *l = &ip->layout;
+	/* One system call for the three objects' headers and first bytes;
+	 * an object near the end of a mapping is read again on its own. */
+	unsigned char qual[128 + 128], file[128 + 256], table[64 + LINETABLE_CHUNK];
+	size_t qlen = l->unicode_compact_size + 128, flen = l->unicode_compact_size + 256, tlen = l->bytes_sval + LINETABLE_CHUNK;
+	if (qlen > sizeof qual || flen > sizeof file || tlen > sizeof table)
+		return false;
+	ls_py_span s[3] = { { key->qualname, qual, qlen }, { key->filename, file, flen }, { key->linetable, table, tlen } };
+	size_t whole = ls_py_readv(pid_of(ip), s, key->linetable ? 3 : 2);
+	if (!read_str(ip, key->qualname, qual, whole >= 1 ? qlen : 0, out->function, sizeof out->function) ||
+	    !read_str(ip, key->filename, file, whole >= 2 ? flen : 0, out->file, sizeof out->file))
+		return false;
+	out->line = key->linetable ? read_line(ip, key, table, whole >= 3 ? tlen : 0) : 0;
+	return true;
+}
+
+bool ls_py_resolve(const ls_py_interp *ip, uint64_t code, int32_t lasti, ls_py_location *out)
+{
+	ls_py_code_key key;
+	return ip && ip->status == LS_PY_SUPPORTED && ls_py_code_key_read(ip, code, lasti, &key) &&
+	       ls_py_resolve_key(ip, &key, out);
+}
+
+/* ---- merging with a native stack ----------------------------------------- */
+
+size_t ls_py_merge(const ls_py_interp *ip, const uint64_t *pcs, size_t n, const ls_py_raw_frame *py, size_t npy,
+		   ls_py_word_fn word, void *ctx, uint64_t *out, size_t max)
+{
+	size_t k = 0, next_run = 0;
+	for (size_t i = 0; i < n && k < max; i++) {
+		/* a return address points after the call: look up the call */
+		uint64_t at = i ? pcs[i] - 1 : pcs[i];
+		if (!ip || !ls_py_is_eval_pc(ip, at) || next_run >= npy) {
+			out[k++] = pcs[i];
+			continue;
+		}
+		size_t end = next_run;
+		while (end < npy && !(py[end].flags & LS_PY_FRAME_ENTRY))
+			end++;
+		size_t run_end = end < npy ? end + 1 : npy;
+		size_t before = k;
+		for (size_t j = next_run; j < run_end && k < max; j++) {
+			uint64_t w = py[j].code ? word(&py[j], ctx) : 0;
+			if (w)
+				out[k++] = w;
+		}
+		if (k == before)
+			out[k++] = pcs[i];   /* an empty run: the native frame stays */
+		next_run = run_end;
+	}
+	return k;
+}
+
+/* ---- argument count of the current call -------------------------------- */
+
+int ls_py_current_call_argc(void)
+{
+	const ls_py_interp *ip = ls_py_self();
+	if (!ip || ip->status != LS_PY_SUPPORTED || !ip->layout.op_kind)
+		return -1;
+	const ls_py_layout *l = &ip->layout;
+	pid_t p = getpid(), tid = (pid_t)syscall(SYS_gettid);
+	unsigned char tbuf[TSTATE_HEADER_MAX], fbuf[FRAME_HEADER_MAX];
+	size_t span = frame_span(l);
+	if (tstate_span(l) > sizeof tbuf || span > sizeof fbuf)
+		return -1;
+	if (!tstate_of(ip, p, tid, tbuf))
+		return -1;
+	uint64_t frame = current_frame(ip, p, tbuf);
+	if (!frame || !ls_py_read(p, frame, fbuf, span))
+		return -1;
+	if (l->owner_cstack >= 0 && (signed char)fbuf[l->frame_owner] == l->owner_cstack)
+		return -1;  /* between frames: no Python call in progress */
+	uint64_t start = code_pointer(l, ls_py_u64(fbuf, l->frame_code)) + l->code_adaptive;
+	uint64_t instr = ls_py_u64(fbuf, l->frame_instr);
+	if (instr < start || (instr - start) & 1)
+		return -1;
+	/* the instruction and, when there is one, the code unit before it
+	 * (an EXTENDED_ARG prefix holds the oparg's high byte) */
+	unsigned char units[4] = { 0 };
+	bool has_prefix = instr >= start + 2;
+	if (!ls_py_read(p, has_prefix ? instr - 2 : instr, has_prefix ? units : units + 2, has_prefix ? 4 : 2))
+		return -1;
+	switch (l->op_kind[units[2]]) {
+	case LS_PY_OP_WITH:
+		return 0;
+	case LS_PY_OP_CALL:
+		if (has_prefix && l->op_kind[units[0]] == LS_PY_OP_EXTENDED_ARG)
+			return units[3] | units[1] << 8;
+		return units[3];
+	default:
+		return -1;
+	}
+}
