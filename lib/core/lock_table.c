@@ -200,7 +200,8 @@ void ls_lock_retire(ls_lock *l)
 
 void ls_lock_retire_keeping_stats(ls_lock *l)
 {
-	if (!atomic_load_explicit(&l->contended, memory_order_relaxed)) {
+	if (!atomic_load_explicit(&l->contended, memory_order_relaxed) &&
+	    atomic_load_explicit(&l->acquisitions, memory_order_relaxed) < LS_KEPT_MIN_ACQUISITIONS) {
 		ls_lock_retire(l);
 		return;
 	}

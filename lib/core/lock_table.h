@@ -152,10 +152,14 @@ size_t ls_lock_forget_range(uintptr_t start, size_t len, void (*on_forget)(ls_lo
 /* Cheap pre-check for free(): may [start, start+len) contain a tracked lock? */
 bool ls_lock_range_maybe_tracked(uintptr_t start, size_t len);
 void ls_lock_retire(ls_lock *l);
-/* Like ls_lock_retire, but a lock that made threads wait keeps its record
- * (never reused, up to LS_KEPT_DEAD_LOCKS of them) so the report still shows
- * the contention of short-lived locks; the others are recycled. */
+/* Like ls_lock_retire, but a lock that made threads wait, or was acquired
+ * at least LS_KEPT_MIN_ACQUISITIONS times (as counted so far: the threads
+ * that exited and the collections made), keeps its record (never reused,
+ * up to LS_KEPT_DEAD_LOCKS of them) so the report still shows short-lived
+ * locks' contention, and an interpreter's locks, which all die when it
+ * finalizes before the exit report; the others are recycled. */
 #define LS_KEPT_DEAD_LOCKS 1024
+#define LS_KEPT_MIN_ACQUISITIONS 1000
 void ls_lock_retire_keeping_stats(ls_lock *l);
 /* Adds n acquisitions to l if it is still the record of life `id` (a
  * recycled record belongs to another lock: the count is dropped). */

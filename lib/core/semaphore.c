@@ -7,11 +7,8 @@
 #include "core/lockscope_internal.h"
 #include "core/order_graph.h"
 #include "core/semaphore.h"
+#include "python/pyframes.h"
 
-/* The argument count of the call the calling thread's innermost Python
- * frame is making (0 for `with lock:` and `lock.acquire()`), or -1 when
- * the thread runs no Python or it cannot be read safely: lib/python. */
-int ls_py_current_call_argc(void) __attribute__((weak));
 
 void ls_sem_becomes_signal(ls_lock *l, enum ls_sem_reason why)
 {
@@ -140,7 +137,7 @@ int ls_track_sem_wait(ls_thread_state *t, const ls_lock_call *c, uintptr_t site)
  * first attempt of `with lock:` or `lock.acquire()`. */
 static bool try_meant_to_block(void)
 {
-	return ls_py_current_call_argc && ls_py_current_call_argc() == 0;
+	return ls_py_current_call_argc() == 0;
 }
 
 int ls_track_sem_trywait(ls_thread_state *t, const ls_lock_call *c, uintptr_t site)
