@@ -217,9 +217,11 @@ static void count_at_barrier(ls_thread_state *t, void *ctx)
 }
 
 /* What a wait on l says beyond its name: "2 of 3 arrived" at a barrier,
- * why a semaphore is a signal; NULL if nothing. */
-static char *wait_detail(const ls_lock *l, uintptr_t object)
+ * why a semaphore is a signal, a join; NULL if nothing. */
+static char *wait_detail(const ls_lock *l, uintptr_t object, uint8_t flags)
 {
+	if (flags & LS_WAIT_FLAG_JOIN)
+		return strdup("a Python join: the thread holds it until it ends");
 	if (l->kind == LS_KIND_BARRIER) {
 		struct barrier_count c = { object, 0 };
 		ls_thread_foreach(count_at_barrier, &c);
@@ -231,9 +233,9 @@ static char *wait_detail(const ls_lock *l, uintptr_t object)
 
 /* "waiting on semaphore, used as a signal (taken twice by one thread),
  * made at pool.c:12" and the like, for waits on other than plain locks. */
-static char *wait_state(const ls_lock *l, uintptr_t object)
+static char *wait_state(const ls_lock *l, uintptr_t object, uint8_t flags)
 {
-	char *detail = wait_detail(l, object), *where = symbolizer() ? ls_shim_where_made(sym, l) : NULL;
+	char *detail = wait_detail(l, object, flags), *where = symbolizer() ? ls_shim_where_made(sym, l) : NULL;
 	char *state;
 	const char *made = where ? where : "made at an unknown place";
 	switch (l->kind) {
@@ -270,7 +272,7 @@ static void describe_wait(ls_thread *th, ls_thread_state *t, uint64_t now)
 	case LS_WAIT_BARRIER: {
 		if (!l)
 			return;
-		char *state = wait_state(l, object);
+		char *state = wait_state(l, object, atomic_load(&t->wait_flags));
 		free(th->state);
 		th->state = state ? state
 			    : strdup(t->wait_mode == LS_MODE_READ    ? "waiting for lock (read)"
@@ -425,7 +427,7 @@ static void add_stall_entry(ls_deadlock *d, const ls_wd_snapshot *snap, size_t i
 	const ls_wd_thread *t = &snap->threads[i];
 	e->wait_seconds = snap->now_ns > t->wait_start_ns ? (double)(snap->now_ns - t->wait_start_ns) / 1e9 : 1e-9;
 	if ((t->wait_kind == LS_WAIT_LOCK || t->wait_kind == LS_WAIT_BARRIER) && t->waiting_on) {
-		e->detail = wait_detail(t->waiting_on, t->wait_object);
+		e->detail = wait_detail(t->waiting_on, t->wait_object, t->wait_flags);
 		ls_shim_fill_stack(&e->made_at, symbolizer(), t->waiting_on->init_stack);
 	}
 }

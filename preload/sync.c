@@ -82,7 +82,7 @@ static __attribute__((noinline, cold)) int sem_acquire_slow(sem_t *s, enum sem_v
 {
 	ls_lock_call c = SEM_CALL(s, sem_blocks[how], abstime, clock);
 	if (attempted != NOT_ATTEMPTED)
-		return sem_answer(ls_track_lock_after_attempt(ls_tls.state, &c, LS_MODE_EXCL, site, attempted));
+		return sem_answer(ls_track_sem_wait_after_attempt(ls_tls.state, &c, site, attempted));
 	ls_thread_state *t = ls_enter();
 	if (!t)
 		return sem_answer(real.sem_wait ? c.block(&c) : 0);

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <string.h>
 
 #include "core/lockscope_internal.h"
 #include "core/order_graph.h"
@@ -105,13 +106,44 @@ static void sem_acquired(ls_thread_state *t, struct ls_call_cache_entry *e, uint
 		e->edges_known_sig = held_sig ^ LS_MODE_EXCL;
 }
 
-/* Waiting for a post: published for the watchdog, never contention. */
-static int wait_for_signal(ls_thread_state *t, ls_lock *l, const ls_lock_call *c)
+/* A wait published for the watchdog but not counted as contention:
+ * for a post (a signal), or a join. */
+static int wait_uncounted(ls_thread_state *t, ls_lock *l, const ls_lock_call *c, uint8_t flags)
 {
+	atomic_store_explicit(&t->wait_flags, flags, memory_order_relaxed);
 	ls_publish_wait(t, LS_WAIT_LOCK, l, (uintptr_t)c->lock, LS_MODE_EXCL, ls_deadline_ns((clockid_t)c->arg2, c->arg1));
 	int r = c->block(c);
 	ls_clear_wait(t);
 	return r;
+}
+
+/* Whether the calling thread, blocking on a semaphore, is joining a
+ * Python thread: CPython's Thread.join (and the interpreter's wait for
+ * its threads at exit) waits on the lock each thread holds from its start
+ * to its end. */
+static bool python_join(void)
+{
+	const ls_py_interp *ip = ls_py_self();
+	ls_py_raw_frame f;
+	ls_py_location where;
+	if (!ip || ip->status != LS_PY_SUPPORTED || ls_py_thread_frames(ip, 0, &f, 1) != 1 || !f.code ||
+	    !ls_py_resolve(ip, f.code, f.lasti, &where))
+		return false;
+	size_t len = strlen(where.file);
+	bool threading = len >= 12 && !strcmp(where.file + len - 12, "threading.py");
+	return threading && (!strcmp(where.function, "Thread._wait_for_tstate_lock") ||
+			     !strcmp(where.function, "_shutdown"));
+}
+
+/* The attempt on e's semaphore found it taken: wait. */
+static int wait_busy(ls_thread_state *t, struct ls_call_cache_entry *e, const ls_lock_call *c, bool lock_like)
+{
+	ls_lock *l = e->lock;
+	if (!lock_like)
+		return wait_uncounted(t, l, c, 0);
+	if (python_join())
+		return wait_uncounted(t, l, c, LS_WAIT_FLAG_JOIN);
+	return ls_wait_contended(t, l, c, LS_MODE_EXCL, e->site, e->stack);
 }
 
 int ls_track_sem_wait(ls_thread_state *t, const ls_lock_call *c, uintptr_t site)
@@ -127,9 +159,21 @@ int ls_track_sem_wait(ls_thread_state *t, const ls_lock_call *c, uintptr_t site)
 		ls_order_before_acquire(t, l, LS_MODE_EXCL);
 	int r = c->attempt(c->lock);
 	if (r == c->busy_code)
-		r = lock_like ? ls_wait_contended(t, l, c, LS_MODE_EXCL, e->site, e->stack) : wait_for_signal(t, l, c);
+		r = wait_busy(t, e, c, lock_like);
 	if (r == 0)
 		sem_acquired(t, e, held_sig, lock_like);
+	return r;
+}
+
+int ls_track_sem_wait_after_attempt(ls_thread_state *t, const ls_lock_call *c, uintptr_t site, int attempted)
+{
+	ls_busy_begin();
+	/* the entry the fast path found: nothing ran on this thread since */
+	struct ls_call_cache_entry *e = ls_call_find(t, site, (uintptr_t)c->lock);
+	int r = attempted == c->busy_code ? wait_busy(t, e, c, true) : attempted;
+	if (r == 0)
+		ls_note_acquired_slow(t, e, LS_MODE_EXCL);
+	ls_busy_end();
 	return r;
 }
 

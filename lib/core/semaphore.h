@@ -21,6 +21,11 @@
  * lock:` or `lock.acquire()` (a call with no arguments) is blocking;
  * anything else, and every C program's sem_trywait, is a try.
  *
+ * A wait on a lock-like semaphore that is CPython's Thread.join (its
+ * thread holds that lock from its start to its end) is published as a
+ * join (LS_WAIT_FLAG_JOIN): part of wait-for cycles, never a hang, never
+ * contention.
+ *
  * A once control is held, like a lock, by the thread running its init
  * routine: a thread calling pthread_once on it meanwhile waits for that
  * thread (a wait-for edge, and an order edge from what it holds), and the
@@ -45,6 +50,9 @@ void ls_track_sem_close(void *sem);
  * returns 0 or EAGAIN (c->busy_code), c->block the real wait returning 0
  * or an errno value.  Returns 0 or the errno value. */
 int ls_track_sem_wait(ls_thread_state *t, const ls_lock_call *c, uintptr_t site);
+/* The fast path's attempt on a lock-like semaphore returned `attempted`
+ * (busy): wait, and note the acquisition.  Guard not held. */
+int ls_track_sem_wait_after_attempt(ls_thread_state *t, const ls_lock_call *c, uintptr_t site, int attempted);
 /* sem_trywait: the same adapters; 0 or EAGAIN. */
 int ls_track_sem_trywait(ls_thread_state *t, const ls_lock_call *c, uintptr_t site);
 /* Before the real sem_post when the fast path did not take it. */

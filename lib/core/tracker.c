@@ -76,6 +76,7 @@ void ls_clear_wait(ls_thread_state *t)
 {
 	atomic_store_explicit(&t->wait_kind, LS_WAIT_NONE, memory_order_release);
 	atomic_store_explicit(&t->waiting_on, NULL, memory_order_relaxed);
+	atomic_store_explicit(&t->wait_flags, 0, memory_order_relaxed);
 }
 
 uint64_t ls_deadline_ns(clockid_t clock, const struct timespec *abstime)

@@ -49,6 +49,7 @@ size_t ls_wd_snapshot_add(ls_wd_snapshot *snap, ls_thread_state *t)
 	w->wait_start_ns = atomic_load_explicit(&t->wait_start_ns, memory_order_relaxed);
 	w->wait_deadline_ns = atomic_load_explicit(&t->wait_deadline_ns, memory_order_relaxed);
 	w->wait_mode = t->wait_mode;
+	w->wait_flags = atomic_load_explicit(&t->wait_flags, memory_order_relaxed);
 	if ((w->wait_kind == LS_WAIT_LOCK || w->wait_kind == LS_WAIT_BARRIER) && !w->waiting_on)
 		w->wait_kind = LS_WAIT_NONE;  /* caught between the two stores */
 	w->lock_id = w->waiting_on ? w->waiting_on->id : 0;
@@ -302,7 +303,8 @@ static void find_hangs(struct pass *p)
 	const ls_wd_snapshot *snap = p->snap;
 	for (size_t i = 0; p->a->hang_ns && i < snap->n; i++) {
 		const ls_wd_thread *t = &snap->threads[i];
-		if (t->wait_kind != LS_WAIT_LOCK || p->in_finding[i] || waited(snap, t) < p->a->hang_ns)
+		if (t->wait_kind != LS_WAIT_LOCK || p->in_finding[i] || waited(snap, t) < p->a->hang_ns ||
+		    (t->wait_flags & LS_WAIT_FLAG_JOIN))
 			continue;
 		size_t holders[MAX_HOLDERS];
 		size_t n = ls_wd_holders(snap, i, holders, MAX_HOLDERS);

@@ -18,6 +18,8 @@
  *     hangs it would otherwise also show.
  * A semaphore that showed it is a signal (lock_table.h) has no holder:
  * waiting on it is like a condition wait (never a hang, never a cycle).
+ * A lock wait that is a join (LS_WAIT_FLAG_JOIN) is part of cycles but
+ * never a hang, like pthread_join.
  * Each finding is emitted once while it lasts: the analyzer remembers the
  * signatures it reported and forgets one when it is no longer seen.
  * Snapshot memory comes from the shim's arena (never malloc), so the
@@ -52,6 +54,7 @@ typedef struct ls_wd_thread {
 	uint64_t wait_start_ns;
 	uint64_t wait_deadline_ns;  /* a timed wait's deadline, 0: untimed */
 	bool signal_wait;           /* waiting on a signal-like semaphore: nobody holds it */
+	uint8_t wait_flags;         /* LS_WAIT_FLAG_* */
 	uint8_t wait_mode;
 	size_t first_held, n_held;  /* into the snapshot's held pool */
 } ls_wd_thread;

@@ -4,11 +4,16 @@ A producer and consumers hand items over through a Condition; an Event
 starts the workers; a Barrier separates two phases; an RLock is taken
 recursively and around a Condition wait; a Semaphore bounds how many
 workers use a resource at once; a ThreadPoolExecutor runs independent
-tasks and a bounded Queue feeds a worker.  Nothing here can deadlock:
-no inversion, no deadlock and no stall may be reported.
+tasks and a bounded Queue feeds a worker.  At the end the pool's
+workers idle and a consumer waits with a timeout while the main thread
+sleeps for 1.5 s: none of them is stuck (a sleeping thread is not in a
+synchronisation wait, a timed wait's deadline is ahead), so even with a
+hang timeout of 1 s nothing may be reported.  Nothing here can deadlock:
+no inversion, no deadlock, no hang and no stall may be reported.
 """
 import queue
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 WORKERS = 4
@@ -101,6 +106,23 @@ def pool_and_queue():
     return total
 
 
+def idle_phase():
+    results = queue.Queue()
+
+    def patient():
+        results.put(results_in.get(timeout=30))
+
+    results_in = queue.Queue()
+    waiter = threading.Thread(target=patient, name="patient")
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        pool.submit(int, 1).result()
+        waiter.start()
+        time.sleep(1.5)
+        results_in.put("late")
+    waiter.join()
+    return results.get()
+
+
 threads = [threading.Thread(target=consumer, name="consumer-%d" % i) for i in range(WORKERS)]
 for t in threads:
     t.start()
@@ -109,5 +131,6 @@ for t in threads:
     t.join()
 rlock_condition()
 total = pool_and_queue()
-print("correct_sync.py: consumed %d, at most %d in the resource, pool total %d"
-      % (stats["consumed"], stats["max_in_resource"], total))
+late = idle_phase()
+print("correct_sync.py: consumed %d, at most %d in the resource, pool total %d, %s"
+      % (stats["consumed"], stats["max_in_resource"], total, late))
