@@ -37,3 +37,9 @@ TESTS += tests/check_sem_inline
 tests_check_sem_inline_SOURCES = tests/check_sem_inline.c preload/sem_inline.c
 tests_check_sem_inline_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) -I$(top_srcdir)/preload
 tests_check_sem_inline_LDADD = $(CHECK_LIBS) -lpthread
+
+# Unit tests of the core's semaphores, once controls and barriers.
+check_PROGRAMS += tests/check_semaphore
+TESTS += tests/check_semaphore
+tests_check_semaphore_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_check_semaphore_LDADD = lib/libinternal.la $(CHECK_LIBS) -lpthread
