@@ -31,7 +31,10 @@ enum ls_lock_kind {
  * value above 1), then signal-like for the rest of its life. */
 enum ls_sem_class { LS_SEM_LOCK, LS_SEM_SIGNAL };
 /* Why a semaphore became signal-like. */
-enum ls_sem_reason { LS_SEM_NO_REASON, LS_SEM_COUNTING, LS_SEM_POSTED_BY_OTHER, LS_SEM_TAKEN_TWICE };
+enum ls_sem_reason {
+	LS_SEM_NO_REASON, LS_SEM_COUNTING, LS_SEM_POSTED_BY_OTHER, LS_SEM_TAKEN_TWICE,
+	LS_SEM_CONDITION_WAITER   /* CPython's Condition.wait takes it, then takes it again */
+};
 /* Acquisition modes: exclusive (mutex, spinlock, write) and shared (read). */
 enum ls_mode { LS_MODE_EXCL = 0, LS_MODE_READ = 1, LS_MODE_WRITE = 2 };
 

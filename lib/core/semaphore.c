@@ -37,6 +37,7 @@ const char *ls_sem_reason_text(const ls_lock *l)
 	case LS_SEM_COUNTING: return "counting";
 	case LS_SEM_POSTED_BY_OTHER: return "posted by a thread that did not take it";
 	case LS_SEM_TAKEN_TWICE: return "taken twice by one thread";
+	case LS_SEM_CONDITION_WAITER: return "a threading.Condition waiter";
 	default: return NULL;
 	}
 }
@@ -81,9 +82,13 @@ static void check_taken_twice(ls_thread_state *t, void *sem, ls_lock *l)
 	ls_held_remove(t, h);
 }
 
-/* The entry of (site, sem), or NULL when the call is not tracked. */
-static struct ls_call_cache_entry *sem_entry(ls_thread_state *t, void *sem, uintptr_t site)
+/* The entry of (site, sem), or NULL when the call is not tracked; *fresh:
+ * filled now (it has the stack of the site's first call, see
+ * sem_acquired). */
+static struct ls_call_cache_entry *sem_entry(ls_thread_state *t, void *sem, uintptr_t site, bool *fresh)
 {
+	struct ls_call_cache_entry *known = ls_call_find(t, site, (uintptr_t)sem);
+	*fresh = !known || !ls_call_alive(known);
 	struct ls_call_cache_entry *e = ls_call_lookup(t, site, (uintptr_t)sem, LS_KIND_SEM);
 	if (!e || e->lock == &ls_lock_private)
 		return NULL;
@@ -94,13 +99,22 @@ static struct ls_call_cache_entry *sem_entry(ls_thread_state *t, void *sem, uint
 
 /* An acquisition through e: a lock-like semaphore is held; a signal is
  * only counted.  mark: the order edges from the held set of signature
- * held_sig are known (the fast path may take this call from now on). */
-static void sem_acquired(ls_thread_state *t, struct ls_call_cache_entry *e, uint64_t held_sig, bool mark)
+ * held_sig are known (the fast path may take this call from now on).
+ * fresh: e was filled by this call.  Every acquisition of an
+ * interpreter's locks comes from one call site (CPython's
+ * PyThread_acquire_lock_timed), so the stack of the site's first call
+ * would say nothing about this lock: a lock-like semaphore's entry gets
+ * the stack of its own first acquisition (a signal's never needs one:
+ * it is never the held end of an order edge). */
+static void sem_acquired(ls_thread_state *t, struct ls_call_cache_entry *e, uint64_t held_sig, bool mark,
+			 bool fresh)
 {
 	if (ls_lock_is_signal(e->lock)) {
 		e->count++;
 		return;
 	}
+	if (fresh)
+		e->stack = ls_capture_to_depot(ls_opts.stack_depth);
 	ls_note_acquired_slow(t, e, LS_MODE_EXCL);
 	if (mark)
 		e->edges_known_sig = held_sig ^ LS_MODE_EXCL;
@@ -117,22 +131,40 @@ static int wait_uncounted(ls_thread_state *t, ls_lock *l, const ls_lock_call *c,
 	return r;
 }
 
+/* The function of the calling thread's innermost Python frame when it is
+ * one of the threading module's (its qualified name, in *where); false
+ * when the thread runs no Python, or another module's code. */
+static bool in_threading_module(ls_py_location *where)
+{
+	const ls_py_interp *ip = ls_py_self();
+	ls_py_raw_frame f;
+	if (!ip || ip->status != LS_PY_SUPPORTED || ls_py_thread_frames(ip, 0, &f, 1) != 1 || !f.code ||
+	    !ls_py_resolve(ip, f.code, f.lasti, where))
+		return false;
+	size_t len = strlen(where->file);
+	return len >= 12 && !strcmp(where->file + len - 12, "threading.py") &&
+	       (len == 12 || where->file[len - 13] == '/');
+}
+
 /* Whether the calling thread, blocking on a semaphore, is joining a
  * Python thread: CPython's Thread.join (and the interpreter's wait for
  * its threads at exit) waits on the lock each thread holds from its start
  * to its end. */
 static bool python_join(void)
 {
-	const ls_py_interp *ip = ls_py_self();
-	ls_py_raw_frame f;
 	ls_py_location where;
-	if (!ip || ip->status != LS_PY_SUPPORTED || ls_py_thread_frames(ip, 0, &f, 1) != 1 || !f.code ||
-	    !ls_py_resolve(ip, f.code, f.lasti, &where))
-		return false;
-	size_t len = strlen(where.file);
-	bool threading = len >= 12 && !strcmp(where.file + len - 12, "threading.py");
-	return threading && (!strcmp(where.function, "Thread._wait_for_tstate_lock") ||
-			     !strcmp(where.function, "_shutdown"));
+	return in_threading_module(&where) &&
+	       (!strcmp(where.function, "Thread._wait_for_tstate_lock") || !strcmp(where.function, "_shutdown"));
+}
+
+/* Whether the calling thread takes a new threading.Condition waiter: the
+ * lock Condition.wait allocates, takes, and takes again to sleep until
+ * notify() releases it from another thread: a signal from the start,
+ * which spares ordering it under the Condition's lock and undoing that. */
+static bool python_condition_waiter(void)
+{
+	ls_py_location where;
+	return in_threading_module(&where) && !strcmp(where.function, "Condition.wait");
 }
 
 /* The attempt on e's semaphore found it taken: wait. */
@@ -148,7 +180,8 @@ static int wait_busy(ls_thread_state *t, struct ls_call_cache_entry *e, const ls
 
 int ls_track_sem_wait(ls_thread_state *t, const ls_lock_call *c, uintptr_t site)
 {
-	struct ls_call_cache_entry *e = sem_entry(t, c->lock, site);
+	bool fresh;
+	struct ls_call_cache_entry *e = sem_entry(t, c->lock, site, &fresh);
 	if (!e)
 		return c->block(c);
 	ls_lock *l = e->lock;
@@ -161,7 +194,7 @@ int ls_track_sem_wait(ls_thread_state *t, const ls_lock_call *c, uintptr_t site)
 	if (r == c->busy_code)
 		r = wait_busy(t, e, c, lock_like);
 	if (r == 0)
-		sem_acquired(t, e, held_sig, lock_like);
+		sem_acquired(t, e, held_sig, lock_like, fresh);
 	return r;
 }
 
@@ -189,7 +222,8 @@ int ls_track_sem_trywait(ls_thread_state *t, const ls_lock_call *c, uintptr_t si
 	int r = c->attempt(c->lock);
 	if (r != 0)
 		return r;
-	struct ls_call_cache_entry *e = sem_entry(t, c->lock, site);
+	bool fresh;
+	struct ls_call_cache_entry *e = sem_entry(t, c->lock, site, &fresh);
 	if (!e)
 		return 0;
 	ls_lock *l = e->lock;
@@ -200,12 +234,18 @@ int ls_track_sem_trywait(ls_thread_state *t, const ls_lock_call *c, uintptr_t si
 	 * intent records edges and marks them known, so that the same call
 	 * made to block from another line is still examined. */
 	bool blocking = ls_held_count(t) == 0;
-	if (!blocking && !ls_lock_is_signal(l) && try_meant_to_block()) {
-		blocking = true;
-		if (ls_opts.detect)
-			ls_order_before_acquire(t, l, LS_MODE_EXCL);
+	if (!blocking && !ls_lock_is_signal(l)) {
+		/* (a Condition's waiter first: its first acquisition is a
+		 * blocking call too, and it is one per wait) */
+		if (e->count == 0 && python_condition_waiter()) {
+			ls_sem_becomes_signal(l, LS_SEM_CONDITION_WAITER);
+		} else if (try_meant_to_block()) {
+			blocking = true;
+			if (ls_opts.detect)
+				ls_order_before_acquire(t, l, LS_MODE_EXCL);
+		}
 	}
-	sem_acquired(t, e, held_sig, blocking);
+	sem_acquired(t, e, held_sig, blocking, fresh);
 	return 0;
 }
 

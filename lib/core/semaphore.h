@@ -19,7 +19,9 @@
  * acquisition (order edges) only when the program meant to block:
  * CPython takes a threading.Lock with sem_trywait first, and a `with
  * lock:` or `lock.acquire()` (a call with no arguments) is blocking;
- * anything else, and every C program's sem_trywait, is a try.
+ * anything else, and every C program's sem_trywait, is a try.  The lock
+ * CPython's threading.Condition.wait takes first thing (under the
+ * condition's lock) and then takes again is known for a signal at once.
  *
  * A wait on a lock-like semaphore that is CPython's Thread.join (its
  * thread holds that lock from its start to its end) is published as a

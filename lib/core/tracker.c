@@ -323,12 +323,6 @@ struct ls_call_cache_entry *ls_call_cache_fill(ls_thread_state *t, struct ls_cal
 {
 	ls_call_cache_evict(t, e);
 	uint32_t stack = site_stack_of(site);
-	/* Every acquisition of an interpreter's locks comes from one call
-	 * site (CPython's PyThread_acquire_lock_timed): for a semaphore the
-	 * stack of the site's first call would say nothing about this lock,
-	 * so each (site, semaphore) pair keeps the stack it was first seen with. */
-	if (kind == LS_KIND_SEM && stack != LS_PRIVATE_SITE)
-		stack = ls_capture_to_depot(ls_opts.stack_depth);
 	e->site = site;
 	e->addr = addr;
 	e->edges_known_sig = LS_SIG_UNCHECKED;
