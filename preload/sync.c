@@ -193,26 +193,36 @@ EXPORT int sem_post(sem_t *s)
 
 /* ---- lives -------------------------------------------------------------------- */
 
-EXPORT int sem_init(sem_t *s, int pshared, unsigned value)
+/* A semaphore's or barrier's init returned r: when it succeeded, a new
+ * life (made: ls_track_sem_init or ls_track_barrier_init, with its value
+ * or count).  Returns r. */
+typedef void made_fn(ls_thread_state *t, void *object, unsigned value, uintptr_t site);
+static int after_init(int r, made_fn *made, void *object, unsigned value, uintptr_t site)
 {
-	int r = real.sem_init ? real.sem_init(s, pshared, value) : 0;
 	ls_thread_state *t;
 	if (r == 0 && (t = ls_enter())) {
-		ls_track_sem_init(t, s, value, CALLER);
+		made(t, object, value, site);
 		ls_leave();
 	}
 	return r;
 }
 
-EXPORT int sem_destroy(sem_t *s)
+/* Its destroy returned r: when it succeeded, the end of its life. */
+static int after_destroy(int r, void *object)
 {
-	int r = real.sem_destroy ? real.sem_destroy(s) : 0;
 	if (r == 0 && ls_enter()) {
-		ls_track_destroy(s);
+		ls_track_destroy(object);
 		ls_leave();
 	}
 	return r;
 }
+
+EXPORT int sem_init(sem_t *s, int pshared, unsigned value)
+{
+	return after_init(real.sem_init ? real.sem_init(s, pshared, value) : 0, ls_track_sem_init, s, value, CALLER);
+}
+
+EXPORT int sem_destroy(sem_t *s) { return after_destroy(real.sem_destroy ? real.sem_destroy(s) : 0, s); }
 
 EXPORT sem_t *sem_open(const char *name, int oflag, ...)
 {
@@ -315,23 +325,13 @@ EXPORT int pthread_once(pthread_once_t *control, void (*init)(void))
 EXPORT int pthread_barrier_init(pthread_barrier_t *restrict b, const pthread_barrierattr_t *restrict attr,
 				unsigned count)
 {
-	int r = real.pthread_barrier_init ? real.pthread_barrier_init(b, attr, count) : 0;
-	ls_thread_state *t;
-	if (r == 0 && (t = ls_enter())) {
-		ls_track_barrier_init(t, b, count, CALLER);
-		ls_leave();
-	}
-	return r;
+	return after_init(real.pthread_barrier_init ? real.pthread_barrier_init(b, attr, count) : 0,
+			  ls_track_barrier_init, b, count, CALLER);
 }
 
 EXPORT int pthread_barrier_destroy(pthread_barrier_t *b)
 {
-	int r = real.pthread_barrier_destroy ? real.pthread_barrier_destroy(b) : 0;
-	if (r == 0 && ls_enter()) {
-		ls_track_destroy(b);
-		ls_leave();
-	}
-	return r;
+	return after_destroy(real.pthread_barrier_destroy ? real.pthread_barrier_destroy(b) : 0, b);
 }
 
 EXPORT int pthread_barrier_wait(pthread_barrier_t *b)

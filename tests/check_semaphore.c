@@ -54,14 +54,20 @@ static void give(ls_thread_state *t, sem_t *s)
 
 static ls_lock *record_of(sem_t *s) { return ls_lock_find((uintptr_t)s); }
 
+/* A semaphore of `value` that thread t initializes. */
+static void make(ls_thread_state *t, sem_t *s, unsigned value)
+{
+	ck_assert_int_eq(sem_init(s, 0, value), 0);
+	ls_track_sem_init(t, s, value, 0x100);
+}
+
 static void setup(void) { ls_order_set_stack_depth(8); }
 
 START_TEST(test_binary_taken_and_posted_by_one_thread_is_a_lock)
 {
 	ls_thread_state *t = ls_thread_register();
 	sem_t s;
-	sem_init(&s, 0, 1);
-	ls_track_sem_init(t, &s, 1, 0x100);
+	make(t, &s, 1);
 	take(t, &s, 0x110);
 	ck_assert_ptr_nonnull(ls_held_find(t, (uintptr_t)&s));
 	give(t, &s);
@@ -79,8 +85,7 @@ START_TEST(test_counting_is_a_signal)
 {
 	ls_thread_state *t = ls_thread_register();
 	sem_t s;
-	sem_init(&s, 0, 4);
-	ls_track_sem_init(t, &s, 4, 0x100);
+	make(t, &s, 4);
 	ck_assert(ls_lock_is_signal(record_of(&s)));
 	ck_assert_str_eq(ls_sem_reason_text(record_of(&s)), "counting");
 	take(t, &s, 0x110);
@@ -92,8 +97,7 @@ START_TEST(test_posted_by_another_thread_is_a_signal)
 {
 	ls_thread_state *taker = ls_thread_register(), *poster = ls_thread_register();
 	sem_t s;
-	sem_init(&s, 0, 1);
-	ls_track_sem_init(taker, &s, 1, 0x100);
+	make(taker, &s, 1);
 	take(taker, &s, 0x110);
 	ck_assert(!ls_lock_is_signal(record_of(&s)));
 	give(poster, &s);
@@ -106,8 +110,7 @@ START_TEST(test_taken_twice_is_a_signal_not_a_self_deadlock)
 {
 	ls_thread_state *t = ls_thread_register();
 	sem_t s;
-	sem_init(&s, 0, 1);
-	ls_track_sem_init(t, &s, 1, 0x100);
+	make(t, &s, 1);
 	ls_lock_call c = sem_call(&s);
 	ck_assert_int_eq(ls_track_sem_trywait(t, &c, 0x120), 0);
 	ck_assert_ptr_nonnull(ls_held_find(t, (uintptr_t)&s));
@@ -125,8 +128,7 @@ START_TEST(test_cycle_through_a_lock_like_semaphore_is_confirmed)
 	ls_thread_state *t1 = ls_thread_register(), *t2 = ls_thread_register();
 	sem_t s;
 	pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
-	sem_init(&s, 0, 1);
-	ls_track_sem_init(t1, &s, 1, 0x100);
+	make(t1, &s, 1);
 	take(t1, &s, 0x110);
 	lock_mutex(t1, &m, 0x111);
 	unlock_mutex(t1, &m);
@@ -153,8 +155,7 @@ START_TEST(test_cycle_through_a_signal_is_rejected)
 	ls_thread_state *t1 = ls_thread_register(), *t2 = ls_thread_register(), *main = ls_thread_register();
 	sem_t s;
 	pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
-	sem_init(&s, 0, 1);
-	ls_track_sem_init(t1, &s, 1, 0x100);
+	make(t1, &s, 1);
 	take(t1, &s, 0x110);          /* t1 takes the baton... */
 	lock_mutex(t1, &m, 0x111);
 	unlock_mutex(t1, &m);
@@ -184,8 +185,7 @@ START_TEST(test_c_trywait_under_a_lock_is_a_try)
 	ls_thread_state *t = ls_thread_register();
 	sem_t s;
 	pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
-	sem_init(&s, 0, 1);
-	ls_track_sem_init(t, &s, 1, 0x100);
+	make(t, &s, 1);
 	lock_mutex(t, &m, 0x130);
 	ls_lock_call c = sem_call(&s);
 	ck_assert_int_eq(ls_track_sem_trywait(t, &c, 0x131), 0);
