@@ -26,6 +26,7 @@
 #include "mutex_inline.h"
 #include "python/pyframes.h"
 #include "real.h"
+#include "sem_inline.h"
 #include "shim.h"
 
 #define EXPORT __attribute__((visibility("default")))
@@ -35,14 +36,25 @@ static void (*real_free)(void *);
 static atomic_int boot_state; /* 0 not started, 1 running, 2 done */
 static pthread_key_t cleanup_key;
 
-/* The condition-variable functions exist in two ABI versions; the
- * interposers implement the current one. */
+/* Functions glibc exports in several versions, and the one the
+ * interposers implement: the condition variables' current ABI (the old
+ * 2.2.5 one differs), and the semaphores as glibc 2.34 and later export
+ * them (the same functions as their 2.2.5 and 2.30 versions on x86-64;
+ * programs linked against either reach the interposers, which define
+ * them unversioned).  Anything else, or an older glibc: the default. */
 static void *resolve(const char *name)
 {
-	static const char *const versioned[] = { "pthread_cond_wait", "pthread_cond_timedwait" };
+	static const struct { const char *name, *version; } versioned[] = {
+		{ "pthread_cond_wait", "GLIBC_2.3.2" }, { "pthread_cond_timedwait", "GLIBC_2.3.2" },
+		{ "sem_init", "GLIBC_2.34" },           { "sem_destroy", "GLIBC_2.34" },
+		{ "sem_wait", "GLIBC_2.34" },           { "sem_timedwait", "GLIBC_2.34" },
+		{ "sem_clockwait", "GLIBC_2.34" },      { "sem_trywait", "GLIBC_2.34" },
+		{ "sem_post", "GLIBC_2.34" },           { "sem_getvalue", "GLIBC_2.34" },
+		{ "sem_open", "GLIBC_2.34" },           { "sem_close", "GLIBC_2.34" },
+	};
 	for (size_t i = 0; i < LS_ARRAY_SIZE(versioned); i++)
-		if (!strcmp(name, versioned[i])) {
-			void *p = dlvsym(RTLD_NEXT, name, "GLIBC_2.3.2");
+		if (!strcmp(name, versioned[i].name)) {
+			void *p = dlvsym(RTLD_NEXT, name, versioned[i].version);
 			if (p)
 				return p;
 		}
@@ -161,6 +173,7 @@ static void do_bootstrap(void)
 	resolve_all();
 	ls_mutex_inline_check(&(ls_glibc_mutex_functions){ real.pthread_mutex_init, real.pthread_mutex_lock,
 							   real.pthread_mutex_trylock, real.pthread_mutex_unlock });
+	ls_sem_inline_check(&(ls_glibc_sem_functions){ real.sem_init, real.sem_trywait, real.sem_post });
 	ls_stat_clock_start();
 	ls_options_defaults(&ls_opts);
 	ls_options_parse(&ls_opts, getenv("LOCKSCOPE_OPTIONS"), warn_option, NULL);

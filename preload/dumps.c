@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "core/lockscope_internal.h"
+#include "core/semaphore.h"
 #include "core/stack_depot.h"
 #include "core/thread_dump.h"
 #include "core/tracker.h"
@@ -206,6 +207,56 @@ static char *printf_dup(const char *fmt, ...)
 	return s;
 }
 
+struct barrier_count { uintptr_t barrier; unsigned n; };
+
+static void count_at_barrier(ls_thread_state *t, void *ctx)
+{
+	struct barrier_count *c = ctx;
+	if (atomic_load(&t->wait_kind) == LS_WAIT_BARRIER && atomic_load(&t->wait_object) == c->barrier)
+		c->n++;
+}
+
+/* What a wait on l says beyond its name: "2 of 3 arrived" at a barrier,
+ * why a semaphore is a signal, a join; NULL if nothing. */
+static char *wait_detail(const ls_lock *l, uintptr_t object, uint8_t flags)
+{
+	if (flags & LS_WAIT_FLAG_JOIN)
+		return strdup("a Python join: the thread holds it until it ends");
+	if (l->kind == LS_KIND_BARRIER) {
+		struct barrier_count c = { object, 0 };
+		ls_thread_foreach(count_at_barrier, &c);
+		return printf_dup("%u of %u arrived", c.n, (unsigned)atomic_load(&l->object_count));
+	}
+	const char *why = ls_sem_reason_text(l);
+	return why ? strdup(why) : NULL;
+}
+
+/* "waiting on semaphore, used as a signal (taken twice by one thread),
+ * made at pool.c:12" and the like, for waits on other than plain locks. */
+static char *wait_state(const ls_lock *l, uintptr_t object, uint8_t flags)
+{
+	char *detail = wait_detail(l, object, flags), *where = symbolizer() ? ls_shim_where_made(sym, l) : NULL;
+	char *state;
+	const char *made = where ? where : "made at an unknown place";
+	switch (l->kind) {
+	case LS_KIND_SEM:
+		state = printf_dup("waiting on semaphore, used as a %s%s%s%s, %s", ls_sem_class_name(l),
+				   detail ? " (" : "", detail ? detail : "", detail ? ")" : "", made);
+		break;
+	case LS_KIND_ONCE:
+		state = printf_dup("waiting for a once routine to finish, %s", made);
+		break;
+	case LS_KIND_BARRIER:
+		state = printf_dup("waiting at barrier, %s, %s", detail ? detail : "arrivals unknown", made);
+		break;
+	default:
+		state = NULL;
+	}
+	free(detail);
+	free(where);
+	return state;
+}
+
 /* The thread's state line from its published wait. */
 static void describe_wait(ls_thread *th, ls_thread_state *t, uint64_t now)
 {
@@ -218,14 +269,20 @@ static void describe_wait(ls_thread *th, ls_thread_state *t, uint64_t now)
 	char text[256];
 	switch (kind) {
 	case LS_WAIT_LOCK:
+	case LS_WAIT_BARRIER: {
 		if (!l)
 			return;
+		char *state = wait_state(l, object, atomic_load(&t->wait_flags));
 		free(th->state);
-		th->state = strdup(t->wait_mode == LS_MODE_READ ? "waiting for lock (read)"
-				   : t->wait_mode == LS_MODE_WRITE ? "waiting for lock (write)" : "waiting for lock");
+		th->state = state ? state
+			    : strdup(t->wait_mode == LS_MODE_READ    ? "waiting for lock (read)"
+				     : t->wait_mode == LS_MODE_WRITE ? "waiting for lock (write)"
+								     : "waiting for lock");
 		ls_shim_lock_ref(&th->waiting_for, symbolizer(), l);
+		th->waiting_for.address = object;
 		th->wait_seconds = seconds > 0 ? seconds : 1e-9;
 		return;
+	}
 	case LS_WAIT_COND:
 		object_ref(&ref, object, "condvar");
 		break;
@@ -336,6 +393,9 @@ static void fill_waits_for(ls_wait_entry *e, const ls_wd_thread *t)
 		ls_shim_lock_ref(&e->waits_for, symbolizer(), t->waiting_on);
 		e->wait_mode = strdup(ls_mode_name(t->wait_mode));
 		break;
+	case LS_WAIT_BARRIER:
+		ls_shim_lock_ref(&e->waits_for, symbolizer(), t->waiting_on);
+		break;
 	case LS_WAIT_COND:
 		object_ref(&e->waits_for, t->wait_object, "condvar");
 		break;
@@ -356,6 +416,20 @@ static ls_wait_entry *add_entry(ls_deadlock *d, const ls_wd_snapshot *snap, size
 	e->thread_name = comm_of(snap->threads[i].tid);
 	fill_waits_for(e, &snap->threads[i]);
 	return e;
+}
+
+/* A stalled thread: what it waits for, since when, where that was made. */
+static void add_stall_entry(ls_deadlock *d, const ls_wd_snapshot *snap, size_t i)
+{
+	ls_wait_entry *e = add_entry(d, snap, i);
+	if (!e)
+		return;
+	const ls_wd_thread *t = &snap->threads[i];
+	e->wait_seconds = snap->now_ns > t->wait_start_ns ? (double)(snap->now_ns - t->wait_start_ns) / 1e9 : 1e-9;
+	if ((t->wait_kind == LS_WAIT_LOCK || t->wait_kind == LS_WAIT_BARRIER) && t->waiting_on) {
+		e->detail = wait_detail(t->waiting_on, t->wait_object, t->wait_flags);
+		ls_shim_fill_stack(&e->made_at, symbolizer(), t->waiting_on->init_stack);
+	}
 }
 
 /* Entry for `member` of a chain: it holds what `prev` waits for and waits
@@ -407,7 +481,7 @@ static void on_finding(void *ctx, const ls_wd_snapshot *snap, const ls_wd_findin
 		break;
 	case LS_WD_STALL:
 		for (size_t i = 0; i < f->n; i++)
-			add_entry(d, snap, f->members[i]);
+			add_stall_entry(d, snap, f->members[i]);
 		break;
 	default:
 		break;

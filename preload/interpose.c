@@ -312,14 +312,15 @@ DEFINE_RELEASE(mtx_unlock, mtx_t, c11)
 
 /* ---- condition variables ---------------------------------------------- */
 
-/* The mutex is released for the wait and re-acquired before returning. */
-#define COND_WAIT(cond, mutex, passthrough)                                   \
+/* The mutex is released for the wait and re-acquired before returning.
+ * `deadline` is when a timed wait gives up (ls_deadline_ns), 0 if never. */
+#define COND_WAIT(cond, mutex, deadline, passthrough)                         \
 	do {                                                                  \
 		ls_thread_state *t_ = ls_enter();                             \
 		if (!t_)                                                      \
 			return passthrough;                                   \
 		ls_cond_wait_state s_;                                        \
-		ls_track_cond_wait_begin(t_, cond, mutex, &s_);               \
+		ls_track_cond_wait_begin(t_, cond, mutex, deadline, &s_);     \
 		ls_leave();                                                   \
 		int r_ = passthrough;                                         \
 		ls_busy_begin();                                              \
@@ -328,27 +329,35 @@ DEFINE_RELEASE(mtx_unlock, mtx_t, c11)
 		return r_;                                                    \
 	} while (0)
 
+/* The clock of a condition variable's timed waits: glibc keeps it in bit 1
+ * of __wrefs (set by pthread_condattr_setclock; CPython's own condition
+ * variables use CLOCK_MONOTONIC). */
+static clockid_t cond_clock(const pthread_cond_t *c)
+{
+	return (__atomic_load_n(&c->__data.__wrefs, __ATOMIC_RELAXED) >> 1) & 1 ? CLOCK_MONOTONIC : CLOCK_REALTIME;
+}
+
 EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
 {
-	COND_WAIT(c, m, PASS(pthread_cond_wait, c, m));
+	COND_WAIT(c, m, 0, PASS(pthread_cond_wait, c, m));
 }
 
 EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *abstime)
 {
-	COND_WAIT(c, m, PASS(pthread_cond_timedwait, c, m, abstime));
+	COND_WAIT(c, m, ls_deadline_ns(cond_clock(c), abstime), PASS(pthread_cond_timedwait, c, m, abstime));
 }
 
 EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clock,
 				  const struct timespec *abstime)
 {
-	COND_WAIT(c, m, PASS(pthread_cond_clockwait, c, m, clock, abstime));
+	COND_WAIT(c, m, ls_deadline_ns(clock, abstime), PASS(pthread_cond_clockwait, c, m, clock, abstime));
 }
 
-EXPORT int cnd_wait(cnd_t *c, mtx_t *m) { COND_WAIT(c, m, PASS(cnd_wait, c, m)); }
+EXPORT int cnd_wait(cnd_t *c, mtx_t *m) { COND_WAIT(c, m, 0, PASS(cnd_wait, c, m)); }
 
 EXPORT int cnd_timedwait(cnd_t *restrict c, mtx_t *restrict m, const struct timespec *restrict abstime)
 {
-	COND_WAIT(c, m, PASS(cnd_timedwait, c, m, abstime));
+	COND_WAIT(c, m, ls_deadline_ns(CLOCK_REALTIME, abstime), PASS(cnd_timedwait, c, m, abstime));
 }
 
 /* ---- joins (a wait the watchdog should see) --------------------------- */

@@ -224,6 +224,16 @@ static void write_summary_only(void)
 
 void ls_output_exit_report(void)
 {
+	ls_order_confirm_pending(); /* reported through ls_output_inversion */
+	size_t dropped = ls_order_rejected_count();
+	if (ls_opts.verbose && dropped) {
+		char msg[200];
+		snprintf(msg, sizeof msg,
+			 "lockscope: (verbose) %zu cycle%s through semaphores held back and dropped: a semaphore in %s "
+			 "showed it is a signal, not a lock\n",
+			 dropped, dropped == 1 ? "" : "s", dropped == 1 ? "it" : "each");
+		ls_write_stderr(msg);
+	}
 	ls_spin_lock(&output_lock);
 	bool summary_only = false;
 	if (ls_opts.format == LS_FORMAT_TEXT && (quiet_text_exit(&summary_only) || summary_only)) {
@@ -302,6 +312,7 @@ static void keep_events(ls_report *event)
 
 void ls_output_event(ls_report *event, const char *headline)
 {
+	ls_order_confirm_pending(); /* the inversions through semaphores so far, before the event */
 	ls_spin_lock(&output_lock);
 	name_python_threads(event);
 	if (ls_opts.format == LS_FORMAT_JSON) {

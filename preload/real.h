@@ -7,6 +7,7 @@
 #define LOCKSCOPE_REAL_H
 
 #include <pthread.h>
+#include <semaphore.h>
 #include <stddef.h>
 #include <threads.h>
 #include <time.h>
@@ -47,6 +48,20 @@
 	X(int, cnd_wait, (cnd_t *, mtx_t *)) \
 	X(int, cnd_timedwait, (cnd_t *, mtx_t *, const struct timespec *)) \
 	X(int, pthread_join, (pthread_t, void **)) \
+	X(int, sem_init, (sem_t *, int, unsigned)) \
+	X(int, sem_destroy, (sem_t *)) \
+	X(int, sem_wait, (sem_t *)) \
+	X(int, sem_timedwait, (sem_t *, const struct timespec *)) \
+	X(int, sem_clockwait, (sem_t *, clockid_t, const struct timespec *)) \
+	X(int, sem_trywait, (sem_t *)) \
+	X(int, sem_post, (sem_t *)) \
+	X(int, sem_getvalue, (sem_t *, int *)) \
+	X(sem_t *, sem_open, (const char *, int, ...)) \
+	X(int, sem_close, (sem_t *)) \
+	X(int, pthread_once, (pthread_once_t *, void (*)(void))) \
+	X(int, pthread_barrier_init, (pthread_barrier_t *, const pthread_barrierattr_t *, unsigned)) \
+	X(int, pthread_barrier_wait, (pthread_barrier_t *)) \
+	X(int, pthread_barrier_destroy, (pthread_barrier_t *)) \
 	X(int, pthread_create, (pthread_t *, const pthread_attr_t *, void *(*)(void *), void *)) \
 	X(int, dlclose, (void *)) \
 	X(void *, realloc, (void *, size_t)) \

@@ -4,6 +4,8 @@
  *   uncontended  one thread: lock/unlock one mutex
  *   nested       one thread: lock A, lock B, unlock B, unlock A (an order edge every time)
  *   contended    two threads increment one counter under one mutex
+ *   semaphore    one thread: sem_wait/sem_post on a binary semaphore used as a lock
+ *   sem-trywait  one thread: sem_trywait/sem_post (how CPython takes an uncontended threading.Lock)
  *   mixed        the three above in sequence
  * Prints "MODE ns_per_pair" lines: CPU time, so a busy machine that
  * preempts the benchmark does not inflate the figures the way wall-clock
@@ -12,6 +14,7 @@
  * hyperthread of the core, say) slows some rounds down, never speeds one
  * up.  The contended mode is one run of both threads (process CPU time). */
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +23,7 @@
 static pthread_mutex_t lock_a = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t lock_b = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t counter_lock = PTHREAD_MUTEX_INITIALIZER;
+static sem_t sem_lock;
 static volatile long counter;
 static long iterations;
 
@@ -52,6 +56,25 @@ static void nested_loop(long n)
 	}
 }
 
+static void semaphore_loop(long n)
+{
+	for (long i = 0; i < n; i++) {
+		sem_wait(&sem_lock);
+		counter++;
+		sem_post(&sem_lock);
+	}
+}
+
+static void sem_trywait_loop(long n)
+{
+	for (long i = 0; i < n; i++) {
+		if (sem_trywait(&sem_lock) != 0)
+			abort(); /* one thread: the semaphore is always free here */
+		counter++;
+		sem_post(&sem_lock);
+	}
+}
+
 /* ns per pair of the fastest of ROUNDS rounds of `loop`. */
 static double fastest_round(void (*loop)(long), int pairs_per_iteration)
 {
@@ -69,6 +92,8 @@ static double fastest_round(void (*loop)(long), int pairs_per_iteration)
 
 static double uncontended(void) { return fastest_round(uncontended_loop, 1); }
 static double nested(void) { return fastest_round(nested_loop, 2); }
+static double semaphore(void) { return fastest_round(semaphore_loop, 1); }
+static double sem_trywait_pair(void) { return fastest_round(sem_trywait_loop, 1); }
 
 static void *increment(void *arg)
 {
@@ -96,11 +121,13 @@ int main(int argc, char **argv)
 {
 	static const struct { const char *name; double (*run)(void); } modes[] = {
 		{ "uncontended", uncontended }, { "nested", nested }, { "contended", contended },
+		{ "semaphore", semaphore }, { "sem-trywait", sem_trywait_pair },
 	};
 	if (argc != 3 || (iterations = atol(argv[2])) <= 0) {
-		fprintf(stderr, "usage: lockbench uncontended|nested|contended|mixed ITERATIONS\n");
+		fprintf(stderr, "usage: lockbench uncontended|nested|contended|semaphore|sem-trywait|mixed ITERATIONS\n");
 		return 2;
 	}
+	sem_init(&sem_lock, 0, 1);
 	int ran = 0;
 	for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++)
 		if (!strcmp(argv[1], "mixed") || !strcmp(argv[1], modes[i].name)) {

@@ -318,6 +318,108 @@ START_TEST(stall_when_every_thread_waits)
 }
 END_TEST
 
+/* A thread in a timed wait whose deadline is ahead is not stalled; once
+ * the deadline has passed and it still waits, it is. */
+START_TEST(timed_wait_is_stalled_only_past_its_deadline)
+{
+	ls_thread_state *w1 = new_thread(301), *w2 = new_thread(302);
+	ls_thread_state *all[] = { w1, w2 };
+	wait_other(w1, LS_WAIT_JOIN, 0x1, 1 * S);
+	wait_other(w2, LS_WAIT_COND, 0x2, 1 * S);
+	atomic_store(&w2->wait_deadline_ns, 20 * S);
+	ls_wd_analyzer an = { .hang_ns = 2 * S, .threshold_ns = 2 * S };
+	struct record r = { 0 };
+	ck_assert_uint_eq(scan(&an, all, 2, 10 * S, &r), 0);
+	ck_assert_uint_eq(scan(&an, all, 2, 21 * S, &r), 1);
+	ck_assert_uint_eq(r.count[LS_WD_STALL], 1);
+	ls_wd_analyzer_free(&an);
+}
+END_TEST
+
+static ls_lock *new_semaphore(uint64_t id, uintptr_t addr, enum ls_sem_class class)
+{
+	ls_lock *l = new_lock(id, addr);
+	l->kind = LS_KIND_SEM;
+	atomic_store(&l->sem_class, class);
+	return l;
+}
+
+/* A signal's "holder" (its taker's stale entry) is nobody: waiting on it
+ * is neither a hang nor an edge of a cycle; with every thread blocked the
+ * program is stalled, and the stall is reported instead of the hang its
+ * other thread also shows. */
+START_TEST(signal_wait_is_neither_hang_nor_cycle)
+{
+	ls_thread_state *t1 = new_thread(401), *t2 = new_thread(402), *runner = new_thread(403);
+	ls_lock *signal = new_semaphore(7, 0x7000, LS_SEM_SIGNAL), *l = new_lock(8, 0x8000);
+	hold(t1, signal, LS_MODE_EXCL);
+	hold(t2, l, LS_MODE_EXCL);
+	wait_lock(t1, l, LS_MODE_EXCL, 1 * S);
+	wait_lock(t2, signal, LS_MODE_EXCL, 1 * S);
+	ls_thread_state *with_runner[] = { t1, t2, runner };
+	ls_wd_analyzer an = { .hang_ns = 2 * S, .threshold_ns = 2 * S };
+	struct record r = { 0 };
+	scan(&an, with_runner, 3, 10 * S, &r);
+	scan(&an, with_runner, 3, 11 * S, &r);
+	ck_assert_uint_eq(r.count[LS_WD_DEADLOCK], 0);
+	ck_assert_uint_eq(r.count[LS_WD_HANG], 1); /* t1, behind t2's lock */
+	ck_assert_int_eq(r.members[0], 401);
+	ck_assert_uint_eq(r.count[LS_WD_STALL], 0);
+	ls_wd_analyzer_free(&an);
+
+	ls_wd_analyzer again = { .hang_ns = 2 * S, .threshold_ns = 2 * S };
+	struct record s = { 0 };
+	ls_thread_state *blocked[] = { t1, t2 };
+	scan(&again, blocked, 2, 10 * S, &s);
+	scan(&again, blocked, 2, 11 * S, &s);
+	ck_assert_uint_eq(s.count[LS_WD_STALL], 1);
+	ck_assert_uint_eq(s.count[LS_WD_HANG], 0);
+	ck_assert_uint_eq(s.count[LS_WD_DEADLOCK], 0);
+	ls_wd_analyzer_free(&again);
+}
+END_TEST
+
+/* Semaphores used as locks are locks: an ABBA between two is a deadlock. */
+START_TEST(lock_like_semaphores_deadlock)
+{
+	ls_thread_state *all[2];
+	ls_lock *a;
+	abba_waits(all, &a);
+	ls_lock *b = atomic_load(&all[0]->waiting_on);
+	a->kind = b->kind = LS_KIND_SEM; /* lock-like: the class a record starts with */
+	ls_wd_analyzer an = { 0 };
+	struct record r = { 0 };
+	scan(&an, all, 2, 11 * S, &r);
+	scan(&an, all, 2, 12 * S, &r);
+	ck_assert_uint_eq(r.count[LS_WD_DEADLOCK], 1);
+	ls_wd_analyzer_free(&an);
+}
+END_TEST
+
+/* A lock wait marked as a join (CPython's Thread.join) and a wait on a
+ * semaphore nobody holds are not hangs; a plain wait as long is. */
+START_TEST(joins_and_unheld_semaphores_are_not_hangs)
+{
+	ls_thread_state *joiner = new_thread(601), *worker = new_thread(602), *poster = new_thread(603);
+	ls_lock *thread_lock = new_semaphore(11, 0xb000, LS_SEM_LOCK), *unheld = new_semaphore(12, 0xc000, LS_SEM_LOCK);
+	hold(worker, thread_lock, LS_MODE_EXCL);
+	wait_lock(joiner, thread_lock, LS_MODE_EXCL, 1 * S);
+	atomic_store(&joiner->wait_flags, LS_WAIT_FLAG_JOIN);
+	wait_lock(poster, unheld, LS_MODE_EXCL, 1 * S);
+	ls_thread_state *all[] = { joiner, worker, poster };
+	ls_wd_analyzer an = { .hang_ns = 2 * S, .threshold_ns = 2 * S };
+	struct record r = { 0 };
+	scan(&an, all, 3, 10 * S, &r);
+	ck_assert_uint_eq(r.count[LS_WD_HANG], 0);
+	atomic_store(&joiner->wait_flags, 0);
+	atomic_store(&joiner->wait_start_ns, 2 * S); /* a new wait, as long: not a join */
+	scan(&an, all, 3, 10 * S, &r);
+	ck_assert_uint_eq(r.count[LS_WD_HANG], 1);
+	ck_assert_int_eq(r.members[0], 601);
+	ls_wd_analyzer_free(&an);
+}
+END_TEST
+
 START_TEST(api_without_the_shim_does_nothing)
 {
 	ck_assert_int_eq(lockscope_watchdog_arm(0.5, "loop"), -1);
@@ -341,6 +443,10 @@ static Suite *watchdog_suite(void)
 	tcase_add_test(tc, hang_needs_the_timeout);
 	tcase_add_test(tc, holder_in_condition_wait_is_hold_and_wait);
 	tcase_add_test(tc, stall_when_every_thread_waits);
+	tcase_add_test(tc, timed_wait_is_stalled_only_past_its_deadline);
+	tcase_add_test(tc, signal_wait_is_neither_hang_nor_cycle);
+	tcase_add_test(tc, lock_like_semaphores_deadlock);
+	tcase_add_test(tc, joins_and_unheld_semaphores_are_not_hangs);
 	tcase_add_test(tc, api_without_the_shim_does_nothing);
 	suite_add_tcase(s, tc);
 	return s;

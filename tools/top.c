@@ -434,6 +434,12 @@ static void thread_row(struct top *t, size_t i, struct row *r)
 		break;
 	case LS_LIVE_WAIT_COND: set_cell(r, 1, 2, "in condition wait on 0x%" PRIx64 ", %s", th->wait_object, since); break;
 	case LS_LIVE_WAIT_JOIN: set_cell(r, 1, 1, "joining a thread, %s", since); break;
+	case LS_LIVE_WAIT_SIGNAL:
+		set_cell(r, 1, 2, "waiting on %s, signal, %s", lock_name_by_addr(t, th->wait_object, LS_KIND_SEM), since);
+		break;
+	case LS_LIVE_WAIT_BARRIER:
+		set_cell(r, 1, 2, "waiting at %s, %s", lock_name_by_addr(t, th->wait_object, LS_KIND_BARRIER), since);
+		break;
 	default: set_cell(r, 1, 0, "running"); break;
 	}
 	set_count(r, 2, (double)th->acquisitions);

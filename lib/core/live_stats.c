@@ -164,9 +164,11 @@ static void gather_thread(ls_thread_state *t, void *ctx)
 		return;
 	o->tid = (uint64_t)t->tid;
 	int kind = atomic_load_explicit(&t->wait_kind, memory_order_acquire);
-	o->state = kind == LS_WAIT_LOCK ? LS_LIVE_WAIT_LOCK
+	ls_lock *on = atomic_load_explicit(&t->waiting_on, memory_order_relaxed);
+	o->state = kind == LS_WAIT_LOCK ? (on && ls_lock_is_signal(on) ? LS_LIVE_WAIT_SIGNAL : LS_LIVE_WAIT_LOCK)
 		 : kind == LS_WAIT_COND ? LS_LIVE_WAIT_COND
 		 : kind == LS_WAIT_JOIN ? LS_LIVE_WAIT_JOIN
+		 : kind == LS_WAIT_BARRIER ? LS_LIVE_WAIT_BARRIER
 					: LS_LIVE_RUNNING;
 	if (o->state != LS_LIVE_RUNNING) {
 		o->wait_object = atomic_load_explicit(&t->wait_object, memory_order_relaxed);
@@ -203,7 +205,7 @@ static void gather_exclusive_holds(ls_thread_state *t, void *ctx)
 	uint32_t n = ls_held_count(t);
 	ls_held *held = ls_held_array(t);
 	for (uint32_t i = 0; i < n; i++) {
-		if (held[i].mode == LS_MODE_READ)
+		if (held[i].mode == LS_MODE_READ || ls_lock_is_signal(held[i].lock))
 			continue;
 		struct exclusive_hold *o = vec_push(ctx);
 		if (!o)

@@ -45,7 +45,11 @@ typedef struct ls_live_site {
 	uint64_t acquisitions, contended, wait_ns, max_wait_ns, hold_ns, blamed_wait_ns;
 } ls_live_site;
 
-enum ls_live_thread_state { LS_LIVE_RUNNING, LS_LIVE_WAIT_LOCK, LS_LIVE_WAIT_COND, LS_LIVE_WAIT_JOIN };
+enum ls_live_thread_state {
+	LS_LIVE_RUNNING, LS_LIVE_WAIT_LOCK, LS_LIVE_WAIT_COND, LS_LIVE_WAIT_JOIN,
+	LS_LIVE_WAIT_SIGNAL,   /* on a semaphore used as a signal (wait_object: the semaphore) */
+	LS_LIVE_WAIT_BARRIER   /* wait_object: the barrier */
+};
 
 typedef struct ls_live_thread {
 	uint64_t tid, state, wait_object, wait_mode, wait_since_ns, wait_owner_tid;

@@ -200,7 +200,8 @@ void ls_lock_retire(ls_lock *l)
 
 void ls_lock_retire_keeping_stats(ls_lock *l)
 {
-	if (!atomic_load_explicit(&l->contended, memory_order_relaxed)) {
+	if (!atomic_load_explicit(&l->contended, memory_order_relaxed) &&
+	    atomic_load_explicit(&l->acquisitions, memory_order_relaxed) < LS_KEPT_MIN_ACQUISITIONS) {
 		ls_lock_retire(l);
 		return;
 	}
@@ -255,7 +256,8 @@ void ls_lock_foreach(void (*fn)(ls_lock *, void *), void *ctx)
 
 const char *ls_lock_kind_name(int kind)
 {
-	static const char *const names[] = { "mutex", "rwlock", "spinlock", "mtx" };
+	static const char *const names[] = { "mutex", "rwlock", "spinlock", "mtx", "semaphore", "once", "barrier" };
+	_Static_assert(LS_ARRAY_SIZE(names) == LS_KIND_COUNT, "a name per kind");
 	return kind >= 0 && kind < LS_KIND_COUNT ? names[kind] : "lock";
 }
 

@@ -19,7 +19,22 @@
 
 #include "core/lockscope_internal.h"
 
-enum ls_lock_kind { LS_KIND_MUTEX, LS_KIND_RWLOCK, LS_KIND_SPIN, LS_KIND_MTX, LS_KIND_COUNT };
+enum ls_lock_kind {
+	LS_KIND_MUTEX, LS_KIND_RWLOCK, LS_KIND_SPIN, LS_KIND_MTX,
+	LS_KIND_SEM,     /* sem_t: a lock or a signal, as it behaves (enum ls_sem_class) */
+	LS_KIND_ONCE,    /* pthread_once_t: held by the thread running its init routine */
+	LS_KIND_BARRIER, /* pthread_barrier_t: never held; its waits are shown and count for stalls */
+	LS_KIND_COUNT
+};
+/* How a semaphore behaves.  Lock-like until it shows otherwise (a post by
+ * a thread that does not hold it, a second acquisition by its holder, a
+ * value above 1), then signal-like for the rest of its life. */
+enum ls_sem_class { LS_SEM_LOCK, LS_SEM_SIGNAL };
+/* Why a semaphore became signal-like. */
+enum ls_sem_reason {
+	LS_SEM_NO_REASON, LS_SEM_COUNTING, LS_SEM_POSTED_BY_OTHER, LS_SEM_TAKEN_TWICE,
+	LS_SEM_CONDITION_WAITER   /* CPython's Condition.wait takes it, then takes it again */
+};
 /* Acquisition modes: exclusive (mutex, spinlock, write) and shared (read). */
 enum ls_mode { LS_MODE_EXCL = 0, LS_MODE_READ = 1, LS_MODE_WRITE = 2 };
 
@@ -49,6 +64,7 @@ typedef struct ls_lock {
 	uint8_t kind;                /* enum ls_lock_kind */
 	bool dead;
 	bool inited;                 /* the program called *_init (else: static initializer) */
+	_Atomic uint8_t sem_class;   /* LS_KIND_SEM: enum ls_sem_class (only ever goes to SIGNAL) */
 	uint32_t init_stack;         /* depot id: where initialized or first used */
 	/* lock-order graph (owned by order_graph.c, under its lock) */
 	struct ls_edge *out_edges;
@@ -66,7 +82,21 @@ typedef struct ls_lock {
 	_Atomic uint64_t max_hold_ns;
 	_Atomic uint64_t wait_hist[LS_WAIT_BUCKETS];
 	struct ls_lock *next_dead;   /* retired records (reused for new lives) */
+	uint8_t sem_reason;          /* LS_KIND_SEM: enum ls_sem_reason */
+	/* LS_KIND_BARRIER: the threads it waits for; a named LS_KIND_SEM:
+	 * its sem_open handles not closed yet */
+	_Atomic uint32_t object_count;
 } __attribute__((aligned(LS_CACHE_LINE))) ls_lock;
+
+_Static_assert(offsetof(ls_lock, sem_class) < LS_CACHE_LINE, "the fast path reads a semaphore's class with its id");
+
+/* A semaphore that showed it is a signal, not a lock: it has no holder,
+ * makes no order edge and no contention. */
+static inline bool ls_lock_is_signal(const ls_lock *l)
+{
+	return l->kind == LS_KIND_SEM &&
+	       atomic_load_explicit(&l->sem_class, memory_order_relaxed) == LS_SEM_SIGNAL;
+}
 
 /* The table itself is here only so that lookups inline into the fast path. */
 #define LS_LOCK_TOMBSTONE ((uintptr_t)1)
@@ -125,10 +155,14 @@ size_t ls_lock_forget_range(uintptr_t start, size_t len, void (*on_forget)(ls_lo
 /* Cheap pre-check for free(): may [start, start+len) contain a tracked lock? */
 bool ls_lock_range_maybe_tracked(uintptr_t start, size_t len);
 void ls_lock_retire(ls_lock *l);
-/* Like ls_lock_retire, but a lock that made threads wait keeps its record
- * (never reused, up to LS_KEPT_DEAD_LOCKS of them) so the report still shows
- * the contention of short-lived locks; the others are recycled. */
+/* Like ls_lock_retire, but a lock that made threads wait, or was acquired
+ * at least LS_KEPT_MIN_ACQUISITIONS times (as counted so far: the threads
+ * that exited and the collections made), keeps its record (never reused,
+ * up to LS_KEPT_DEAD_LOCKS of them) so the report still shows short-lived
+ * locks' contention, and an interpreter's locks, which all die when it
+ * finalizes before the exit report; the others are recycled. */
 #define LS_KEPT_DEAD_LOCKS 1024
+#define LS_KEPT_MIN_ACQUISITIONS 1000
 void ls_lock_retire_keeping_stats(ls_lock *l);
 /* Adds n acquisitions to l if it is still the record of life `id` (a
  * recycled record belongs to another lock: the count is dropped). */

@@ -22,6 +22,17 @@ static atomic_size_t n_findings;
 static uint64_t *reported_sigs;
 static size_t n_reported_sigs, cap_reported_sigs;
 
+/* Cycles through a semaphore wait here until confirmed (see the header):
+ * a semaphore may still show it is a signal, and then every cycle through
+ * it is rejected.  Under graph_lock. */
+struct pending {
+	struct pending *next;
+	bool rejected;
+	ls_inversion_finding *finding;   /* seq 0 until confirmed */
+};
+static struct pending *pending_head;
+static atomic_size_t n_pending, n_rejected;
+
 void ls_order_set_callback(ls_inversion_callback *cb) { inversion_cb = cb; }
 void ls_order_set_stack_depth(unsigned depth) { stack_depth = depth; }
 
@@ -329,22 +340,9 @@ static bool distinct_threads(ls_edge **path, size_t n)
 	return true;
 }
 
-static ls_inversion_finding *record_finding(ls_edge **path, size_t n)
+/* Appends a finding to the list of findings (graph_lock held). */
+static void publish_finding(ls_inversion_finding *f)
 {
-	ls_inversion_finding *f = ls_arena_alloc(sizeof *f + n * sizeof f->edges[0]);
-	if (!f)
-		return NULL;
-	/* Present the cycle starting from its oldest lock, so reports are stable. */
-	size_t start = 0;
-	for (size_t i = 1; i < n; i++)
-		if (path[i]->from_id < path[start]->from_id)
-			start = i;
-	f->n = n;
-	for (size_t i = 0; i < n; i++) {
-		ls_edge *e = path[(start + i) % n];
-		e->in_inversion = true;
-		copy_edge(&f->edges[i], e);
-	}
 	f->seq = atomic_load(&n_findings) + 1;
 	if (findings_tail)
 		findings_tail->next = f;
@@ -352,6 +350,54 @@ static ls_inversion_finding *record_finding(ls_edge **path, size_t n)
 		atomic_store(&findings_head, f);
 	findings_tail = f;
 	atomic_store(&n_findings, f->seq);
+}
+
+/* A copy of the cycle, starting from its oldest lock so reports are stable. */
+static ls_inversion_finding *copy_cycle(ls_edge **path, size_t n)
+{
+	ls_inversion_finding *f = ls_arena_alloc(sizeof *f + n * sizeof f->edges[0]);
+	if (!f)
+		return NULL;
+	size_t start = 0;
+	for (size_t i = 1; i < n; i++)
+		if (path[i]->from_id < path[start]->from_id)
+			start = i;
+	f->n = n;
+	for (size_t i = 0; i < n; i++)
+		copy_edge(&f->edges[i], path[(start + i) % n]);
+	return f;
+}
+
+static bool through_semaphore(ls_edge **path, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (path[i]->from_kind == LS_KIND_SEM || path[i]->to_kind == LS_KIND_SEM)
+			return true;
+	return false;
+}
+
+/* Records the cycle: a finding at once, or, through a semaphore, a pending
+ * one (returns NULL then: nothing to report yet). */
+static ls_inversion_finding *record_finding(ls_edge **path, size_t n, bool *failed)
+{
+	ls_inversion_finding *f = copy_cycle(path, n);
+	*failed = !f;
+	if (!f)
+		return NULL;
+	if (through_semaphore(path, n)) {
+		struct pending *p = ls_arena_alloc(sizeof *p);
+		if (!p) {
+			*failed = true;
+			return NULL;
+		}
+		*p = (struct pending){ .next = pending_head, .finding = f };
+		pending_head = p;
+		atomic_fetch_add(&n_pending, 1);
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++)
+		path[i]->in_inversion = true;
+	publish_finding(f);
 	return f;
 }
 
@@ -368,10 +414,10 @@ static ls_inversion_finding *record_finding(ls_edge **path, size_t n)
 static size_t detect_locked(ls_edge *e0, ls_inversion_finding **first)
 {
 	static struct exclusion queue[LS_MAX_SEARCHES_PER_EDGE];
-	size_t head = 0, tail = 0, found = 0;
+	size_t head = 0, tail = 0, found = 0, held_back = 0;
 	queue[tail++] = (struct exclusion){ .n = 0 };
 	*first = NULL;
-	while (head < tail && found < LS_MAX_CYCLES_PER_EDGE) {
+	while (head < tail && found + held_back < LS_MAX_CYCLES_PER_EDGE) {
 		struct exclusion x = queue[head++];
 		ls_edge **path;
 		size_t n = find_cycle(e0, &x, &path);
@@ -382,12 +428,17 @@ static size_t detect_locked(ls_edge *e0, ls_inversion_finding **first)
 			queue[tail].edges[queue[tail].n++] = path[k];
 			tail++;
 		}
-		if (cycle_infeasible(path, n) || (found > 0 && !distinct_threads(path, n)) ||
+		if (cycle_infeasible(path, n) || (found + held_back > 0 && !distinct_threads(path, n)) ||
 		    signature_seen(cycle_signature(path, n)))
 			continue;
-		ls_inversion_finding *f = record_finding(path, n);
-		if (!f)
+		bool failed;
+		ls_inversion_finding *f = record_finding(path, n, &failed);
+		if (failed)
 			break;
+		if (!f) { /* pending: counts against the limit, reported later */
+			held_back++;
+			continue;
+		}
 		if (!*first)
 			*first = f;
 		found++;
@@ -451,7 +502,8 @@ static ls_edge *record_edge(ls_thread_state *t, const ls_held *h, ls_lock *to, u
 	ls_inversion_finding *found = NULL;
 	size_t n_found = 0;
 	ls_spin_lock(&graph_lock);
-	if (held_life_ended(h) || to->dead) { /* raced with destroy: nothing to record */
+	if (held_life_ended(h) || to->dead || ls_lock_is_signal(h->lock) || ls_lock_is_signal(to)) {
+		/* raced with destroy, or a semaphore showed it is a signal: nothing to record */
 		ls_spin_unlock(&graph_lock);
 		return NULL;
 	}
@@ -477,8 +529,13 @@ void ls_order_before_acquire(ls_thread_state *t, ls_lock *l, uint8_t mode)
 {
 	ls_held *held = ls_held_array(t);
 	uint32_t n = ls_held_count(t);
+	if (ls_lock_is_signal(l))
+		return;
 	for (uint32_t i = 0; i < n; i++) {
 		ls_held *h = &held[i];
+		/* a signal held (its taker's entry, until it notices) orders nothing */
+		if (ls_lock_is_signal(h->lock))
+			continue;
 		uint8_t modes = pack_modes(h->mode, mode);
 		size_t slot = (h->lock_id * 0x9e3779b97f4a7c15ULL ^ l->id) >> 58;
 		ls_edge *e = NULL;
@@ -520,11 +577,8 @@ static void unlink_list(ls_edge **head, ls_edge *e, bool out_list)
 		}
 }
 
-void ls_order_forget_lock(ls_lock *l)
+static void forget_edges_locked(ls_lock *l)
 {
-	if (!l->out_edges && !l->in_edges)
-		return;
-	ls_spin_lock(&graph_lock);
 	while (l->out_edges) {
 		ls_edge *e = l->out_edges;
 		l->out_edges = e->next_out;
@@ -541,8 +595,86 @@ void ls_order_forget_lock(ls_lock *l)
 		ls_arena_free(e, sizeof *e);
 		atomic_fetch_sub(&n_edges, 1);
 	}
+}
+
+void ls_order_forget_lock(ls_lock *l)
+{
+	if (!l->out_edges && !l->in_edges)
+		return;
+	ls_spin_lock(&graph_lock);
+	forget_edges_locked(l);
 	ls_spin_unlock(&graph_lock);
 }
+
+static bool finding_involves(const ls_inversion_finding *f, uint64_t lock_id)
+{
+	for (size_t i = 0; i < f->n; i++)
+		if (f->edges[i].from_id == lock_id || f->edges[i].to_id == lock_id)
+			return true;
+	return false;
+}
+
+void ls_order_signal_not_lock(ls_lock *l)
+{
+	ls_spin_lock(&graph_lock);
+	forget_edges_locked(l);
+	for (struct pending *p = pending_head; p; p = p->next)
+		if (!p->rejected && finding_involves(p->finding, l->id)) {
+			p->rejected = true;
+			atomic_fetch_sub(&n_pending, 1);
+			atomic_fetch_add(&n_rejected, 1);
+		}
+	ls_spin_unlock(&graph_lock);
+}
+
+/* Marks the edges of a confirmed cycle that still exist (graph_lock held). */
+static void mark_in_inversion_locked(const ls_inversion_finding *f)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		const ls_finding_edge *fe = &f->edges[i];
+		ls_edge *e = edge_lookup(fe->from_id, fe->to_id, fe->from_mode, fe->to_mode);
+		if (e)
+			e->in_inversion = true;
+	}
+}
+
+size_t ls_order_confirm_pending(void)
+{
+	if (!atomic_load(&n_pending))
+		return 0;
+	ls_spin_lock(&graph_lock);
+	/* oldest first: the list is pushed at its head */
+	struct pending *order = NULL;
+	while (pending_head) {
+		struct pending *p = pending_head;
+		pending_head = p->next;
+		p->next = order;
+		order = p;
+	}
+	ls_inversion_finding *first = NULL;
+	size_t confirmed = 0;
+	for (struct pending *p = order, *next; p; p = next) {
+		next = p->next;
+		if (!p->rejected) {
+			mark_in_inversion_locked(p->finding);
+			publish_finding(p->finding);
+			if (!first)
+				first = p->finding;
+			confirmed++;
+		} else {
+			ls_arena_free(p->finding, sizeof *p->finding + p->finding->n * sizeof p->finding->edges[0]);
+		}
+		ls_arena_free(p, sizeof *p);
+	}
+	atomic_store(&n_pending, 0);
+	ls_spin_unlock(&graph_lock);
+	for (size_t i = 0; inversion_cb && i < confirmed; i++, first = first->next)
+		inversion_cb(first);
+	return confirmed;
+}
+
+size_t ls_order_pending_count(void) { return atomic_load(&n_pending); }
+size_t ls_order_rejected_count(void) { return atomic_load(&n_rejected); }
 
 const ls_inversion_finding *ls_order_findings(void) { return atomic_load(&findings_head); }
 size_t ls_order_finding_count(void) { return atomic_load(&n_findings); }

@@ -10,6 +10,15 @@
  * does not), and no gate lock was held on every edge.  Each distinct cycle
  * is reported once, through the callback, outside any internal lock.
  * Finding and edge data are copied, so they outlive the locks.
+ *
+ * Semaphores: a semaphore is ordered like a lock while it behaves like one
+ * (lock_table.h).  A cycle through a semaphore is held back, not reported:
+ * the semaphore may yet show that it is a signal (posted by another
+ * thread, taken twice), and then ls_order_signal_not_lock drops its edges
+ * and rejects every held-back cycle through it.  ls_order_confirm_pending
+ * reports those still standing (the shim calls it before any report:
+ * exit, deadlock, hang, stall, dump).  Cycles of mutexes, rwlocks and the
+ * others are reported at once, as always.
  */
 #ifndef LOCKSCOPE_ORDER_GRAPH_H
 #define LOCKSCOPE_ORDER_GRAPH_H
@@ -71,6 +80,15 @@ void ls_order_set_stack_depth(unsigned depth);
 void ls_order_before_acquire(ls_thread_state *t, ls_lock *l, uint8_t mode);
 /* Ends a lock's life in the graph: its edges go (the findings keep copies). */
 void ls_order_forget_lock(ls_lock *l);
+/* Semaphore l (already marked signal-like) is not a lock: its edges go and
+ * the held-back cycles through it are rejected. */
+void ls_order_signal_not_lock(ls_lock *l);
+/* Reports (through the callback) the held-back cycles nothing rejected;
+ * returns how many.  Outside any core lock. */
+size_t ls_order_confirm_pending(void);
+size_t ls_order_pending_count(void);
+/* Held-back cycles rejected so far. */
+size_t ls_order_rejected_count(void);
 
 /* Findings so far, oldest first (the list only grows). */
 const ls_inversion_finding *ls_order_findings(void);

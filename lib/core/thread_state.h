@@ -78,7 +78,15 @@ static inline uint64_t ls_held_sig_of(uint64_t lock_id, uint8_t mode)
 	return x ^ (x >> 29);
 }
 
-enum ls_wait_kind { LS_WAIT_NONE, LS_WAIT_LOCK, LS_WAIT_COND, LS_WAIT_JOIN };
+/* LS_WAIT_LOCK covers every wait with a lock record in waiting_on:
+ * mutexes, rwlocks, spinlocks, C11 mutexes, semaphores (lock- or
+ * signal-like) and once controls.  A barrier wait has its record there
+ * too (for its count and where it was made). */
+enum ls_wait_kind { LS_WAIT_NONE, LS_WAIT_LOCK, LS_WAIT_COND, LS_WAIT_JOIN, LS_WAIT_BARRIER };
+/* A lock wait that is a join: CPython's Thread.join waits on a lock its
+ * thread holds from its start to its end (a wait-for edge like any lock
+ * wait, but neither a hang nor contention). */
+#define LS_WAIT_FLAG_JOIN 1
 
 typedef struct ls_thread_state {
 	pid_t tid;
@@ -93,9 +101,12 @@ typedef struct ls_thread_state {
 	/* the wait in progress, published for the watchdog */
 	_Atomic int wait_kind;              /* enum ls_wait_kind */
 	_Atomic(ls_lock *) waiting_on;
-	_Atomic uintptr_t wait_object;      /* condvar or thread being joined */
+	_Atomic uintptr_t wait_object;      /* lock, condvar, barrier or thread being joined */
 	_Atomic uint64_t wait_start_ns;
+	_Atomic uint64_t wait_deadline_ns;  /* a timed wait's deadline (CLOCK_MONOTONIC), 0: untimed */
 	uint8_t wait_mode;
+	/* LS_WAIT_FLAG_*: set before the wait is published, cleared with it */
+	_Atomic uint8_t wait_flags;
 	/* caches in front of the global graph and site table */
 	struct { uint64_t from_id, to_id; uint8_t modes; struct ls_edge *edge; } edge_cache[LS_EDGE_CACHE_SIZE];
 	/* (call site, lock address) -> what the fast path needs; filled by

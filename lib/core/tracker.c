@@ -61,28 +61,53 @@ static void note_wait(ls_thread_state *t, ls_lock *l, ls_site_stat *site, uint64
 	ls_stat_add(&t->wait_ns, wait, true);
 }
 
-static void publish_wait(ls_thread_state *t, enum ls_wait_kind kind, ls_lock *l, uintptr_t object, uint8_t mode)
+void ls_publish_wait(ls_thread_state *t, enum ls_wait_kind kind, ls_lock *l, uintptr_t object, uint8_t mode,
+		     uint64_t deadline_ns)
 {
 	t->wait_mode = mode;
 	atomic_store_explicit(&t->wait_start_ns, ls_now_ns(), memory_order_relaxed);
+	atomic_store_explicit(&t->wait_deadline_ns, deadline_ns, memory_order_relaxed);
 	atomic_store_explicit(&t->waiting_on, l, memory_order_relaxed);
 	atomic_store_explicit(&t->wait_object, object, memory_order_relaxed);
 	atomic_store_explicit(&t->wait_kind, kind, memory_order_release);
 }
 
-static void clear_wait(ls_thread_state *t)
+void ls_clear_wait(ls_thread_state *t)
 {
 	atomic_store_explicit(&t->wait_kind, LS_WAIT_NONE, memory_order_release);
 	atomic_store_explicit(&t->waiting_on, NULL, memory_order_relaxed);
+	atomic_store_explicit(&t->wait_flags, 0, memory_order_relaxed);
+}
+
+uint64_t ls_deadline_ns(clockid_t clock, const struct timespec *abstime)
+{
+	if (!abstime)
+		return 0;
+	struct timespec now;
+	if (clock_gettime(clock, &now) != 0)
+		return 0;
+	int64_t left = ((int64_t)abstime->tv_sec - (int64_t)now.tv_sec) * 1000000000 +
+		       ((int64_t)abstime->tv_nsec - (int64_t)now.tv_nsec);
+	uint64_t mono = ls_now_ns();
+	if (left <= 0)
+		return mono > 1 ? mono - 1 : 1; /* already past: still "timed" */
+	return mono + (uint64_t)left;
+}
+
+/* A call's deadline: timed and clock variants carry the absolute time
+ * in arg1 and the clock in arg2 (0, CLOCK_REALTIME, for timed ones). */
+static uint64_t call_deadline(const ls_lock_call *c)
+{
+	return ls_deadline_ns((clockid_t)c->arg2, c->arg1);
 }
 
 int ls_wait_contended(ls_thread_state *t, ls_lock *l, const ls_lock_call *c, uint8_t mode, uintptr_t site,
 		      uint32_t site_stack)
 {
-	publish_wait(t, LS_WAIT_LOCK, l, (uintptr_t)c->lock, mode);
+	ls_publish_wait(t, LS_WAIT_LOCK, l, (uintptr_t)c->lock, mode, call_deadline(c));
 	if (!ls_opts.stats) { /* detection only: the watchdog still sees the wait */
 		int r = c->block(c);
-		clear_wait(t);
+		ls_clear_wait(t);
 		return r;
 	}
 	uint64_t start = ls_stat_ticks();
@@ -90,9 +115,11 @@ int ls_wait_contended(ls_thread_state *t, ls_lock *l, const ls_lock_call *c, uin
 	int r = c->block(c);
 	uint64_t end = ls_stat_ticks(), wait = ls_stat_ticks_to_ns(end - start);
 	ls_blame_wait_end(l, end);
-	clear_wait(t);
+	ls_clear_wait(t);
 	bool acquired = r == 0 || r == c->owner_dead_code;
-	if (acquired || r == ETIMEDOUT)
+	/* a semaphore that showed during the wait that it is a signal (its
+	 * post came from a thread not holding it) was not contended */
+	if ((acquired || r == ETIMEDOUT) && !ls_lock_is_signal(l))
 		note_wait(t, l, ls_site_get(l, site, site_stack), wait, acquired && mode != LS_MODE_READ);
 	return r;
 }
@@ -101,7 +128,7 @@ int ls_wait_contended(ls_thread_state *t, ls_lock *l, const ls_lock_call *c, uin
  * addr from an earlier life (a lock freed or destroyed while held) is not
  * a hold of this lock: it is dropped, so the new lock is not mistaken for a
  * recursive re-lock. */
-static ls_held *held_entry(ls_thread_state *t, uintptr_t addr, const ls_lock *l)
+ls_held *ls_held_entry(ls_thread_state *t, uintptr_t addr, const ls_lock *l)
 {
 	ls_held *h = ls_held_find(t, addr);
 	if (LS_UNLIKELY(h && h->lock_id != l->id)) {
@@ -133,6 +160,7 @@ static bool relock_waits_forever(const ls_lock *l, const void *lock, uint8_t hel
 		return type != PTHREAD_MUTEX_RECURSIVE_NP && type != PTHREAD_MUTEX_ERRORCHECK_NP;
 	}
 	case LS_KIND_SPIN:
+	case LS_KIND_ONCE:
 		return true;
 	case LS_KIND_RWLOCK:
 		return held_mode == LS_MODE_READ && mode != LS_MODE_READ;
@@ -149,10 +177,10 @@ static int relock(ls_thread_state *t, const ls_lock_call *c, struct ls_call_cach
 	ls_lock *l = e->lock;
 	bool forever = relock_waits_forever(l, c->lock, already->mode, mode);
 	if (forever)
-		publish_wait(t, LS_WAIT_LOCK, l, (uintptr_t)c->lock, mode);
+		ls_publish_wait(t, LS_WAIT_LOCK, l, (uintptr_t)c->lock, mode, call_deadline(c));
 	int r = c->block(c);
 	if (forever)
-		clear_wait(t);
+		ls_clear_wait(t);
 	if (r == 0 || r == c->owner_dead_code) {
 		e->count++;
 		already->count++;
@@ -165,7 +193,7 @@ static int relock(ls_thread_state *t, const ls_lock_call *c, struct ls_call_cach
  * mode it was set for) and the start of the hold time.  since_ns holds
  * ticks of the statistics clock (ls_stat_ticks); it is only written, and only
  * read, with hold_time on. */
-static void note_acquired_slow(ls_thread_state *t, struct ls_call_cache_entry *e, uint8_t mode)
+void ls_note_acquired_slow(ls_thread_state *t, struct ls_call_cache_entry *e, uint8_t mode)
 {
 	e->sig = ls_held_sig_of(e->lock_id, mode);
 	ls_held *h = ls_note_acquired(t, e, mode);
@@ -181,7 +209,7 @@ static int track_lock_general(ls_thread_state *t, const ls_lock_call *c, struct 
 {
 	ls_lock *l = e->lock;
 	uintptr_t addr = (uintptr_t)c->lock;
-	ls_held *already = held_entry(t, addr, l);
+	ls_held *already = ls_held_entry(t, addr, l);
 	if (!l->init_stack)
 		l->init_stack = e->stack;
 	if (already)
@@ -193,7 +221,7 @@ static int track_lock_general(ls_thread_state *t, const ls_lock_call *c, struct 
 	if (r == c->busy_code)
 		r = ls_wait_contended(t, l, c, mode, e->site, e->stack);
 	if (r == 0 || r == c->owner_dead_code) {
-		note_acquired_slow(t, e, mode);
+		ls_note_acquired_slow(t, e, mode);
 		/* the edges from this held set are in the graph now */
 		e->edges_known_sig = held_sig ^ mode;
 	}
@@ -218,7 +246,7 @@ int ls_track_lock_after_attempt(ls_thread_state *t, const ls_lock_call *c, uint8
 	if (r == c->busy_code)
 		r = ls_wait_contended(t, e->lock, c, mode, site, e->stack);
 	if (r == 0 || r == c->owner_dead_code)
-		note_acquired_slow(t, e, mode);
+		ls_note_acquired_slow(t, e, mode);
 	ls_busy_end();
 	return r;
 }
@@ -260,12 +288,12 @@ void ls_track_trylock_acquired(ls_thread_state *t, void *lock, enum ls_lock_kind
 	ls_lock *l = e->lock;
 	if (LS_UNLIKELY(!l->init_stack))
 		l->init_stack = e->stack;
-	ls_held *already = held_entry(t, addr, l);
+	ls_held *already = ls_held_entry(t, addr, l);
 	if (already) {
 		e->count++;
 		already->count++;
 	} else {
-		note_acquired_slow(t, e, mode);
+		ls_note_acquired_slow(t, e, mode);
 	}
 }
 
@@ -404,7 +432,8 @@ void ls_track_free_range(void *p, size_t size)
 		ls_lock_forget_range((uintptr_t)p, size, end_life);
 }
 
-void ls_track_cond_wait_begin(ls_thread_state *t, void *cond, void *mutex, ls_cond_wait_state *s)
+void ls_track_cond_wait_begin(ls_thread_state *t, void *cond, void *mutex, uint64_t deadline_ns,
+			      ls_cond_wait_state *s)
 {
 	ls_held *h = ls_held_find(t, (uintptr_t)mutex);
 	s->had_mutex = h != NULL;
@@ -421,12 +450,12 @@ void ls_track_cond_wait_begin(ls_thread_state *t, void *cond, void *mutex, ls_co
 	 * still held: those are order edges, recorded now. */
 	if (l && ls_opts.detect && ls_held_count(t) > 0)
 		ls_order_before_acquire(t, l, LS_MODE_EXCL);
-	publish_wait(t, LS_WAIT_COND, NULL, (uintptr_t)cond, LS_MODE_EXCL);
+	ls_publish_wait(t, LS_WAIT_COND, NULL, (uintptr_t)cond, LS_MODE_EXCL, deadline_ns);
 }
 
 void ls_track_cond_wait_end(ls_thread_state *t, void *mutex, ls_cond_wait_state *s)
 {
-	clear_wait(t);
+	ls_clear_wait(t);
 	if (!s->had_mutex)
 		return;
 	ls_held *h = ls_held_push(t);
@@ -446,7 +475,7 @@ void ls_track_cond_wait_end(ls_thread_state *t, void *mutex, ls_cond_wait_state 
 
 void ls_track_wait_begin(ls_thread_state *t, enum ls_wait_kind kind, uintptr_t object)
 {
-	publish_wait(t, kind, NULL, object, LS_MODE_EXCL);
+	ls_publish_wait(t, kind, NULL, object, LS_MODE_EXCL, 0);
 }
 
-void ls_track_wait_end(ls_thread_state *t) { clear_wait(t); }
+void ls_track_wait_end(ls_thread_state *t) { ls_clear_wait(t); }

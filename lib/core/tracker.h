@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/lock_table.h"
 #include "core/options.h"
@@ -90,6 +91,22 @@ static inline void ls_stat_add(_Atomic uint64_t *p, uint64_t v, bool exclusive)
 
 int ls_wait_contended(ls_thread_state *t, ls_lock *l, const ls_lock_call *c, uint8_t mode, uintptr_t site,
 		      uint32_t site_stack);
+
+/* The wait the watchdog, dumps and top see (a thread publishes only its
+ * own).  deadline_ns: when a timed wait gives up (CLOCK_MONOTONIC, from
+ * ls_deadline_ns), 0 for an untimed one. */
+void ls_publish_wait(ls_thread_state *t, enum ls_wait_kind kind, ls_lock *l, uintptr_t object, uint8_t mode,
+		     uint64_t deadline_ns);
+void ls_clear_wait(ls_thread_state *t);
+/* The absolute time `abstime` on `clock` as CLOCK_MONOTONIC ns; 0 when
+ * abstime is NULL (an untimed wait). */
+uint64_t ls_deadline_ns(clockid_t clock, const struct timespec *abstime);
+/* The thread's held entry of lock l at addr, if it holds l (an entry of
+ * an earlier life at addr is dropped). */
+ls_held *ls_held_entry(ls_thread_state *t, uintptr_t addr, const ls_lock *l);
+/* An acquisition through entry e on a slow path: counted, pushed, its
+ * signature part set, and the hold time started when hold_time is on. */
+void ls_note_acquired_slow(ls_thread_state *t, struct ls_call_cache_entry *e, uint8_t mode);
 
 /* ---- the fast path --------------------------------------------------------
  *
@@ -293,7 +310,8 @@ typedef struct ls_cond_wait_state {
 	ls_held saved;
 	bool had_mutex;
 } ls_cond_wait_state;
-void ls_track_cond_wait_begin(ls_thread_state *t, void *cond, void *mutex, ls_cond_wait_state *s);
+void ls_track_cond_wait_begin(ls_thread_state *t, void *cond, void *mutex, uint64_t deadline_ns,
+			      ls_cond_wait_state *s);
 void ls_track_cond_wait_end(ls_thread_state *t, void *mutex, ls_cond_wait_state *s);
 
 /* Other blocking waits the watchdog should see (join). */

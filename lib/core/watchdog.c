@@ -47,15 +47,20 @@ size_t ls_wd_snapshot_add(ls_wd_snapshot *snap, ls_thread_state *t)
 	w->waiting_on = atomic_load_explicit(&t->waiting_on, memory_order_relaxed);
 	w->wait_object = atomic_load_explicit(&t->wait_object, memory_order_relaxed);
 	w->wait_start_ns = atomic_load_explicit(&t->wait_start_ns, memory_order_relaxed);
+	w->wait_deadline_ns = atomic_load_explicit(&t->wait_deadline_ns, memory_order_relaxed);
 	w->wait_mode = t->wait_mode;
-	if (w->wait_kind == LS_WAIT_LOCK && !w->waiting_on)
+	w->wait_flags = atomic_load_explicit(&t->wait_flags, memory_order_relaxed);
+	if ((w->wait_kind == LS_WAIT_LOCK || w->wait_kind == LS_WAIT_BARRIER) && !w->waiting_on)
 		w->wait_kind = LS_WAIT_NONE;  /* caught between the two stores */
 	w->lock_id = w->waiting_on ? w->waiting_on->id : 0;
+	w->signal_wait = w->wait_kind == LS_WAIT_LOCK && ls_lock_is_signal(w->waiting_on);
 	uint32_t n = ls_held_count(t);
 	ls_held *h = ls_held_array(t);
 	w->first_held = snap->n_held;
 	if (reserve(&snap->held, &snap->cap_held, snap->n_held + n, sizeof *snap->held)) {
 		for (uint32_t i = 0; i < n; i++) {
+			if (ls_lock_is_signal(h[i].lock))
+				continue; /* a signal taken is not held (its taker may not know yet) */
 			ls_wd_held *c = &snap->held[snap->n_held++];
 			c->addr = h[i].addr;
 			c->lock = h[i].lock;
@@ -108,7 +113,7 @@ const ls_wd_held *ls_wd_held_lock(const ls_wd_snapshot *snap, size_t holder, siz
 size_t ls_wd_holders(const ls_wd_snapshot *snap, size_t waiter, size_t *out, size_t max)
 {
 	const ls_wd_thread *w = &snap->threads[waiter];
-	if (w->wait_kind != LS_WAIT_LOCK || !w->waiting_on)
+	if (w->wait_kind != LS_WAIT_LOCK || !w->waiting_on || w->signal_wait)
 		return 0;
 	/* Holders are the threads whose held set lists the lock (a thread
 	 * lists a lock only while it really holds it: pushed after the
@@ -262,28 +267,52 @@ static uint64_t waited(const ls_wd_snapshot *snap, const ls_wd_thread *t)
 	return snap->now_ns > t->wait_start_ns ? snap->now_ns - t->wait_start_ns : 0;
 }
 
-static void find_lock_waits(struct pass *p)
+bool ls_wd_stalled(const ls_wd_snapshot *snap, size_t i, uint64_t min_ns)
+{
+	const ls_wd_thread *t = &snap->threads[i];
+	if (t->wait_kind == LS_WAIT_NONE || waited(snap, t) < min_ns)
+		return false;
+	return !t->wait_deadline_ns || t->wait_deadline_ns <= snap->now_ns;
+}
+
+/* A thread waiting for a lock whose holder sits in a condition wait. */
+static void find_hold_and_wait(struct pass *p)
 {
 	const ls_wd_snapshot *snap = p->snap;
 	for (size_t i = 0; i < snap->n; i++) {
 		const ls_wd_thread *t = &snap->threads[i];
-		if (t->wait_kind != LS_WAIT_LOCK || p->in_finding[i])
+		if (t->wait_kind != LS_WAIT_LOCK || p->in_finding[i] || waited(snap, t) < p->a->threshold_ns)
 			continue;
-		uint64_t w = waited(snap, t);
 		size_t holders[MAX_HOLDERS];
 		size_t n = ls_wd_holders(snap, i, holders, MAX_HOLDERS);
-		size_t in_cond = SIZE_MAX;
 		for (size_t k = 0; k < n; k++)
-			if (snap->threads[holders[k]].wait_kind == LS_WAIT_COND)
-				in_cond = holders[k];
-		if (in_cond != SIZE_MAX && w >= p->a->threshold_ns) {
-			size_t members[2] = { i, in_cond };
-			uint64_t sig = wait_signature(wait_signature(0, t), &snap->threads[in_cond]);
-			offer(p, LS_WD_HOLD_AND_WAIT, members, 2, sig, true);
-		} else if (p->a->hang_ns && w >= p->a->hang_ns) {
-			size_t members[2] = { i, n ? holders[0] : 0 };
-			offer(p, LS_WD_HANG, members, n ? 2 : 1, wait_signature(0, t), true);
-		}
+			if (snap->threads[holders[k]].wait_kind == LS_WAIT_COND) {
+				size_t members[2] = { i, holders[k] };
+				uint64_t sig = wait_signature(wait_signature(0, t), &snap->threads[holders[k]]);
+				offer(p, LS_WD_HOLD_AND_WAIT, members, 2, sig, true);
+				break;
+			}
+	}
+}
+
+/* A thread waiting for a lock at least hang_ns.  A semaphore or once
+ * control nobody holds is waited on for a post or an initialisation that
+ * may come any time, like a condition: not a hang. */
+static void find_hangs(struct pass *p)
+{
+	const ls_wd_snapshot *snap = p->snap;
+	for (size_t i = 0; p->a->hang_ns && i < snap->n; i++) {
+		const ls_wd_thread *t = &snap->threads[i];
+		if (t->wait_kind != LS_WAIT_LOCK || p->in_finding[i] || waited(snap, t) < p->a->hang_ns ||
+		    (t->wait_flags & LS_WAIT_FLAG_JOIN))
+			continue;
+		size_t holders[MAX_HOLDERS];
+		size_t n = ls_wd_holders(snap, i, holders, MAX_HOLDERS);
+		uint8_t kind = t->waiting_on->kind;
+		if (n == 0 && (kind == LS_KIND_SEM || kind == LS_KIND_ONCE))
+			continue;
+		size_t members[2] = { i, n ? holders[0] : 0 };
+		offer(p, LS_WD_HANG, members, n ? 2 : 1, wait_signature(0, t), true);
 	}
 }
 
@@ -294,13 +323,12 @@ static void find_stall(struct pass *p, size_t *members)
 		return;
 	uint64_t sig = 0;
 	for (size_t i = 0; i < snap->n; i++) {
-		const ls_wd_thread *t = &snap->threads[i];
-		/* A thread already explained (a deadlock, a hang) makes the stall
-		 * a consequence, not news. */
-		if (t->wait_kind == LS_WAIT_NONE || waited(snap, t) < p->a->hang_ns || p->in_finding[i])
+		/* A thread already explained (a deadlock, a hold-and-wait) makes
+		 * the stall a consequence, not news. */
+		if (!ls_wd_stalled(snap, i, p->a->hang_ns) || p->in_finding[i])
 			return;
 		members[i] = i;
-		sig = wait_signature(sig, t);
+		sig = wait_signature(sig, &snap->threads[i]);
 	}
 	offer(p, LS_WD_STALL, members, snap->n, sig, true);
 }
@@ -316,8 +344,9 @@ size_t ls_wd_analyze(ls_wd_analyzer *a, const ls_wd_snapshot *snap, ls_wd_emit_f
 	if (color && in_finding && stack && members) {
 		p.in_finding = in_finding;
 		find_cycles(&p, color, stack);
-		find_lock_waits(&p);
+		find_hold_and_wait(&p);
 		find_stall(&p, members);
+		find_hangs(&p);
 		/* Forget what is gone, so that it is reported again if it returns. */
 		ls_wd_seen kept = { 0 };
 		for (size_t i = 0; i < a->reported.n; i++)

@@ -11,8 +11,15 @@
  *   - hold-and-wait: a thread waiting (at least `threshold_ns`) for a lock
  *     whose holder is itself in a condition wait, still holding it;
  *   - hang: a thread waiting for a lock at least `hang_ns` (0: off);
- *   - stall: every thread blocked in a tracked wait (lock, condition wait,
- *     join) for at least `hang_ns`.
+ *   - stall: every thread blocked in an untimed synchronisation wait (lock,
+ *     semaphore, condition wait, join, barrier, once) for at least
+ *     `hang_ns` (a timed wait counts only once its deadline has passed),
+ *     and no cycle or hold-and-wait explains it; reported instead of the
+ *     hangs it would otherwise also show.
+ * A semaphore that showed it is a signal (lock_table.h) has no holder:
+ * waiting on it is like a condition wait (never a hang, never a cycle).
+ * A lock wait that is a join (LS_WAIT_FLAG_JOIN) is part of cycles but
+ * never a hang, like pthread_join.
  * Each finding is emitted once while it lasts: the analyzer remembers the
  * signatures it reported and forgets one when it is no longer seen.
  * Snapshot memory comes from the shim's arena (never malloc), so the
@@ -43,8 +50,11 @@ typedef struct ls_wd_thread {
 	int wait_kind;              /* enum ls_wait_kind */
 	ls_lock *waiting_on;        /* LS_WAIT_LOCK */
 	uint64_t lock_id;
-	uintptr_t wait_object;      /* the lock, condvar or pthread_t waited for */
+	uintptr_t wait_object;      /* the lock, condvar, barrier or pthread_t waited for */
 	uint64_t wait_start_ns;
+	uint64_t wait_deadline_ns;  /* a timed wait's deadline, 0: untimed */
+	bool signal_wait;           /* waiting on a signal-like semaphore: nobody holds it */
+	uint8_t wait_flags;         /* LS_WAIT_FLAG_* */
 	uint8_t wait_mode;
 	size_t first_held, n_held;  /* into the snapshot's held pool */
 } ls_wd_thread;
@@ -92,6 +102,9 @@ void ls_wd_snapshot_take(ls_wd_snapshot *snap, uint64_t now_ns);
 size_t ls_wd_snapshot_add(ls_wd_snapshot *snap, ls_thread_state *t);
 void ls_wd_snapshot_free(ls_wd_snapshot *snap);
 
+/* Whether thread i has waited at least min_ns in a wait that is untimed,
+ * or whose deadline has passed. */
+bool ls_wd_stalled(const ls_wd_snapshot *snap, size_t i, uint64_t min_ns);
 /* Indices of the threads holding what thread `waiter` waits for (at most
  * max); returns how many. */
 size_t ls_wd_holders(const ls_wd_snapshot *snap, size_t waiter, size_t *out, size_t max);

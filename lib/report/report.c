@@ -22,6 +22,7 @@ static void free_lock_ref(ls_lock_ref *l)
 {
 	free(l->kind);
 	free(l->name);
+	free(l->sem_class);
 }
 
 static void free_held_lock(ls_held_lock *h)
@@ -54,6 +55,8 @@ static void free_deadlock(ls_deadlock *d)
 		free_held_lock(&w->holds);
 		free_lock_ref(&w->waits_for);
 		free(w->wait_mode);
+		free(w->detail);
+		ls_stack_free(&w->made_at);
 	}
 	free(d->kind);
 	free(d->entries);

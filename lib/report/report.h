@@ -24,8 +24,9 @@
 /* A lock as the report names it. */
 typedef struct ls_lock_ref {
 	uint64_t address;
-	char *kind;             /* "mutex", "rwlock", "spinlock", "mtx" */
+	char *kind;             /* "mutex", "rwlock", "spinlock", "mtx", "semaphore", "once", "barrier" */
 	char *name;             /* variable name ("resource_a"), or "mutex initialized at f.c:12", or NULL */
+	char *sem_class;        /* a semaphore's: "lock" or "signal" (NULL for other kinds) */
 } ls_lock_ref;
 
 /* One edge of a lock-order cycle: `thread` held `held` and then acquired `acquired`. */
@@ -60,6 +61,10 @@ typedef struct ls_wait_entry {
 	ls_lock_ref waits_for;
 	char *wait_mode;
 	uint64_t owner_tid;     /* owner of waits_for (0 if unknown or shared) */
+	/* stalls: */
+	double wait_seconds;    /* how long it has waited (0: not said) */
+	char *detail;           /* "2 of 3 arrived", "posted by a thread that did not take it", or NULL */
+	ls_stack made_at;       /* where waits_for was made (initialized or first used); may be empty */
 } ls_wait_entry;
 
 typedef struct ls_deadlock {

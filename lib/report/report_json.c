@@ -123,7 +123,7 @@ static bool lock_is_set(const ls_lock_ref *l)
 static bool put_lock_fields(json_t *o, const ls_lock_ref *l)
 {
 	return put(o, "kind", string_or_null(l->kind)) && put(o, "address", hex(l->address)) &&
-	       put(o, "name", string_or_null(l->name));
+	       put(o, "name", string_or_null(l->name)) && (!l->sem_class || put(o, "class", json_string(l->sem_class)));
 }
 
 /* A lock, or null for a lock that is not set (kind, name and address empty). */
@@ -184,7 +184,10 @@ static json_t *wait_entry_json(const void *elem)
 			       put(o, "holds", optional_held_lock_json(&w->holds)) &&
 			       put(o, "waits_for", lock_json(&w->waits_for)) &&
 			       put(o, "wait_mode", string_or_null(w->wait_mode)) &&
-			       put(o, "owner_tid", counter(w->owner_tid)));
+			       put(o, "owner_tid", counter(w->owner_tid)) &&
+			       (!(w->wait_seconds > 0) || put(o, "wait_seconds", json_real(isfinite(w->wait_seconds) ? w->wait_seconds : 0))) &&
+			       (!w->detail || put(o, "detail", json_string(w->detail))) &&
+			       (!w->made_at.n || put(o, "made_at", stack_json(&w->made_at))));
 }
 
 static json_t *deadlock_json(const void *elem)
@@ -524,7 +527,7 @@ static bool read_lock_fields(struct reader *rd, json_t *o, void *out)
 {
 	ls_lock_ref *l = out;
 	return read_string(rd, o, "kind", &l->kind) && read_hex(rd, o, "address", &l->address) &&
-	       read_string(rd, o, "name", &l->name);
+	       read_string(rd, o, "name", &l->name) && read_string(rd, o, "class", &l->sem_class);
 }
 
 static bool read_lock(struct reader *rd, json_t *o, const char *key, ls_lock_ref *l)
@@ -565,7 +568,9 @@ static bool read_wait_entry(struct reader *rd, json_t *o, void *out)
 	ls_wait_entry *w = out;
 	return read_counter(rd, o, "tid", &w->tid) && read_string(rd, o, "name", &w->thread_name) &&
 	       read_object(rd, o, "holds", &w->holds, read_held_lock) && read_lock(rd, o, "waits_for", &w->waits_for) &&
-	       read_string(rd, o, "wait_mode", &w->wait_mode) && read_counter(rd, o, "owner_tid", &w->owner_tid);
+	       read_string(rd, o, "wait_mode", &w->wait_mode) && read_counter(rd, o, "owner_tid", &w->owner_tid) &&
+	       read_seconds(rd, o, "wait_seconds", &w->wait_seconds) && read_string(rd, o, "detail", &w->detail) &&
+	       read_stack(rd, o, "made_at", &w->made_at);
 }
 
 static bool read_deadlock(struct reader *rd, json_t *o, void *out)

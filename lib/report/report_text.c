@@ -198,9 +198,20 @@ static void write_wait_entry(FILE *out, const ls_report *r, const ls_deadlock *d
 		if (owner)
 			fprintf(out, " (%s)", owner);
 	}
+	if (w->waits_for.sem_class)
+		fprintf(out, ", used as a %s", w->waits_for.sem_class);
+	if (w->detail)
+		fprintf(out, ", %s", w->detail);
+	if (w->wait_seconds > 0)
+		fprintf(out, ", for %.3f s", w->wait_seconds);
 	fputc('\n', out);
 	if (lock_is_set(&w->holds.lock))
 		put_acquired_at(out, &w->holds.lock, w->holds.mode, &w->holds.stack);
+	if (w->made_at.n) {
+		fprintf(out, "    %s was made at:\n", lock_label(&t, &w->waits_for));
+		text_release(&t);
+		put_stack(out, &w->made_at, 6, SIZE_MAX);
+	}
 }
 
 static bool is_deadlock_kind(const char *kind)

@@ -9,6 +9,7 @@
 
 #include "core/lockscope_internal.h"
 #include "core/py_stack.h"
+#include "core/semaphore.h"
 #include "core/site_stats.h"
 #include "core/stack_depot.h"
 #include "core/thread_state.h"
@@ -44,7 +45,7 @@ int ls_shim_fill_stack(ls_stack *out, ls_symbolizer *s, uint32_t depot_id)
 }
 
 /* "initialized at foo.c:12" from the innermost frame of the init stack. */
-static char *site_name(ls_symbolizer *s, const char *kind, bool inited, uint32_t stack)
+static char *where_made(ls_symbolizer *s, bool inited, uint32_t stack)
 {
 	const uint64_t *pcs;
 	if (!ls_depot_get(stack, &pcs))
@@ -56,15 +57,14 @@ static char *site_name(ls_symbolizer *s, const char *kind, bool inited, uint32_t
 	const char *what = inited ? "initialized" : "first locked";
 	if (k && f->file) {
 		const char *base = strrchr(f->file, '/');
-		snprintf(buf, sizeof buf, "%s %s at %s:%d", kind, what, base ? base + 1 : f->file, f->line);
+		snprintf(buf, sizeof buf, "%s at %s:%d", what, base ? base + 1 : f->file, f->line);
 	} else if (k && f->function) {
-		snprintf(buf, sizeof buf, "%s %s in %s", kind, what, f->function);
+		snprintf(buf, sizeof buf, "%s in %s", what, f->function);
 	} else if (k && f->module) {
 		const char *base = strrchr(f->module, '/');
-		snprintf(buf, sizeof buf, "%s %s in %s+0x%" PRIx64, kind, what, base ? base + 1 : f->module,
-			 f->module_offset);
+		snprintf(buf, sizeof buf, "%s in %s+0x%" PRIx64, what, base ? base + 1 : f->module, f->module_offset);
 	} else {
-		snprintf(buf, sizeof buf, "%s %s at 0x%" PRIx64, kind, what, pcs[0]);
+		snprintf(buf, sizeof buf, "%s at 0x%" PRIx64, what, pcs[0]);
 	}
 	for (size_t j = 0; j < k; j++) {
 		free(chain[j].function);
@@ -72,6 +72,25 @@ static char *site_name(ls_symbolizer *s, const char *kind, bool inited, uint32_t
 		free(chain[j].module);
 	}
 	return strdup(buf);
+}
+
+char *ls_shim_where_made(ls_symbolizer *s, const ls_lock *l)
+{
+	return where_made(s, l->inited, l->init_stack);
+}
+
+/* "mutex initialized at foo.c:12" */
+static char *site_name(ls_symbolizer *s, const char *kind, bool inited, uint32_t stack)
+{
+	char *where = where_made(s, inited, stack);
+	if (!where)
+		return NULL;
+	size_t len = strlen(kind) + strlen(where) + 2;
+	char *name = malloc(len);
+	if (name)
+		snprintf(name, len, "%s %s", kind, where);
+	free(where);
+	return name;
 }
 
 /* Where Python made the lock, when its init stack has Python frames. */
@@ -90,8 +109,9 @@ static char *python_name(ls_symbolizer *s, const char *kind, uint32_t init_stack
 	return name;
 }
 
+/* sem_class: a semaphore's class name (NULL for other kinds). */
 static void fill_lock_ref(ls_lock_ref *ref, ls_symbolizer *s, uintptr_t addr, int kind, bool inited,
-			  uint32_t init_stack)
+			  uint32_t init_stack, const char *sem_class)
 {
 	const char *kind_name = ls_lock_kind_name(kind);
 	ref->address = addr;
@@ -101,7 +121,11 @@ static void fill_lock_ref(ls_lock_ref *ref, ls_symbolizer *s, uintptr_t addr, in
 		ref->name = python_name(s, kind_name, init_stack);
 	if (!ref->name)
 		ref->name = site_name(s, kind_name, inited, init_stack);
+	ref->sem_class = sem_class ? strdup(sem_class) : NULL;
 }
+
+/* The class of a semaphore in an order edge: only lock-like ones have edges. */
+static const char *edge_class(int kind) { return kind == LS_KIND_SEM ? "lock" : NULL; }
 
 int ls_shim_add_inversion(ls_report *r, ls_symbolizer *s, const ls_inversion_finding *f)
 {
@@ -115,8 +139,10 @@ int ls_shim_add_inversion(ls_report *r, ls_symbolizer *s, const ls_inversion_fin
 			return -1;
 		e->tid = (uint64_t)fe->tid;
 		e->thread_name = fe->thread_name[0] ? strdup(fe->thread_name) : NULL;
-		fill_lock_ref(&e->held, s, fe->from_addr, fe->from_kind, fe->from_inited, fe->from_init_stack);
-		fill_lock_ref(&e->acquired, s, fe->to_addr, fe->to_kind, fe->to_inited, fe->to_init_stack);
+		fill_lock_ref(&e->held, s, fe->from_addr, fe->from_kind, fe->from_inited, fe->from_init_stack,
+			      edge_class(fe->from_kind));
+		fill_lock_ref(&e->acquired, s, fe->to_addr, fe->to_kind, fe->to_inited, fe->to_init_stack,
+			      edge_class(fe->to_kind));
 		e->held_mode = strdup(ls_mode_name(fe->from_mode));
 		e->acquired_mode = strdup(ls_mode_name(fe->to_mode));
 		if (ls_shim_fill_stack(&e->held_stack, s, fe->held_stack) ||
@@ -257,7 +283,7 @@ int ls_shim_add_locks(ls_report *r, ls_symbolizer *s, size_t max_locks)
 			rc = -1;
 			break;
 		}
-		fill_lock_ref(&st->lock, s, l->addr, l->kind, l->inited, l->init_stack);
+		ls_shim_lock_ref(&st->lock, s, l);
 		if (l->dead)
 			mark_destroyed(&st->lock);
 		ls_shim_fill_stack(&st->init_stack, s, l->init_stack);
@@ -313,8 +339,10 @@ int ls_shim_add_order_edges(ls_report *r, ls_symbolizer *s)
 			rc = -1;
 			break;
 		}
-		fill_lock_ref(&e->held, s, c->from_addr, c->from_kind, c->from_inited, c->from_init_stack);
-		fill_lock_ref(&e->acquired, s, c->to_addr, c->to_kind, c->to_inited, c->to_init_stack);
+		fill_lock_ref(&e->held, s, c->from_addr, c->from_kind, c->from_inited, c->from_init_stack,
+			      edge_class(c->from_kind));
+		fill_lock_ref(&e->acquired, s, c->to_addr, c->to_kind, c->to_inited, c->to_init_stack,
+			      edge_class(c->to_kind));
 		e->in_inversion = c->in_inversion;
 	}
 	free(list.items);
@@ -339,7 +367,7 @@ static char *thread_name(pid_t tid)
 
 void ls_shim_lock_ref(ls_lock_ref *ref, ls_symbolizer *s, const ls_lock *l)
 {
-	fill_lock_ref(ref, s, l->addr, l->kind, l->inited, l->init_stack);
+	fill_lock_ref(ref, s, l->addr, l->kind, l->inited, l->init_stack, ls_sem_class_name(l));
 }
 
 ls_thread *ls_shim_add_thread(ls_report *r, ls_symbolizer *s, ls_thread_state *t)
@@ -353,8 +381,11 @@ ls_thread *ls_shim_add_thread(ls_report *r, ls_symbolizer *s, ls_thread_state *t
 	th->wait_ns = atomic_load(&t->wait_ns);
 	ls_held *held = ls_held_array(t);
 	uint32_t n = ls_held_count(t);
-	th->state = strdup(n ? "holding locks" : "running");
 	for (uint32_t i = 0; i < n; i++) {
+		/* a semaphore that showed it is a signal is not held (its taker
+		 * keeps the entry until it notices) */
+		if (ls_lock_is_signal(held[i].lock))
+			continue;
 		ls_held_lock *hl = ls_array_push(&th->held, &th->n_held, sizeof *hl);
 		if (!hl)
 			break;
@@ -363,6 +394,7 @@ ls_thread *ls_shim_add_thread(ls_report *r, ls_symbolizer *s, ls_thread_state *t
 		hl->mode = strdup(ls_mode_name(held[i].mode));
 		ls_shim_fill_stack(&hl->stack, s, held[i].site_stack);
 	}
+	th->state = strdup(th->n_held ? "holding locks" : "running");
 	return th;
 }
 

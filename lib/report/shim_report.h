@@ -27,6 +27,8 @@ int ls_shim_add_threads(ls_report *r, ls_symbolizer *s);
 ls_thread *ls_shim_add_thread(ls_report *r, ls_symbolizer *s, ls_thread_state *t);
 /* Names a lock: its variable, else where it was initialized or first locked. */
 void ls_shim_lock_ref(ls_lock_ref *ref, ls_symbolizer *s, const ls_lock *l);
+/* Where l was made, "initialized at f.c:12" or "first locked in fn" (malloc'd; NULL if unknown). */
+char *ls_shim_where_made(ls_symbolizer *s, const ls_lock *l);
 /* Symbolizes a depot stack (all return addresses) into out. */
 int ls_shim_fill_stack(ls_stack *out, ls_symbolizer *s, uint32_t depot_id);
 const char *ls_mode_name(int mode);
