@@ -100,6 +100,12 @@ void ls_report_free(ls_report *r)
 		free_lock_ref(&r->order_edges[i].acquired);
 	}
 	free(r->order_edges);
+	for (size_t i = 0; i < r->n_child_reports; i++) {
+		free(r->child_reports[i].program);
+		free(r->child_reports[i].reason);
+		free(r->child_reports[i].report);
+	}
+	free(r->child_reports);
 	free(r->program);
 	free(r->reason);
 	free(r);

@@ -113,6 +113,17 @@ typedef struct ls_order_edge {
 	bool in_inversion;
 } ls_order_edge;
 
+/* A report another process of the same run wrote (a forked or spawned
+ * child, or an earlier image of this process replaced by exec). */
+typedef struct ls_child_report {
+	int64_t pid;
+	char *program;
+	char *reason;           /* its report's reason: "exit", "signal SIGTERM", "_exit", "exec", ... */
+	char *report;           /* the file it went to; NULL: standard error */
+	uint64_t inversions;
+	uint64_t deadlocks;     /* entries of its deadlocks[] (deadlocks, hangs, stalls, ...) */
+} ls_child_report;
+
 typedef struct ls_report {
 	int version;
 	char *program;
@@ -129,6 +140,8 @@ typedef struct ls_report {
 	uint64_t locks_total;   /* locks used in all; locks[] may list only the top ones (0: n_locks) */
 	ls_order_edge *order_edges;
 	size_t n_order_edges;
+	ls_child_report *child_reports;
+	size_t n_child_reports;
 } ls_report;
 
 /* Allocation helpers (abort-free: return NULL / false on ENOMEM). */

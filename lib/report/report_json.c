@@ -244,6 +244,15 @@ static json_t *order_edge_json(const void *elem)
 			       put(o, "in_inversion", json_boolean(e->in_inversion)));
 }
 
+static json_t *child_report_json(const void *elem)
+{
+	const ls_child_report *c = elem;
+	json_t *o = json_object();
+	return done(o, o && put(o, "pid", json_integer(c->pid)) && put(o, "program", string_or_null(c->program)) &&
+			       put(o, "reason", string_or_null(c->reason)) && put(o, "report", string_or_null(c->report)) &&
+			       put(o, "inversions", counter(c->inversions)) && put(o, "deadlocks", counter(c->deadlocks)));
+}
+
 static json_t *report_json(const ls_report *r)
 {
 	json_t *o = json_object();
@@ -255,7 +264,9 @@ static json_t *report_json(const ls_report *r)
 			       put(o, "threads", ARRAY_JSON(r->threads, r->n_threads, thread_json)) &&
 			       put(o, "locks", ARRAY_JSON(r->locks, r->n_locks, lock_stats_json)) &&
 			       (r->locks_total <= r->n_locks || put(o, "locks_total", counter(r->locks_total))) &&
-			       put(o, "lock_order", ARRAY_JSON(r->order_edges, r->n_order_edges, order_edge_json)));
+			       put(o, "lock_order", ARRAY_JSON(r->order_edges, r->n_order_edges, order_edge_json)) &&
+			       (!r->n_child_reports ||
+				put(o, "child_reports", ARRAY_JSON(r->child_reports, r->n_child_reports, child_report_json))));
 }
 
 int ls_report_write_json(const ls_report *r, FILE *out)
@@ -620,6 +631,18 @@ static bool read_order_edge(struct reader *rd, json_t *o, void *out)
 	       read_bool(rd, o, "in_inversion", &e->in_inversion);
 }
 
+static bool read_child_report(struct reader *rd, json_t *o, void *out)
+{
+	ls_child_report *c = out;
+	json_int_t pid = 0;
+	bool ok = read_json_int(rd, o, "pid", LLONG_MIN, LLONG_MAX, "an integer", &pid) &&
+		  read_string(rd, o, "program", &c->program) && read_string(rd, o, "reason", &c->reason) &&
+		  read_string(rd, o, "report", &c->report) && read_counter(rd, o, "inversions", &c->inversions) &&
+		  read_counter(rd, o, "deadlocks", &c->deadlocks);
+	c->pid = pid;
+	return ok;
+}
+
 static bool read_version(struct reader *rd, json_t *root, int *version)
 {
 	json_t *v = json_object_get(root, "version");
@@ -650,7 +673,9 @@ static bool read_report(struct reader *rd, json_t *root, ls_report *r)
 		  read_objects(rd, root, "locks", &r->locks, &r->n_locks, sizeof *r->locks, read_lock_stats) &&
 		  read_counter(rd, root, "locks_total", &r->locks_total) &&
 		  read_objects(rd, root, "lock_order", &r->order_edges, &r->n_order_edges, sizeof *r->order_edges,
-			       read_order_edge);
+			       read_order_edge) &&
+		  read_objects(rd, root, "child_reports", &r->child_reports, &r->n_child_reports,
+			       sizeof *r->child_reports, read_child_report);
 	r->pid = pid;
 	return ok;
 }

@@ -289,6 +289,29 @@ static void write_thread_table(FILE *out, const ls_report *r)
 	fputs("</tbody></table>\n", out);
 }
 
+static void write_child_table(FILE *out, const ls_report *r)
+{
+	static const char *const columns[] = { "pid", "program", "reason", "inversions", "other findings", "report" };
+	if (r->n_child_reports == 0)
+		return;
+	fputs("<h2>Other processes of this run</h2>\n<table class=sortable>", out);
+	put_header_row(out, columns, sizeof columns / sizeof columns[0]);
+	for (size_t i = 0; i < r->n_child_reports; i++) {
+		const ls_child_report *c = &r->child_reports[i];
+		fprintf(out, "<tr><td class=n data-v=\"%" PRId64 "\">%" PRId64 "</td><td>", c->pid, c->pid);
+		put_html(out, c->program ? c->program : "");
+		fputs("</td><td>", out);
+		put_html(out, c->reason ? c->reason : "");
+		fputs("</td>", out);
+		put_count_cell(out, c->inversions);
+		put_count_cell(out, c->deadlocks);
+		fputs("<td>", out);
+		put_html(out, c->report ? c->report : "standard error");
+		fputs("</td></tr>\n", out);
+	}
+	fputs("</tbody></table>\n", out);
+}
+
 int ls_report_write_html(const ls_report *r, FILE *out)
 {
 	fputs("<!DOCTYPE html>\n<html lang=en>\n<head>\n<meta charset=\"utf-8\">\n<title>lockscope report: ", out);
@@ -302,6 +325,8 @@ int ls_report_write_html(const ls_report *r, FILE *out)
 		rc = write_lock_table(out, r);
 	if (rc == 0)
 		write_thread_table(out, r);
+	if (rc == 0)
+		write_child_table(out, r);
 	fprintf(out, "<script>%s</script>\n</body>\n</html>\n", sort_script);
 	return rc == 0 && fflush(out) == 0 && !ferror(out) ? 0 : -1;
 }

@@ -306,6 +306,28 @@ static void write_lock_stats(FILE *out, const ls_report *r)
 	fputc('\n', out);
 }
 
+/* The reports other processes of the run wrote: those that found
+ * something, one line each; the others only counted. */
+static void write_child_reports(FILE *out, const ls_report *r)
+{
+	size_t with_findings = 0;
+	for (size_t i = 0; i < r->n_child_reports; i++)
+		with_findings += r->child_reports[i].inversions || r->child_reports[i].deadlocks;
+	if (!r->n_child_reports)
+		return;
+	fprintf(out, "lockscope: %zu other process%s of this run wrote a report, %zu with findings%s\n",
+		r->n_child_reports, r->n_child_reports == 1 ? "" : "es", with_findings, with_findings ? ":" : "");
+	for (size_t i = 0; i < r->n_child_reports; i++) {
+		const ls_child_report *c = &r->child_reports[i];
+		if (!c->inversions && !c->deadlocks)
+			continue;
+		fprintf(out, "  pid %" PRId64 " (%s, %s): %" PRIu64 " inversion%s, %" PRIu64 " other finding%s in %s\n",
+			c->pid, c->program ? c->program : "unknown program", c->reason ? c->reason : "exit",
+			c->inversions, c->inversions == 1 ? "" : "s", c->deadlocks, c->deadlocks == 1 ? "" : "s",
+			c->report ? c->report : "standard error");
+	}
+}
+
 /* Findings other than deadlocks are counted by kind in the summary. */
 static const char *const other_finding_kinds[] = { "hang", "stall", "hold-and-wait" };
 
@@ -346,8 +368,10 @@ int ls_report_write_text_parts(const ls_report *r, FILE *out, unsigned parts)
 		write_thread_dump(out, r);
 	if ((parts & LS_TEXT_STATS) && r->n_locks)
 		write_lock_stats(out, r);
-	if (parts & LS_TEXT_SUMMARY)
+	if (parts & LS_TEXT_SUMMARY) {
+		write_child_reports(out, r);
 		write_summary(out, r);
+	}
 	return fflush(out) == 0 && !ferror(out) ? 0 : -1;
 }
 
