@@ -20,7 +20,8 @@ if !SANITIZERS
 lib_LTLIBRARIES += preload/liblockscope-preload.la
 preload_liblockscope_preload_la_SOURCES = preload/interpose.c preload/bootstrap.c \
 	preload/mutex_inline.c preload/mutex_inline.h \
-	preload/output.c preload/real.h preload/shim.h
+	preload/output.c preload/real.h preload/shim.h \
+	preload/ending.c preload/interpose_exit.c preload/exit_signals.c preload/raw_report.c preload/children.c
 preload_liblockscope_preload_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden -ftls-model=initial-exec $(UNWIND_CFLAGS)
 preload_liblockscope_preload_la_LDFLAGS = -module -avoid-version -shared -no-undefined \
 	-Wl,-z,nodelete

@@ -88,6 +88,15 @@ static struct {
 	ls_dump_result dump;
 } crash;
 
+/* Work handed to the watchdog by a thread that cannot do it itself (the
+ * last report, asked for from a signal handler or _exit): ending.c. */
+enum { JOB_IDLE, JOB_CLAIMED, JOB_REQUESTED, JOB_RUNNING, JOB_DONE, JOB_ABANDONED };
+static struct {
+	_Atomic uint32_t state;                /* futex word */
+	void (*fn)(void *);
+	void *arg;
+} job;
+
 /* Deadlines armed through <lockscope/watchdog.h>, one per thread. */
 static struct watch {
 	_Atomic pid_t tid;
@@ -419,6 +428,7 @@ static void act_on_hang(void)
 	if (ls_opts.on_hang == LS_ON_HANG_EXIT) {
 		_exit(ls_opts.hang_exitcode);
 	} else if (ls_opts.on_hang == LS_ON_HANG_ABORT) {
+		ls_ending_report("on_hang abort");
 		atomic_store(&aborting, true);
 		struct sigaction dfl = { .sa_handler = SIG_DFL };
 		sigaction(SIGABRT, &dfl, NULL);
@@ -656,6 +666,61 @@ static void install(int sig, void (*handler)(int, siginfo_t *, void *))
 	sigaction(sig, &sa, &previous[sig]);
 }
 
+/* ---- jobs ------------------------------------------------------------------------ */
+
+bool ls_dumps_on_watchdog(void)
+{
+	return atomic_load(&watchdog_running) && pthread_equal(pthread_self(), watchdog);
+}
+
+bool ls_dumps_run_on_watchdog(void (*fn)(void *), void *arg, uint64_t timeout_ns)
+{
+	if (!atomic_load(&watchdog_running) || ls_dumps_on_watchdog())
+		return false;
+	uint64_t deadline = ls_now_ns() + timeout_ns;
+	for (uint32_t idle = JOB_IDLE; !atomic_compare_exchange_strong(&job.state, &idle, JOB_CLAIMED); idle = JOB_IDLE) {
+		if (ls_now_ns() >= deadline)
+			return false;
+		wait_change(&job.state, idle, 10 * 1000000ull);  /* another job: its end wakes us */
+	}
+	job.fn = fn;
+	job.arg = arg;
+	atomic_store(&job.state, JOB_REQUESTED);
+	ring(&doorbell);
+	for (uint32_t st; (st = atomic_load(&job.state)) != JOB_DONE;) {
+		uint64_t now = ls_now_ns();
+		if (now >= deadline) {
+			/* Not taken yet: withdrawn, it never runs.  Running: given
+			 * up on; it frees the slot when it ends. */
+			uint32_t requested = JOB_REQUESTED, running = JOB_RUNNING;
+			if (atomic_compare_exchange_strong(&job.state, &requested, JOB_IDLE)) {
+				wake_all(&job.state);
+				return false;
+			}
+			if (atomic_compare_exchange_strong(&job.state, &running, JOB_ABANDONED))
+				return false;
+			break;  /* done just now */
+		}
+		wait_change(&job.state, st, deadline - now);
+	}
+	atomic_store(&job.state, JOB_IDLE);
+	wake_all(&job.state);
+	return true;
+}
+
+static void run_job(void)
+{
+	uint32_t requested = JOB_REQUESTED;
+	if (!atomic_compare_exchange_strong(&job.state, &requested, JOB_RUNNING))
+		return;
+	job.fn(job.arg);
+	/* Nobody waits any more if the requester gave up: free the slot. */
+	uint32_t running = JOB_RUNNING;
+	if (!atomic_compare_exchange_strong(&job.state, &running, JOB_DONE))
+		atomic_store(&job.state, JOB_IDLE);
+	wake_all(&job.state);
+}
+
 /* ---- the watchdog thread -------------------------------------------------------- */
 
 static void refresh_modules(void)
@@ -686,6 +751,10 @@ static void *watchdog_main(void *arg)
 	ls_busy_begin(); /* never tracked, never registered */
 	for (unsigned tick = 0;; tick++) {
 		uint32_t bell = atomic_load(&doorbell);
+		if (atomic_load(&job.state) == JOB_REQUESTED) {
+			run_job();
+			continue;
+		}
 		if (atomic_load(&crash.state) == CRASH_REQUESTED) {
 			write_crash_report();
 			atomic_store(&crash.state, CRASH_DONE);
@@ -811,6 +880,7 @@ void ls_dumps_atfork_child(void)
 	atomic_store(&crash.tid, 0);
 	atomic_store(&crash.dumped, false);
 	atomic_store(&dump_requests, 0);
+	atomic_store(&job.state, JOB_IDLE);
 	sym = NULL;
 	memset(&snapshot, 0, sizeof snapshot);
 	uint64_t hang_ns = analyzer.hang_ns, threshold_ns = analyzer.threshold_ns;
@@ -833,7 +903,7 @@ void ls_dumps_exit(void)
 	/* A dump asked for just before exit (a signal, a timer) is still
 	 * written: the program may end right after asking. */
 	uint64_t deadline = ls_now_ns() + EXIT_DUMP_WAIT_NS;
-	while (atomic_load(&watchdog_running) && (atomic_load(&dump_requests) || atomic_load(&dumping)) &&
+	while (!ls_dumps_on_watchdog() && atomic_load(&watchdog_running) && (atomic_load(&dump_requests) || atomic_load(&dumping)) &&
 	       ls_now_ns() < deadline) {
 		uint32_t done = atomic_load(&dumps_done);
 		if (!atomic_load(&dump_requests) && !atomic_load(&dumping))

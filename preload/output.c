@@ -4,8 +4,11 @@
  * deadlocks has still said why); the exit report adds statistics and the
  * summary.  JSON is written whole at exit.  A forked child writes to
  * FILE.PID so it never overwrites its parent's report; an exec'd program
- * keeps its pid and writes FILE.  Report files are created 0600 and never
- * through a symbolic link.
+ * keeps its pid and writes FILE.  An image that found something and is
+ * replaced by exec writes its JSON report first to NAME.execN (NAME being
+ * FILE or FILE.PID, N the image's number in this pid), so the next image's
+ * report does not overwrite it; a text FILE is continued by the next image.
+ * Report files are created 0600 and never through a symbolic link.
  */
 #include "config.h"
 
@@ -41,6 +44,10 @@ static struct closed_module *closed_modules;
  * report's summary and JSON. */
 static ls_deadlock *events;
 static size_t n_events;
+/* Which image of this pid this is (1, then 2 after an exec...), and the
+ * findings the last report before an exec had. */
+static unsigned image_index = 1;
+static size_t findings_at_exec;
 
 void ls_write_stderr(const char *msg)
 {
@@ -56,23 +63,53 @@ void ls_write_stderr(const char *msg)
 	}
 }
 
-static const char *output_path(char *buf, size_t len)
+static char *append_str(char *p, char *end, const char *s)
+{
+	while (*s && p < end)
+		*p++ = *s++;
+	return p;
+}
+
+static char *append_dec(char *p, char *end, uint64_t v)
+{
+	char tmp[24];
+	size_t n = 0;
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (n && p < end)
+		*p++ = tmp[--n];
+	return p;
+}
+
+/* FILE, FILE.PID for another process, and ".execN" for the report of an
+ * image about to be replaced; NULL for standard error.  No stdio, no
+ * malloc: the raw report (raw_report.c) uses it in a signal handler. */
+const char *ls_output_path(char *buf, size_t len, bool before_exec)
 {
 	if (!ls_opts.output[0])
 		return NULL;
 	if (!owner_pid)
 		owner_pid = getpid();
-	if (getpid() == owner_pid)
-		return ls_opts.output;
-	snprintf(buf, len, "%s.%d", ls_opts.output, (int)getpid());
+	char *p = buf, *end = buf + len - 1;
+	p = append_str(p, end, ls_opts.output);
+	if (getpid() != owner_pid)
+		p = append_dec(append_str(p, end, "."), end, (uint64_t)getpid());
+	if (before_exec && ls_opts.format == LS_FORMAT_JSON)
+		p = append_dec(append_str(p, end, ".exec"), end, image_index);
+	*p = 0;
 	return buf;
 }
 
-/* Opens the report destination as a stdio stream (stderr when no file). */
-static FILE *open_destination(bool whole_report)
+static const char *output_path(char *buf, size_t len)
 {
-	char buf[LS_OPTIONS_PATH_MAX + 32];
-	const char *path = output_path(buf, sizeof buf);
+	return ls_output_path(buf, len, false);
+}
+
+/* Opens the report destination as a stdio stream (stderr when no file). */
+static FILE *open_destination_at(bool whole_report, const char *path)
+{
 	int fd;
 	if (!path) {
 		fd = dup(STDERR_FILENO);
@@ -93,6 +130,12 @@ static FILE *open_destination(bool whole_report)
 	if (!f && fd >= 0)
 		close(fd);
 	return f;
+}
+
+static FILE *open_destination(bool whole_report)
+{
+	char buf[LS_OPTIONS_PATH_MAX + 48];
+	return open_destination_at(whole_report, output_path(buf, sizeof buf));
 }
 
 ls_symbolizer *ls_output_new_symbolizer(void)
@@ -169,6 +212,8 @@ static bool is_root_process(void)
 	return !root || !*root || atol(root) == (long)getpid();
 }
 
+bool ls_output_is_root_process(void) { return is_root_process(); }
+
 /* A text exit report says only what is worth reading: the statistics when
  * some lock was contended, the summary line for the program itself, and
  * nothing at all from a child or helper process that found nothing.
@@ -186,54 +231,143 @@ static bool quiet_text_exit(bool *summary_only)
 	return *summary_only && !is_root_process();
 }
 
-static void write_summary_only(void)
+/* Findings of this process (not those its parent had before a fork). */
+static size_t own_findings(void)
 {
-	ls_report *r = ls_output_new_report("exit");
+	return ls_order_finding_count() - findings_before_fork + n_events;
+}
+
+/* A report that is not the root's last one is listed in the root's. */
+static void note_for_root(const ls_report *r, const char *path, bool before_exec)
+{
+	if (!before_exec && ls_children_is_root())
+		return;
+	ls_child_report c = { .pid = r->pid, .program = r->program, .reason = r->reason, .report = (char *)path,
+			      .inversions = r->n_inversions, .deadlocks = r->n_deadlocks };
+	ls_children_note(&c);
+}
+
+static void write_summary_only(const char *reason)
+{
+	ls_report *r = ls_output_new_report(reason);
 	FILE *out = r ? open_destination(false) : NULL;
 	if (out) {
+		ls_children_collect(r, true);
 		ls_report_write_text_parts(r, out, LS_TEXT_SUMMARY);
 		fclose(out);
 	}
 	ls_report_free(r);
 }
 
-void ls_output_exit_report(void)
+static void write_last_report(const char *reason, bool before_exec)
 {
-	ls_spin_lock(&output_lock);
 	bool summary_only = false;
 	if (ls_opts.format == LS_FORMAT_TEXT && (quiet_text_exit(&summary_only) || summary_only)) {
-		if (summary_only && is_root_process())
-			write_summary_only();
-		ls_spin_unlock(&output_lock);
+		/* Before an exec the next image writes the summary of this pid. */
+		if (summary_only && is_root_process() && !before_exec)
+			write_summary_only(reason);
 		return;
 	}
 	ls_symbolizer *s = ls_output_new_symbolizer();
-	ls_report *r = ls_output_new_report("exit");
+	ls_report *r = ls_output_new_report(reason);
 	if (s && r) {
 		add_findings(r, s);
 		if (ls_opts.stats)
 			ls_shim_add_locks(r, s, MAX_REPORTED_LOCKS);
 		r->deadlocks = events;
 		r->n_deadlocks = n_events;
-		if (ls_opts.format == LS_FORMAT_JSON) {
+		bool json = ls_opts.format == LS_FORMAT_JSON;
+		if (json) {
 			ls_shim_add_order_edges(r, s);
 			ls_shim_add_threads(r, s);
 		}
-		bool json = ls_opts.format == LS_FORMAT_JSON;
-		FILE *out = open_destination(json);
+		if (!before_exec)
+			ls_children_collect(r, true);
+		char buf[LS_OPTIONS_PATH_MAX + 48];
+		const char *path = ls_output_path(buf, sizeof buf, before_exec);
+		FILE *out = open_destination_at(json, path);
 		if (out) {
 			if (json)
 				ls_report_write_json(r, out);
 			else
 				ls_report_write_text_parts(r, out, LS_TEXT_STATS | LS_TEXT_SUMMARY);
 			fclose(out);
+			note_for_root(r, path, before_exec);
 		}
 		r->deadlocks = NULL;
 		r->n_deadlocks = 0;
 	}
 	ls_report_free(r);
 	ls_symbolizer_free(s);
+}
+
+void ls_output_exit_report(const char *reason)
+{
+	ls_spin_lock(&output_lock);
+	write_last_report(reason, false);
 	ls_spin_unlock(&output_lock);
+}
+
+size_t ls_output_findings_after_fork(void)
+{
+	return ls_order_finding_count() - findings_before_fork;
+}
+
+const ls_deadlock *ls_output_kept_events(size_t *n)
+{
+	*n = n_events;
+	return events;
+}
+
+bool ls_output_exec_report_due(void)
+{
+	return own_findings() > findings_at_exec;
+}
+
+void ls_output_exec_report(void)
+{
+	ls_spin_lock(&output_lock);
+	size_t found = own_findings();
+	if (found > findings_at_exec) {
+		write_last_report("exec", true);
+		findings_at_exec = found;
+	}
+	ls_spin_unlock(&output_lock);
+}
+
+/* What the next image of this pid needs to know: "PID:N:T", N its number,
+ * T 1 when this image started the text FILE (the next one appends to it). */
+#define EXEC_IMAGE_ENV "LOCKSCOPE_EXEC_IMAGE"
+
+const char *ls_output_exec_marker(char *buf, size_t len)
+{
+	char *p = buf, *end = buf + len - 1;
+	p = append_str(p, end, EXEC_IMAGE_ENV "=");
+	p = append_dec(p, end, (uint64_t)getpid());
+	p = append_dec(append_str(p, end, ":"), end, image_index + 1);
+	p = append_dec(append_str(p, end, ":"), end, text_file_started);
+	*p = 0;
+	return p < end ? buf : NULL;
+}
+
+bool ls_output_is_exec_marker(const char *env_entry)
+{
+	return !strncmp(env_entry, EXEC_IMAGE_ENV "=", sizeof EXEC_IMAGE_ENV);
+}
+
+/* An image started by exec in this pid continues the previous one's files. */
+static void continue_previous_image(void)
+{
+	const char *env = getenv(EXEC_IMAGE_ENV);
+	char *end = NULL;
+	long pid = env ? strtol(env, &end, 10) : 0;
+	if (pid != (long)getpid() || *end != ':')
+		return;
+	unsigned long index = strtoul(end + 1, &end, 10);
+	if (*end != ':' || index < 2 || index > 1000000)
+		return;
+	image_index = (unsigned)index;
+	text_file_started = end[1] == '1';
 }
 
 /* The environment variable that carries the owner of FILE across exec:
@@ -244,8 +378,10 @@ void ls_output_exit_report(void)
 
 void ls_output_claim_report(void)
 {
+	ls_children_claim();
 	if (!ls_opts.output[0])
 		return;
+	continue_previous_image();
 	const char *env = getenv(REPORT_OWNER_ENV);
 	char *end = NULL;
 	long pid = env ? strtol(env, &end, 10) : 0;
@@ -324,6 +460,8 @@ void ls_output_atfork_child(void)
 		owner_pid = getppid();
 	findings_before_fork = ls_order_finding_count();
 	text_file_started = false;
+	image_index = 1;
+	findings_at_exec = 0;
 }
 
 void ls_output_remember_module(const char *path, uint64_t base)
