@@ -3,7 +3,8 @@
 # started by fork or by spawn, finds a C-level inversion (libinvert through
 # ctypes).  Pool workers end by SIGTERM (Pool.terminate) or os._exit: that
 # worker's report is still written, to FILE.PID, and the parent's report
-# lists it (JSON child_reports, and a line in the text summary).
+# lists it (JSON child_reports, and a line in the text summary); the
+# run's reports merge into one with the inversion seen in that worker.
 . "$top_srcdir/tests/lib.sh"
 ls_setup
 PYTHON=/usr/bin/python3
@@ -36,7 +37,12 @@ for kind in pool executor; do
 			"[('$report.$worker', 1)]"
 		ls_expect_json "$report" "sum(c['inversions'] for c in d['child_reports'])" 1
 		reason=$(ls_json "$report.$worker" "d['reason']")
-		ls_pass "$what: worker $worker's report ($reason) in FILE.PID, listed by the parent"
+		# The run's reports merged: the inversion once, in that worker.
+		"$LOCKSCOPE" report "$report" "$report".[0-9]* >"$LS_WORK/$kind-$method.merged" ||
+			ls_fail "$what: lockscope report cannot merge the run's reports"
+		ls_expect_count "$LS_WORK/$kind-$method.merged" "lockscope: lock-order inversion" 1 "$what: merged inversions"
+		ls_expect_line "$LS_WORK/$kind-$method.merged" "  Seen in 1 process: pid $worker" "$what: merged"
+		ls_pass "$what: worker $worker's report ($reason) in FILE.PID, listed by the parent, merged"
 	done
 done
 

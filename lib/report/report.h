@@ -43,6 +43,8 @@ typedef struct ls_cycle_edge {
 typedef struct ls_inversion {
 	ls_cycle_edge *cycle;
 	size_t n;
+	int64_t *pids;          /* a merge: the processes where it was seen (else none) */
+	size_t n_pids;
 } ls_inversion;
 
 /* A lock a thread holds, and where it took it. */
@@ -66,6 +68,8 @@ typedef struct ls_deadlock {
 	char *kind;             /* "deadlock", "hang", "stall", "hold-and-wait" */
 	ls_wait_entry *entries;
 	size_t n;
+	int64_t *pids;          /* a merge: the processes where it was seen (else none) */
+	size_t n_pids;
 } ls_deadlock;
 
 typedef struct ls_thread {
@@ -114,7 +118,8 @@ typedef struct ls_order_edge {
 } ls_order_edge;
 
 /* A report another process of the same run wrote (a forked or spawned
- * child, or an earlier image of this process replaced by exec). */
+ * child, or an earlier image of this process replaced by exec); in a
+ * merge, one of the reports merged. */
 typedef struct ls_child_report {
 	int64_t pid;
 	char *program;
@@ -142,11 +147,20 @@ typedef struct ls_report {
 	size_t n_order_edges;
 	ls_child_report *child_reports;
 	size_t n_child_reports;
+	ls_child_report *merged_from;  /* a merge of several reports: each of them (else none) */
+	size_t n_merged_from;
 } ls_report;
 
 /* Allocation helpers (abort-free: return NULL / false on ENOMEM). */
 ls_report *ls_report_new(void);
 void ls_report_free(ls_report *r);
+/* Frees what one element owns (not the element itself). */
+void ls_lock_ref_free(ls_lock_ref *l);
+void ls_inversion_free(ls_inversion *inv);
+void ls_deadlock_free(ls_deadlock *d);
+void ls_thread_free(ls_thread *t);
+void ls_lock_stats_free(ls_lock_stats *l);
+void ls_child_report_free(ls_child_report *c);
 /* How many locks the program used (locks[] may list only the top ones). */
 static inline uint64_t ls_report_locks_total(const ls_report *r)
 {
@@ -169,6 +183,15 @@ int ls_report_write_text_parts(const ls_report *r, FILE *out, unsigned parts);
 /* The findings (inversions, deadlocks, hangs) and the thread dump of the
  * text report, without the statistics table and summary line. */
 int ls_report_write_text_findings(const ls_report *r, FILE *out);
+
+/* Merging the reports of many processes (report_merge.c): findings
+ * deduplicated by lock names and sites (function, file:line; module+offset
+ * without symbols), never by address, with the pids where each was seen;
+ * statistics summed per lock name (and per call site); threads, children
+ * and lock-order edges gathered.  Takes the n reports (freed, even on
+ * failure); `sources` names where each came from (may be NULL).  Returns
+ * the merge (merged_from lists the inputs), or NULL on ENOMEM. */
+ls_report *ls_report_merge(ls_report **reports, const char *const *sources, size_t n);
 
 /* Reader: parses a JSON report.  On failure returns NULL and puts a one-line
  * description of the problem (no trailing newline) into err. */

@@ -166,11 +166,24 @@ static json_t *cycle_edge_json(const void *elem)
 			       put(o, "acquire_stack", stack_json(&e->acquire_stack)));
 }
 
+/* The pids of a merged finding: written only in a merge. */
+static bool put_pids(json_t *o, const int64_t *pids, size_t n)
+{
+	if (!n)
+		return true;
+	json_t *a = json_array();
+	bool ok = a != NULL;
+	for (size_t i = 0; ok && i < n; i++)
+		ok = append_to(a, json_integer(pids[i]));
+	return put(o, "pids", done(a, ok));
+}
+
 static json_t *inversion_json(const void *elem)
 {
 	const ls_inversion *inv = elem;
 	json_t *o = json_object();
-	return done(o, o && put(o, "cycle", ARRAY_JSON(inv->cycle, inv->n, cycle_edge_json)));
+	return done(o, o && put(o, "cycle", ARRAY_JSON(inv->cycle, inv->n, cycle_edge_json)) &&
+			       put_pids(o, inv->pids, inv->n_pids));
 }
 
 static json_t *wait_entry_json(const void *elem)
@@ -189,7 +202,8 @@ static json_t *deadlock_json(const void *elem)
 	const ls_deadlock *d = elem;
 	json_t *o = json_object();
 	return done(o, o && put(o, "kind", string_or_null(d->kind)) &&
-			       put(o, "threads", ARRAY_JSON(d->entries, d->n, wait_entry_json)));
+			       put(o, "threads", ARRAY_JSON(d->entries, d->n, wait_entry_json)) &&
+			       put_pids(o, d->pids, d->n_pids));
 }
 
 static json_t *thread_json(const void *elem)
@@ -266,7 +280,9 @@ static json_t *report_json(const ls_report *r)
 			       (r->locks_total <= r->n_locks || put(o, "locks_total", counter(r->locks_total))) &&
 			       put(o, "lock_order", ARRAY_JSON(r->order_edges, r->n_order_edges, order_edge_json)) &&
 			       (!r->n_child_reports ||
-				put(o, "child_reports", ARRAY_JSON(r->child_reports, r->n_child_reports, child_report_json))));
+				put(o, "child_reports", ARRAY_JSON(r->child_reports, r->n_child_reports, child_report_json))) &&
+			       (!r->n_merged_from ||
+				put(o, "merged_from", ARRAY_JSON(r->merged_from, r->n_merged_from, child_report_json))));
 }
 
 int ls_report_write_json(const ls_report *r, FILE *out)
@@ -548,10 +564,35 @@ static bool read_cycle_edge(struct reader *rd, json_t *o, void *out)
 	       read_stack(rd, o, "held_stack", &e->held_stack) && read_stack(rd, o, "acquire_stack", &e->acquire_stack);
 }
 
+static bool read_pids(struct reader *rd, json_t *o, int64_t **pids, size_t *n)
+{
+	json_t *a = json_object_get(o, "pids");
+	if (!a || json_is_null(a))
+		return true;
+	if (!json_is_array(a))
+		return fail_member(rd, "pids", "an array of integers");
+	for (size_t i = 0; i < json_array_size(a); i++) {
+		json_t *v = json_array_get(a, i);
+		if (!json_is_integer(v)) {
+			size_t mark = path_enter_key(rd, "pids");
+			path_enter_index(rd, i);
+			fail(rd, "expected an integer");
+			path_leave(rd, mark);
+			return false;
+		}
+		int64_t *slot = ls_array_push(pids, n, sizeof *slot);
+		if (!slot)
+			return fail(rd, "out of memory");
+		*slot = json_integer_value(v);
+	}
+	return true;
+}
+
 static bool read_inversion(struct reader *rd, json_t *o, void *out)
 {
 	ls_inversion *inv = out;
-	return read_objects(rd, o, "cycle", &inv->cycle, &inv->n, sizeof *inv->cycle, read_cycle_edge);
+	return read_objects(rd, o, "cycle", &inv->cycle, &inv->n, sizeof *inv->cycle, read_cycle_edge) &&
+	       read_pids(rd, o, &inv->pids, &inv->n_pids);
 }
 
 static bool read_wait_entry(struct reader *rd, json_t *o, void *out)
@@ -566,7 +607,8 @@ static bool read_deadlock(struct reader *rd, json_t *o, void *out)
 {
 	ls_deadlock *d = out;
 	return read_string(rd, o, "kind", &d->kind) &&
-	       read_objects(rd, o, "threads", &d->entries, &d->n, sizeof *d->entries, read_wait_entry);
+	       read_objects(rd, o, "threads", &d->entries, &d->n, sizeof *d->entries, read_wait_entry) &&
+	       read_pids(rd, o, &d->pids, &d->n_pids);
 }
 
 static bool read_thread(struct reader *rd, json_t *o, void *out)
@@ -675,7 +717,9 @@ static bool read_report(struct reader *rd, json_t *root, ls_report *r)
 		  read_objects(rd, root, "lock_order", &r->order_edges, &r->n_order_edges, sizeof *r->order_edges,
 			       read_order_edge) &&
 		  read_objects(rd, root, "child_reports", &r->child_reports, &r->n_child_reports,
-			       sizeof *r->child_reports, read_child_report);
+			       sizeof *r->child_reports, read_child_report) &&
+		  read_objects(rd, root, "merged_from", &r->merged_from, &r->n_merged_from, sizeof *r->merged_from,
+			       read_child_report);
 	r->pid = pid;
 	return ok;
 }

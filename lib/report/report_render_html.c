@@ -86,8 +86,11 @@ static void put_header_row(FILE *out, const char *const *columns, size_t n)
 static void write_summary(FILE *out, const ls_report *r)
 {
 	fputs("<h1>lockscope report: ", out);
-	put_html(out, r->program ? r->program : "unknown program");
-	fprintf(out, " <small>pid %" PRId64, r->pid);
+	put_html(out, r->program ? r->program : r->n_merged_from ? "several programs" : "unknown program");
+	if (r->n_merged_from)
+		fprintf(out, " <small>%zu reports merged", r->n_merged_from);
+	else
+		fprintf(out, " <small>pid %" PRId64, r->pid);
 	if (r->reason) {
 		fputs(", reason: ", out);
 		put_html(out, r->reason);
@@ -289,15 +292,17 @@ static void write_thread_table(FILE *out, const ls_report *r)
 	fputs("</tbody></table>\n", out);
 }
 
-static void write_child_table(FILE *out, const ls_report *r)
+static void write_process_table(FILE *out, const char *title, const ls_child_report *reports, size_t n)
 {
 	static const char *const columns[] = { "pid", "program", "reason", "inversions", "other findings", "report" };
-	if (r->n_child_reports == 0)
+	if (n == 0)
 		return;
-	fputs("<h2>Other processes of this run</h2>\n<table class=sortable>", out);
+	fputs("<h2>", out);
+	put_html(out, title);
+	fputs("</h2>\n<table class=sortable>", out);
 	put_header_row(out, columns, sizeof columns / sizeof columns[0]);
-	for (size_t i = 0; i < r->n_child_reports; i++) {
-		const ls_child_report *c = &r->child_reports[i];
+	for (size_t i = 0; i < n; i++) {
+		const ls_child_report *c = &reports[i];
 		fprintf(out, "<tr><td class=n data-v=\"%" PRId64 "\">%" PRId64 "</td><td>", c->pid, c->pid);
 		put_html(out, c->program ? c->program : "");
 		fputs("</td><td>", out);
@@ -325,8 +330,10 @@ int ls_report_write_html(const ls_report *r, FILE *out)
 		rc = write_lock_table(out, r);
 	if (rc == 0)
 		write_thread_table(out, r);
-	if (rc == 0)
-		write_child_table(out, r);
+	if (rc == 0) {
+		write_process_table(out, "Reports merged", r->merged_from, r->n_merged_from);
+		write_process_table(out, "Other processes of this run", r->child_reports, r->n_child_reports);
+	}
 	fprintf(out, "<script>%s</script>\n</body>\n</html>\n", sort_script);
 	return rc == 0 && fflush(out) == 0 && !ferror(out) ? 0 : -1;
 }

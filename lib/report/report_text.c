@@ -124,9 +124,32 @@ static void put_cycle_line(FILE *out, const ls_inversion *inv)
 	fputc('\n', out);
 }
 
+#define PIDS_LISTED 20
+
+/* "pids 101, 102, 103" (the first PIDS_LISTED, then how many more). */
+static void put_pids(FILE *out, const int64_t *pids, size_t n, size_t stride)
+{
+	fprintf(out, "pid%s ", n == 1 ? "" : "s");
+	for (size_t i = 0; i < n && i < PIDS_LISTED; i++)
+		fprintf(out, "%s%" PRId64, i ? ", " : "", *(const int64_t *)((const char *)pids + i * stride));
+	if (n > PIDS_LISTED)
+		fprintf(out, " and %zu more", n - PIDS_LISTED);
+}
+
+/* In a merge: where the finding was seen. */
+static void put_seen_in(FILE *out, const int64_t *pids, size_t n)
+{
+	if (!n)
+		return;
+	fprintf(out, "  Seen in %zu process%s: ", n, n == 1 ? "" : "es");
+	put_pids(out, pids, n, sizeof *pids);
+	fputc('\n', out);
+}
+
 static void write_inversion(FILE *out, const ls_inversion *inv)
 {
 	fprintf(out, "lockscope: lock-order inversion (potential deadlock)\n");
+	put_seen_in(out, inv->pids, inv->n_pids);
 	if (inv->n == 0) {
 		fprintf(out, "  (empty cycle)\n\n");
 		return;
@@ -205,6 +228,7 @@ static bool is_deadlock_kind(const char *kind)
 static void write_deadlock(FILE *out, const ls_report *r, const ls_deadlock *d)
 {
 	fprintf(out, "lockscope: %s\n", d->kind ? d->kind : "deadlock");
+	put_seen_in(out, d->pids, d->n_pids);
 	if (d->n > 1 && is_deadlock_kind(d->kind))
 		fprintf(out, "  Cycle of %zu threads, each waiting for a lock the next one holds:\n", d->n);
 	for (size_t i = 0; i < d->n; i++)
@@ -355,6 +379,13 @@ static void write_summary(FILE *out, const ls_report *r)
 			fprintf(out, ", %zu %s%s", other[k], other_finding_kinds[k], other[k] == 1 ? "" : "s");
 	if (unknown)
 		fprintf(out, ", %zu other finding%s", unknown, unknown == 1 ? "" : "s");
+	if (r->n_merged_from) {
+		fprintf(out, " in %zu reports of %s (", r->n_merged_from,
+			r->program ? r->program : "several programs");
+		put_pids(out, &r->merged_from[0].pid, r->n_merged_from, sizeof *r->merged_from);
+		fputs(")\n", out);
+		return;
+	}
 	fprintf(out, " in %s (pid %" PRId64 ")\n", r->program ? r->program : "unknown program", r->pid);
 }
 
