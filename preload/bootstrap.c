@@ -180,6 +180,7 @@ static void do_bootstrap(void)
 	pthread_key_create(&cleanup_key, thread_cleanup);
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 	ls_exit_bootstrap();
+	ls_loop_bootstrap();
 	ls_live_bootstrap();
 	ls_dumps_bootstrap();
 }

@@ -119,7 +119,7 @@ void ls_children_note(const ls_child_report *c)
 	struct line l = { .len = 0 };
 	put_number(&l, (uint64_t)c->pid);
 	put_number(&l, c->inversions);
-	put_number(&l, c->deadlocks);
+	put_number(&l, c->other_findings);
 	put_field(&l, c->reason ? c->reason : "-");
 	put_field(&l, c->report ? c->report : "-");
 	put_field(&l, c->program ? c->program : "-");
@@ -153,7 +153,7 @@ static void parse_line(ls_report *r, char *line)
 		return;
 	c->pid = strtoll(fields[0], NULL, 10);
 	c->inversions = strtoull(fields[1], NULL, 10);
-	c->deadlocks = strtoull(fields[2], NULL, 10);
+	c->other_findings = strtoull(fields[2], NULL, 10);
 	c->reason = field_dup(fields[3]);
 	c->report = field_dup(fields[4]);
 	c->program = field_dup(fields[5]);

@@ -284,6 +284,32 @@ static ls_thread *add_dumped_thread(ls_report *r, const ls_dump_slot *slot, uint
 	return th;
 }
 
+ls_symbolizer *ls_dumps_symbolizer(void) { return symbolizer(); }
+
+bool ls_dumps_thread_stack(pid_t tid, ls_stack *out)
+{
+	ls_dump_result d;
+	ls_report *scratch = ls_report_new();
+	if (!scratch)
+		return false;
+	ls_thread_dump_reserve(ls_thread_live_count() + 16);
+	ls_thread_dump_capture(LS_DUMP_ROUTINE, NULL, 0, CAPTURE_TIMEOUT_NS, &d);
+	uint64_t now = ls_now_ns();
+	bool found = false;
+	for (size_t i = 0; i < d.n && !found; i++) {
+		if (d.slots[i]->tid != tid)
+			continue;
+		ls_thread *th = add_dumped_thread(scratch, d.slots[i], now);
+		if (th && th->stack.n) {
+			*out = th->stack;
+			th->stack = (ls_stack){ 0 };
+			found = true;
+		}
+	}
+	ls_report_free(scratch);
+	return found;
+}
+
 static void add_dump(ls_report *r, const ls_dump_result *d)
 {
 	uint64_t now = ls_now_ns();
@@ -732,9 +758,14 @@ static void refresh_modules(void)
 	ls_thread_dump_reserve(ls_thread_live_count() + 16);
 }
 
+/* How long until the event-loop check wants to run again. */
+static uint64_t loop_check_in = UINT64_MAX;
+
 static uint64_t next_wake(uint64_t now)
 {
 	uint64_t wake = now + (ls_wd_cycle_unconfirmed(&analyzer) ? CONFIRM_NS : TICK_NS);
+	if (loop_check_in < wake - now)
+		wake = now + loop_check_in;
 	if (next_timer_dump_ns && next_timer_dump_ns < wake)
 		wake = next_timer_dump_ns;
 	for (size_t i = 0; i < MAX_WATCHES; i++) {
@@ -773,6 +804,7 @@ static void *watchdog_main(void *arg)
 			check_timer_dump(now);
 			check_watches(now);
 			scan_waits();
+			loop_check_in = ls_loop_stalls_check();
 			if (tick % MODULE_REFRESH_TICKS == 0)
 				refresh_modules();
 		}
@@ -892,6 +924,7 @@ void ls_dumps_atfork_child(void)
 		atomic_store(&watches[i].deadline_ns, 0);
 	}
 	ls_thread_dump_atfork_child();
+	ls_loop_stalls_atfork_child();
 	set_raw_path();
 	start_watchdog();
 }

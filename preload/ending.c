@@ -74,6 +74,7 @@ static void mark_written(void)
 static void write_last(void *reason)
 {
 	ls_dumps_exit();
+	ls_loop_stalls_finish();
 	ls_live_exit();
 	ls_output_exit_report(reason);
 }

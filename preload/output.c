@@ -44,6 +44,8 @@ static struct closed_module *closed_modules;
  * report's summary and JSON. */
 static ls_deadlock *events;
 static size_t n_events;
+static ls_loop_stall *stalls;      /* event-loop stalls, likewise */
+static size_t n_stalls;
 /* Which image of this pid this is (1, then 2 after an exec...), and the
  * findings the last report before an exec had. */
 static unsigned image_index = 1;
@@ -226,7 +228,7 @@ static bool quiet_text_exit(bool *summary_only)
 		ls_lock_foreach(note_contended, &contended);
 		ls_lock_foreach_kept_dead(note_contended, &contended);
 	}
-	bool findings = ls_order_finding_count() > findings_before_fork || n_events > 0;
+	bool findings = ls_order_finding_count() > findings_before_fork || n_events > 0 || n_stalls > 0;
 	*summary_only = !findings && !contended;
 	return *summary_only && !is_root_process();
 }
@@ -234,7 +236,25 @@ static bool quiet_text_exit(bool *summary_only)
 /* Findings of this process (not those its parent had before a fork). */
 static size_t own_findings(void)
 {
-	return ls_order_finding_count() - findings_before_fork + n_events;
+	return ls_order_finding_count() - findings_before_fork + n_events + n_stalls;
+}
+
+/* The findings kept from the events, shown in a report (and taken back
+ * before it is freed). */
+static void lend_kept(ls_report *r)
+{
+	r->deadlocks = events;
+	r->n_deadlocks = n_events;
+	r->loop_stalls = stalls;
+	r->n_loop_stalls = n_stalls;
+}
+
+static void take_back_kept(ls_report *r)
+{
+	r->deadlocks = NULL;
+	r->n_deadlocks = 0;
+	r->loop_stalls = NULL;
+	r->n_loop_stalls = 0;
 }
 
 /* A report that is not the root's last one is listed in the root's. */
@@ -243,7 +263,7 @@ static void note_for_root(const ls_report *r, const char *path, bool before_exec
 	if (!before_exec && ls_children_is_root())
 		return;
 	ls_child_report c = { .pid = r->pid, .program = r->program, .reason = r->reason, .report = (char *)path,
-			      .inversions = r->n_inversions, .deadlocks = r->n_deadlocks };
+			      .inversions = r->n_inversions, .other_findings = r->n_deadlocks + r->n_loop_stalls };
 	ls_children_note(&c);
 }
 
@@ -274,8 +294,7 @@ static void write_last_report(const char *reason, bool before_exec)
 		add_findings(r, s);
 		if (ls_opts.stats)
 			ls_shim_add_locks(r, s, MAX_REPORTED_LOCKS);
-		r->deadlocks = events;
-		r->n_deadlocks = n_events;
+		lend_kept(r);
 		bool json = ls_opts.format == LS_FORMAT_JSON;
 		if (json) {
 			ls_shim_add_order_edges(r, s);
@@ -294,8 +313,7 @@ static void write_last_report(const char *reason, bool before_exec)
 			fclose(out);
 			note_for_root(r, path, before_exec);
 		}
-		r->deadlocks = NULL;
-		r->n_deadlocks = 0;
+		take_back_kept(r);
 	}
 	ls_report_free(r);
 	ls_symbolizer_free(s);
@@ -317,6 +335,12 @@ const ls_deadlock *ls_output_kept_events(size_t *n)
 {
 	*n = n_events;
 	return events;
+}
+
+const ls_loop_stall *ls_output_kept_loop_stalls(size_t *n)
+{
+	*n = n_stalls;
+	return stalls;
 }
 
 bool ls_output_exec_report_due(void)
@@ -397,7 +421,7 @@ void ls_output_claim_report(void)
 	setenv(REPORT_OWNER_ENV, value, 1);
 }
 
-/* Moves the event's findings to the kept list (the structs, not copies). */
+/* Moves the event's findings to the kept lists (the structs, not copies). */
 static void keep_events(ls_report *event)
 {
 	for (size_t i = 0; i < event->n_deadlocks; i++) {
@@ -408,36 +432,47 @@ static void keep_events(ls_report *event)
 		memset(&event->deadlocks[i], 0, sizeof event->deadlocks[i]);
 	}
 	event->n_deadlocks = 0;
+	for (size_t i = 0; i < event->n_loop_stalls; i++) {
+		ls_loop_stall *l = ls_array_push(&stalls, &n_stalls, sizeof *l);
+		if (!l)
+			break;
+		*l = event->loop_stalls[i];
+		memset(&event->loop_stalls[i], 0, sizeof event->loop_stalls[i]);
+	}
+	event->n_loop_stalls = 0;
+}
+
+/* JSON: the whole report so far, rewritten: a program that never exits
+ * (or is ended by on_hang) still leaves a complete document. */
+static void write_json_so_far(ls_report *event, const char *headline)
+{
+	ls_symbolizer *s = ls_output_new_symbolizer();
+	if (s) {
+		add_findings(event, s);
+		if (ls_opts.stats)
+			ls_shim_add_locks(event, s, MAX_REPORTED_LOCKS);
+		ls_shim_add_order_edges(event, s);
+	}
+	keep_events(event);
+	lend_kept(event);
+	FILE *out = open_destination(true);
+	if (out) {
+		ls_report_write_json(event, out);
+		fclose(out);
+	}
+	take_back_kept(event);
+	ls_symbolizer_free(s);
+	if (headline && ls_opts.output[0]) {
+		ls_write_stderr(headline);
+		ls_write_stderr(" (details in the JSON report)\n");
+	}
 }
 
 void ls_output_event(ls_report *event, const char *headline)
 {
 	ls_spin_lock(&output_lock);
 	if (ls_opts.format == LS_FORMAT_JSON) {
-		/* The whole report so far, rewritten: a program that never exits
-		 * (or is ended by on_hang) still leaves a complete document. */
-		ls_symbolizer *s = ls_output_new_symbolizer();
-		if (s) {
-			add_findings(event, s);
-			if (ls_opts.stats)
-				ls_shim_add_locks(event, s, MAX_REPORTED_LOCKS);
-			ls_shim_add_order_edges(event, s);
-		}
-		keep_events(event);
-		event->deadlocks = events;
-		event->n_deadlocks = n_events;
-		FILE *out = open_destination(true);
-		if (out) {
-			ls_report_write_json(event, out);
-			fclose(out);
-		}
-		event->deadlocks = NULL;
-		event->n_deadlocks = 0;
-		ls_symbolizer_free(s);
-		if (headline && ls_opts.output[0]) {
-			ls_write_stderr(headline);
-			ls_write_stderr(" (details in the JSON report)\n");
-		}
+		write_json_so_far(event, headline);
 	} else {
 		FILE *out = open_destination(false);
 		if (out) {
@@ -447,6 +482,29 @@ void ls_output_event(ls_report *event, const char *headline)
 			fclose(out);
 		}
 		keep_events(event);
+	}
+	ls_spin_unlock(&output_lock);
+}
+
+void ls_output_loop_stall_ended(pid_t tid, double total_seconds, const char *headline)
+{
+	ls_spin_lock(&output_lock);
+	for (size_t i = n_stalls; i-- > 0;)
+		if (stalls[i].tid == (uint64_t)tid && !(stalls[i].total_seconds > 0)) {
+			stalls[i].total_seconds = total_seconds > 0 ? total_seconds : 1e-9;
+			break;
+		}
+	if (ls_opts.format == LS_FORMAT_JSON) {
+		ls_report *r = ls_output_new_report("event-loop stall");
+		if (r)
+			write_json_so_far(r, headline);
+		ls_report_free(r);
+	} else {
+		FILE *out = open_destination(false);
+		if (out) {
+			fprintf(out, "%s\n\n", headline);
+			fclose(out);
+		}
 	}
 	ls_spin_unlock(&output_lock);
 }

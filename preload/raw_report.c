@@ -261,7 +261,7 @@ void ls_raw_last_report(const char *reason)
 	}
 	if (before_exec || !ls_children_is_root()) {
 		ls_child_report c = { .pid = getpid(), .program = program, .reason = (char *)reason,
-				      .report = (char *)path, .inversions = inversions, .deadlocks = n_events };
+				      .report = (char *)path, .inversions = inversions, .other_findings = n_events };
 		ls_children_note(&c);
 	}
 }

@@ -42,6 +42,11 @@ size_t ls_output_findings_after_fork(void);
  * its text report always ends with the summary line. */
 bool ls_output_is_root_process(void);
 const ls_deadlock *ls_output_kept_events(size_t *n);
+const ls_loop_stall *ls_output_kept_loop_stalls(size_t *n);
+/* The end of an event-loop stall reported earlier (the last one of thread
+ * tid still open): its whole length into the kept finding, and `headline`
+ * (one line) written, or the JSON report rewritten. */
+void ls_output_loop_stall_ended(pid_t tid, double total_seconds, const char *headline);
 /* At load time: decides whether this process owns the report FILE or, as a
  * program executed by a forked child, writes FILE.PID (the owner travels in
  * the environment).  Sets an environment variable: call it only where the
@@ -107,6 +112,20 @@ void ls_dumps_thread_started(void);
 void ls_live_bootstrap(void);
 void ls_live_atfork_child(void);
 void ls_live_exit(void);
+/* Event-loop stalls (loop_stalls.c), on the watchdog: checks the loop
+ * threads, reports stalls that begin and end; returns how long until it
+ * wants to check again (UINT64_MAX: nothing due).  And the poll
+ * interposers (interpose_poll.c), set up once the options are read. */
+uint64_t ls_loop_stalls_check(void);
+/* At exit: the stalls that ended since the last check get their length
+ * (none begins). */
+void ls_loop_stalls_finish(void);
+void ls_loop_stalls_atfork_child(void);
+void ls_loop_bootstrap(void);
+/* For loop_stalls.c, on the watchdog: the stack of thread tid now (as a
+ * thread dump would show it), and the watchdog's symbolizer. */
+bool ls_dumps_thread_stack(pid_t tid, ls_stack *out);
+struct ls_symbolizer *ls_dumps_symbolizer(void);
 /* Interposers of exits, execs and terminating signals: resolved and
  * installed once the options are read. */
 void ls_exit_bootstrap(void);

@@ -36,6 +36,7 @@ static const struct opt_def option_table[] = {
 	OPT("thread_signal", OPT_RTSIGNAL, thread_signal),
 	OPT("fatal_signals", OPT_BOOL, fatal_signals),
 	OPT("exit_signals", OPT_BOOL, exit_signals),
+	OPT("loop_stall", OPT_SECONDS, loop_stall),
 	OPT("live", OPT_BOOL, live),
 	OPT("hold_time", OPT_BOOL, hold_time),
 	OPT("stats", OPT_BOOL, stats),

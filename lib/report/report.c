@@ -88,6 +88,15 @@ void ls_child_report_free(ls_child_report *c)
 	free(c->report);
 }
 
+void ls_loop_stall_free(ls_loop_stall *s)
+{
+	free(s->thread_name);
+	free(s->call);
+	ls_stack_free(&s->call_site);
+	ls_stack_free(&s->stack);
+	free(s->pids);
+}
+
 void ls_report_free(ls_report *r)
 {
 	if (!r)
@@ -115,6 +124,9 @@ void ls_report_free(ls_report *r)
 	for (size_t i = 0; i < r->n_merged_from; i++)
 		ls_child_report_free(&r->merged_from[i]);
 	free(r->merged_from);
+	for (size_t i = 0; i < r->n_loop_stalls; i++)
+		ls_loop_stall_free(&r->loop_stalls[i]);
+	free(r->loop_stalls);
 	free(r->program);
 	free(r->reason);
 	free(r);

@@ -72,6 +72,22 @@ typedef struct ls_deadlock {
 	size_t n_pids;
 } ls_deadlock;
 
+/* An event loop that did not come back to its poll call for longer than
+ * loop_stall: the thread, the call it waits in and where its loop makes
+ * it, and its stack when the stall was reported. */
+typedef struct ls_loop_stall {
+	uint64_t tid;
+	char *thread_name;
+	char *call;             /* "epoll_wait", "poll", "select", ... */
+	ls_stack call_site;     /* where the loop calls it */
+	ls_stack stack;         /* the thread's stack when reported (may be empty) */
+	double threshold_seconds;
+	double away_seconds;    /* how long it had been away when reported */
+	double total_seconds;   /* the stall's whole length; 0 while it lasted */
+	int64_t *pids;          /* a merge: the processes where it was seen */
+	size_t n_pids;
+} ls_loop_stall;
+
 typedef struct ls_thread {
 	uint64_t tid;
 	char *name;
@@ -126,7 +142,7 @@ typedef struct ls_child_report {
 	char *reason;           /* its report's reason: "exit", "signal SIGTERM", "_exit", "exec", ... */
 	char *report;           /* the file it went to; NULL: standard error */
 	uint64_t inversions;
-	uint64_t deadlocks;     /* entries of its deadlocks[] (deadlocks, hangs, stalls, ...) */
+	uint64_t other_findings;/* entries of its deadlocks[] and loop_stalls[] */
 } ls_child_report;
 
 typedef struct ls_report {
@@ -149,6 +165,8 @@ typedef struct ls_report {
 	size_t n_child_reports;
 	ls_child_report *merged_from;  /* a merge of several reports: each of them (else none) */
 	size_t n_merged_from;
+	ls_loop_stall *loop_stalls;
+	size_t n_loop_stalls;
 } ls_report;
 
 /* Allocation helpers (abort-free: return NULL / false on ENOMEM). */
@@ -161,6 +179,7 @@ void ls_deadlock_free(ls_deadlock *d);
 void ls_thread_free(ls_thread *t);
 void ls_lock_stats_free(ls_lock_stats *l);
 void ls_child_report_free(ls_child_report *c);
+void ls_loop_stall_free(ls_loop_stall *s);
 /* How many locks the program used (locks[] may list only the top ones). */
 static inline uint64_t ls_report_locks_total(const ls_report *r)
 {

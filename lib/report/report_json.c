@@ -258,13 +258,26 @@ static json_t *order_edge_json(const void *elem)
 			       put(o, "in_inversion", json_boolean(e->in_inversion)));
 }
 
+static json_t *loop_stall_json(const void *elem)
+{
+	const ls_loop_stall *l = elem;
+	json_t *o = json_object();
+	return done(o, o && put(o, "tid", counter(l->tid)) && put(o, "name", string_or_null(l->thread_name)) &&
+			       put(o, "call", string_or_null(l->call)) && put(o, "call_site", stack_json(&l->call_site)) &&
+			       put(o, "stack", stack_json(&l->stack)) &&
+			       put(o, "threshold_seconds", json_real(isfinite(l->threshold_seconds) ? l->threshold_seconds : 0)) &&
+			       put(o, "away_seconds", json_real(isfinite(l->away_seconds) ? l->away_seconds : 0)) &&
+			       put(o, "total_seconds", json_real(isfinite(l->total_seconds) ? l->total_seconds : 0)) &&
+			       put_pids(o, l->pids, l->n_pids));
+}
+
 static json_t *child_report_json(const void *elem)
 {
 	const ls_child_report *c = elem;
 	json_t *o = json_object();
 	return done(o, o && put(o, "pid", json_integer(c->pid)) && put(o, "program", string_or_null(c->program)) &&
 			       put(o, "reason", string_or_null(c->reason)) && put(o, "report", string_or_null(c->report)) &&
-			       put(o, "inversions", counter(c->inversions)) && put(o, "deadlocks", counter(c->deadlocks)));
+			       put(o, "inversions", counter(c->inversions)) && put(o, "other_findings", counter(c->other_findings)));
 }
 
 static json_t *report_json(const ls_report *r)
@@ -276,6 +289,7 @@ static json_t *report_json(const ls_report *r)
 			       put(o, "inversions", ARRAY_JSON(r->inversions, r->n_inversions, inversion_json)) &&
 			       put(o, "deadlocks", ARRAY_JSON(r->deadlocks, r->n_deadlocks, deadlock_json)) &&
 			       put(o, "threads", ARRAY_JSON(r->threads, r->n_threads, thread_json)) &&
+			       put(o, "loop_stalls", ARRAY_JSON(r->loop_stalls, r->n_loop_stalls, loop_stall_json)) &&
 			       put(o, "locks", ARRAY_JSON(r->locks, r->n_locks, lock_stats_json)) &&
 			       (r->locks_total <= r->n_locks || put(o, "locks_total", counter(r->locks_total))) &&
 			       put(o, "lock_order", ARRAY_JSON(r->order_edges, r->n_order_edges, order_edge_json)) &&
@@ -673,6 +687,16 @@ static bool read_order_edge(struct reader *rd, json_t *o, void *out)
 	       read_bool(rd, o, "in_inversion", &e->in_inversion);
 }
 
+static bool read_loop_stall(struct reader *rd, json_t *o, void *out)
+{
+	ls_loop_stall *l = out;
+	return read_counter(rd, o, "tid", &l->tid) && read_string(rd, o, "name", &l->thread_name) &&
+	       read_string(rd, o, "call", &l->call) && read_stack(rd, o, "call_site", &l->call_site) &&
+	       read_stack(rd, o, "stack", &l->stack) && read_seconds(rd, o, "threshold_seconds", &l->threshold_seconds) &&
+	       read_seconds(rd, o, "away_seconds", &l->away_seconds) &&
+	       read_seconds(rd, o, "total_seconds", &l->total_seconds) && read_pids(rd, o, &l->pids, &l->n_pids);
+}
+
 static bool read_child_report(struct reader *rd, json_t *o, void *out)
 {
 	ls_child_report *c = out;
@@ -680,7 +704,7 @@ static bool read_child_report(struct reader *rd, json_t *o, void *out)
 	bool ok = read_json_int(rd, o, "pid", LLONG_MIN, LLONG_MAX, "an integer", &pid) &&
 		  read_string(rd, o, "program", &c->program) && read_string(rd, o, "reason", &c->reason) &&
 		  read_string(rd, o, "report", &c->report) && read_counter(rd, o, "inversions", &c->inversions) &&
-		  read_counter(rd, o, "deadlocks", &c->deadlocks);
+		  read_counter(rd, o, "other_findings", &c->other_findings);
 	c->pid = pid;
 	return ok;
 }
@@ -712,6 +736,8 @@ static bool read_report(struct reader *rd, json_t *root, ls_report *r)
 		  read_objects(rd, root, "deadlocks", &r->deadlocks, &r->n_deadlocks, sizeof *r->deadlocks,
 			       read_deadlock) &&
 		  read_objects(rd, root, "threads", &r->threads, &r->n_threads, sizeof *r->threads, read_thread) &&
+		  read_objects(rd, root, "loop_stalls", &r->loop_stalls, &r->n_loop_stalls, sizeof *r->loop_stalls,
+			       read_loop_stall) &&
 		  read_objects(rd, root, "locks", &r->locks, &r->n_locks, sizeof *r->locks, read_lock_stats) &&
 		  read_counter(rd, root, "locks_total", &r->locks_total) &&
 		  read_objects(rd, root, "lock_order", &r->order_edges, &r->n_order_edges, sizeof *r->order_edges,

@@ -281,6 +281,22 @@ static char *site_key(const ls_stack *s)
 	return sb_take(&b);
 }
 
+/* A stall: the poll call, where the loop makes it, and the stack it was
+ * stuck in. */
+static char *loop_stall_key(const ls_loop_stall *l)
+{
+	struct sbuf b = { 0 };
+	sb_str(&b, l->call);
+	sb_str(&b, "@");
+	put_innermost_site(&b, &l->call_site);
+	char *stack = site_key(&l->stack);
+	if (!stack)
+		b.failed = true;
+	sb_str(&b, stack);
+	free(stack);
+	return sb_take(&b);
+}
+
 static char *edge_key(const ls_order_edge *e, int64_t pid)
 {
 	char *held = lock_key(&e->held, pid), *acquired = lock_key(&e->acquired, pid);
@@ -299,7 +315,7 @@ static char *edge_key(const ls_order_edge *e, int64_t pid)
 
 struct merge {
 	ls_report *out;
-	str_map inversions, deadlocks, locks, edges, addresses, children;
+	str_map inversions, deadlocks, locks, edges, addresses, children, loop_stalls;
 	size_t inputs;
 	uint64_t unlisted_locks;  /* locks the inputs counted but did not list */
 	bool failed;
@@ -432,6 +448,39 @@ static void merge_deadlock(struct merge *m, ls_deadlock *d, int64_t pid)
 		}
 	}
 	memset(d, 0, sizeof *d);
+}
+
+/* The first occurrence is kept, with the longest length seen. */
+static void merge_loop_stall(struct merge *m, ls_loop_stall *l, int64_t pid)
+{
+	char *key = loop_stall_key(l);
+	size_t *at = key ? map_find(&m->loop_stalls, key) : NULL;
+	ls_loop_stall *kept = NULL;
+	if (at) {
+		kept = &m->out->loop_stalls[*at];
+		if (l->total_seconds > kept->total_seconds)
+			kept->total_seconds = l->total_seconds;
+		if (!add_pids_of(&kept->pids, &kept->n_pids, l->pids, l->n_pids, pid))
+			m->failed = true;
+		free(key);
+		ls_loop_stall_free(l);
+	} else if (key && (kept = ls_array_push(&m->out->loop_stalls, &m->out->n_loop_stalls, sizeof *kept)) &&
+		   map_put(&m->loop_stalls, key, m->out->n_loop_stalls - 1)) {
+		*kept = *l;
+		kept->pids = NULL;
+		kept->n_pids = 0;
+		if (!add_pids_of(&kept->pids, &kept->n_pids, l->pids, l->n_pids, pid))
+			m->failed = true;
+		free(l->pids);
+	} else {
+		if (kept)
+			m->out->n_loop_stalls--;
+		else
+			free(key);
+		m->failed = true;
+		ls_loop_stall_free(l);
+	}
+	memset(l, 0, sizeof *l);
 }
 
 static void sum_site(ls_site *into, const ls_site *from)
@@ -588,7 +637,7 @@ static void note_source(struct merge *m, str_map *seen, ls_report *r, const char
 		return;
 	ls_child_report c = { .pid = r->pid, .program = ls_strdup_or_null(r->program),
 			      .reason = ls_strdup_or_null(r->reason), .report = ls_strdup_or_null(source),
-			      .inversions = r->n_inversions, .deadlocks = r->n_deadlocks };
+			      .inversions = r->n_inversions, .other_findings = r->n_deadlocks + r->n_loop_stalls };
 	move_process_ref(m, seen, &m->out->merged_from, &m->out->n_merged_from, &c);
 }
 
@@ -605,6 +654,8 @@ static void merge_one(struct merge *m, str_map *sources, ls_report *r, const cha
 		merge_inversion(m, &r->inversions[i], r->pid);
 	for (size_t i = 0; i < r->n_deadlocks; i++)
 		merge_deadlock(m, &r->deadlocks[i], r->pid);
+	for (size_t i = 0; i < r->n_loop_stalls; i++)
+		merge_loop_stall(m, &r->loop_stalls[i], r->pid);
 	for (size_t i = 0; i < r->n_locks; i++)
 		merge_lock(m, &r->locks[i], r->pid);
 	m->unlisted_locks = add_sat(m->unlisted_locks, ls_report_locks_total(r) - r->n_locks);
@@ -643,6 +694,7 @@ ls_report *ls_report_merge(ls_report **reports, const char *const *sources, size
 	map_free(&m.edges);
 	map_free(&m.addresses);
 	map_free(&m.children);
+	map_free(&m.loop_stalls);
 	map_free(&seen_sources);
 	if (m.failed) {
 		ls_report_free(m.out);

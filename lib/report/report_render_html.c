@@ -98,10 +98,13 @@ static void write_summary(FILE *out, const ls_report *r)
 	fputs("</small></h1>\n<p>", out);
 	fprintf(out, "<span%s>%zu lock-order inversion%s</span>, ", r->n_inversions ? " class=bad" : "",
 		r->n_inversions, r->n_inversions == 1 ? "" : "s");
-	fprintf(out, "<span%s>%zu deadlock%s or hang%s</span>, %zu thread%s, %" PRIu64 " lock%s",
-		r->n_deadlocks ? " class=bad" : "", r->n_deadlocks, r->n_deadlocks == 1 ? "" : "s",
-		r->n_deadlocks == 1 ? "" : "s", r->n_threads, r->n_threads == 1 ? "" : "s", ls_report_locks_total(r),
-		ls_report_locks_total(r) == 1 ? "" : "s");
+	fprintf(out, "<span%s>%zu deadlock%s or hang%s</span>, ", r->n_deadlocks ? " class=bad" : "", r->n_deadlocks,
+		r->n_deadlocks == 1 ? "" : "s", r->n_deadlocks == 1 ? "" : "s");
+	if (r->n_loop_stalls)
+		fprintf(out, "<span class=bad>%zu event-loop stall%s</span>, ", r->n_loop_stalls,
+			r->n_loop_stalls == 1 ? "" : "s");
+	fprintf(out, "%zu thread%s, %" PRIu64 " lock%s", r->n_threads, r->n_threads == 1 ? "" : "s",
+		ls_report_locks_total(r), ls_report_locks_total(r) == 1 ? "" : "s");
 	if (ls_report_locks_total(r) > r->n_locks)
 		fprintf(out, " (the %zu with the most wait time listed)", r->n_locks);
 	fputs(".</p>\n", out);
@@ -110,7 +113,7 @@ static void write_summary(FILE *out, const ls_report *r)
 /* The findings read as in the text report: one format, kept in one place. */
 static int write_findings(FILE *out, const ls_report *r)
 {
-	if (!r->n_inversions && !r->n_deadlocks && !r->n_threads)
+	if (!r->n_inversions && !r->n_deadlocks && !r->n_loop_stalls && !r->n_threads)
 		return 0;
 	char *text = NULL;
 	size_t len = 0;
@@ -309,7 +312,7 @@ static void write_process_table(FILE *out, const char *title, const ls_child_rep
 		put_html(out, c->reason ? c->reason : "");
 		fputs("</td>", out);
 		put_count_cell(out, c->inversions);
-		put_count_cell(out, c->deadlocks);
+		put_count_cell(out, c->other_findings);
 		fputs("<td>", out);
 		put_html(out, c->report ? c->report : "standard error");
 		fputs("</td></tr>\n", out);

@@ -236,6 +236,29 @@ static void write_deadlock(FILE *out, const ls_report *r, const ls_deadlock *d)
 	fputc('\n', out);
 }
 
+static void write_loop_stall(FILE *out, const ls_loop_stall *l)
+{
+	const char *call = l->call ? l->call : "its poll call";
+	fprintf(out, "lockscope: event-loop stall\n");
+	put_seen_in(out, l->pids, l->n_pids);
+	fputs("  Thread ", out);
+	if (l->thread_name)
+		fprintf(out, "%s (tid %" PRIu64 ")", l->thread_name, l->tid);
+	else
+		fprintf(out, "tid %" PRIu64, l->tid);
+	if (l->total_seconds > 0)
+		fprintf(out, " did not come back to %s for %.3f s (reported after %.3f s; loop_stall %.3f s)\n", call,
+			l->total_seconds, l->away_seconds, l->threshold_seconds);
+	else
+		fprintf(out, " has not come back to %s for %.3f s (loop_stall %.3f s)\n", call, l->away_seconds,
+			l->threshold_seconds);
+	fprintf(out, "    its loop calls %s at:\n", call);
+	put_stack(out, &l->call_site, 6, SIZE_MAX);
+	fprintf(out, "    stack when reported:\n");
+	put_stack(out, &l->stack, 6, SIZE_MAX);
+	fputc('\n', out);
+}
+
 static void write_thread(FILE *out, const ls_thread *th)
 {
 	struct text t = { .heap = NULL };
@@ -336,18 +359,18 @@ static void write_child_reports(FILE *out, const ls_report *r)
 {
 	size_t with_findings = 0;
 	for (size_t i = 0; i < r->n_child_reports; i++)
-		with_findings += r->child_reports[i].inversions || r->child_reports[i].deadlocks;
+		with_findings += r->child_reports[i].inversions || r->child_reports[i].other_findings;
 	if (!r->n_child_reports)
 		return;
 	fprintf(out, "lockscope: %zu other process%s of this run wrote a report, %zu with findings%s\n",
 		r->n_child_reports, r->n_child_reports == 1 ? "" : "es", with_findings, with_findings ? ":" : "");
 	for (size_t i = 0; i < r->n_child_reports; i++) {
 		const ls_child_report *c = &r->child_reports[i];
-		if (!c->inversions && !c->deadlocks)
+		if (!c->inversions && !c->other_findings)
 			continue;
 		fprintf(out, "  pid %" PRId64 " (%s, %s): %" PRIu64 " inversion%s, %" PRIu64 " other finding%s in %s\n",
 			c->pid, c->program ? c->program : "unknown program", c->reason ? c->reason : "exit",
-			c->inversions, c->inversions == 1 ? "" : "s", c->deadlocks, c->deadlocks == 1 ? "" : "s",
+			c->inversions, c->inversions == 1 ? "" : "s", c->other_findings, c->other_findings == 1 ? "" : "s",
 			c->report ? c->report : "standard error");
 	}
 }
@@ -379,6 +402,8 @@ static void write_summary(FILE *out, const ls_report *r)
 			fprintf(out, ", %zu %s%s", other[k], other_finding_kinds[k], other[k] == 1 ? "" : "s");
 	if (unknown)
 		fprintf(out, ", %zu other finding%s", unknown, unknown == 1 ? "" : "s");
+	if (r->n_loop_stalls)
+		fprintf(out, ", %zu event-loop stall%s", r->n_loop_stalls, r->n_loop_stalls == 1 ? "" : "s");
 	if (r->n_merged_from) {
 		fprintf(out, " in %zu reports of %s (", r->n_merged_from,
 			r->program ? r->program : "several programs");
@@ -395,6 +420,8 @@ int ls_report_write_text_parts(const ls_report *r, FILE *out, unsigned parts)
 		write_inversion(out, &r->inversions[i]);
 	for (size_t i = 0; (parts & LS_TEXT_FINDINGS) && i < r->n_deadlocks; i++)
 		write_deadlock(out, r, &r->deadlocks[i]);
+	for (size_t i = 0; (parts & LS_TEXT_FINDINGS) && i < r->n_loop_stalls; i++)
+		write_loop_stall(out, &r->loop_stalls[i]);
 	if ((parts & LS_TEXT_THREADS) && r->n_threads)
 		write_thread_dump(out, r);
 	if ((parts & LS_TEXT_STATS) && r->n_locks)
