@@ -40,7 +40,7 @@ static void put_plural(ls_raw_writer *w, size_t n, const char *what)
 /* "lockscope: 1 inversion, 0 deadlocks, 2 hangs in PROG (pid N)", as the
  * text writer (report_text.c) counts. */
 static void put_summary(ls_raw_writer *w, size_t inversions, const ls_deadlock *events, size_t n_events,
-			const char *program)
+			size_t loop_stalls, const char *program)
 {
 	static const char *const others[] = { "hang", "stall", "hold-and-wait" };
 	size_t deadlocks = 0, other[LS_ARRAY_SIZE(others)] = { 0 }, unknown = 0;
@@ -68,6 +68,10 @@ static void put_summary(ls_raw_writer *w, size_t inversions, const ls_deadlock *
 	if (unknown) {
 		ls_raw_str(w, ", ");
 		put_plural(w, unknown, "other finding");
+	}
+	if (loop_stalls) {
+		ls_raw_str(w, ", ");
+		put_plural(w, loop_stalls, "event-loop stall");
 	}
 	ls_raw_str(w, " in ");
 	ls_raw_str(w, program);
@@ -180,6 +184,32 @@ static void put_json_event(ls_raw_writer *w, const ls_deadlock *d)
 	ls_raw_str(w, "]}");
 }
 
+/* The number of seconds with three decimals (no printf here). */
+static void put_seconds(ls_raw_writer *w, double seconds)
+{
+	uint64_t ms = seconds > 0 && seconds < 1e12 ? (uint64_t)(seconds * 1000 + 0.5) : 0;
+	char frac[5] = { '.', (char)('0' + ms / 100 % 10), (char)('0' + ms / 10 % 10), (char)('0' + ms % 10), 0 };
+	ls_raw_dec(w, ms / 1000);
+	ls_raw_str(w, frac);
+}
+
+static void put_json_loop_stall(ls_raw_writer *w, const ls_loop_stall *l)
+{
+	ls_raw_str(w, "{\"tid\": ");
+	ls_raw_dec(w, l->tid);
+	ls_raw_str(w, ", \"name\": ");
+	put_json_string(w, l->thread_name);
+	ls_raw_str(w, ", \"call\": ");
+	put_json_string(w, l->call);
+	ls_raw_str(w, ", \"threshold_seconds\": ");
+	put_seconds(w, l->threshold_seconds);
+	ls_raw_str(w, ", \"away_seconds\": ");
+	put_seconds(w, l->away_seconds);
+	ls_raw_str(w, ", \"total_seconds\": ");
+	put_seconds(w, l->total_seconds);
+	ls_raw_str(w, "}");
+}
+
 static void put_json_report(ls_raw_writer *w, const char *reason, const char *program, size_t skip_findings,
 			    const ls_deadlock *events, size_t n_events)
 {
@@ -207,6 +237,13 @@ static void put_json_report(ls_raw_writer *w, const char *reason, const char *pr
 		ls_raw_str(w, i ? ",\n    " : "\n    ");
 		put_json_event(w, &events[i]);
 	}
+	size_t n_stalls;
+	const ls_loop_stall *stalls = ls_output_kept_loop_stalls(&n_stalls);
+	ls_raw_str(w, "],\n  \"loop_stalls\": [");
+	for (size_t i = 0; i < n_stalls; i++) {
+		ls_raw_str(w, i ? ",\n    " : "\n    ");
+		put_json_loop_stall(w, &stalls[i]);
+	}
 	ls_raw_str(w, "],\n  \"threads\": [],\n  \"locks\": [],\n  \"lock_order\": []\n}\n");
 }
 
@@ -223,9 +260,10 @@ static char *append(char *p, const char *end, const char *s)
 void ls_raw_last_report(const char *reason)
 {
 	bool before_exec = !strcmp(reason, "exec");
-	size_t inversions = ls_output_findings_after_fork(), n_events;
+	size_t inversions = ls_output_findings_after_fork(), n_events, n_stalls;
 	const ls_deadlock *events = ls_output_kept_events(&n_events);
-	bool found = inversions || n_events;
+	ls_output_kept_loop_stalls(&n_stalls);
+	bool found = inversions || n_events || n_stalls;
 	bool json = ls_opts.format == LS_FORMAT_JSON;
 	/* The quiet rules of the full report: nothing from a process that found
 	 * nothing, except the root's summary line (and the next image writes
@@ -251,7 +289,7 @@ void ls_raw_last_report(const char *reason)
 		put_json_report(&w, reason, program, ls_order_finding_count() - inversions, events, n_events);
 	} else {
 		ls_raw_str(&w, "lockscope: (raw report: " RAW_NOTE "; lock statistics omitted)\n");
-		put_summary(&w, inversions, events, n_events, program);
+		put_summary(&w, inversions, events, n_events, n_stalls, program);
 	}
 	ls_raw_flush(&w);
 	if (w.fd != STDERR_FILENO) {
@@ -261,7 +299,8 @@ void ls_raw_last_report(const char *reason)
 	}
 	if (before_exec || !ls_children_is_root()) {
 		ls_child_report c = { .pid = getpid(), .program = program, .reason = (char *)reason,
-				      .report = (char *)path, .inversions = inversions, .other_findings = n_events };
+				      .report = (char *)path, .inversions = inversions,
+				      .other_findings = n_events + n_stalls };
 		ls_children_note(&c);
 	}
 }
