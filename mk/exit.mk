@@ -29,3 +29,12 @@ check_PROGRAMS += tests/check_loop_watch
 TESTS += tests/check_loop_watch
 tests_check_loop_watch_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_check_loop_watch_LDADD = lib/libinternal.la $(CHECK_LIBS)
+
+# The poll interposers' cost (make bench-poll): optimised like real code.
+noinst_PROGRAMS += samples/pollbench
+samples_pollbench_CFLAGS = -std=gnu11 $(WARN_CFLAGS) -O2 -g
+dist_noinst_SCRIPTS += scripts/bench-poll.sh
+
+bench-poll: all
+	$(SHELL) $(srcdir)/scripts/bench-poll.sh $(abs_top_builddir)
+.PHONY: bench-poll

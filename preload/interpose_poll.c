@@ -42,8 +42,8 @@ static struct {
 	int (*epoll_pwait2)(int, struct epoll_event *, int, const struct timespec *, const sigset_t *);
 	int (*poll)(struct pollfd *, nfds_t, int);
 	int (*ppoll)(struct pollfd *, nfds_t, const struct timespec *, const sigset_t *);
-	int (*poll_chk)(struct pollfd *, nfds_t, int, size_t);
-	int (*ppoll_chk)(struct pollfd *, nfds_t, const struct timespec *, const sigset_t *, size_t);
+	int (*__poll_chk)(struct pollfd *, nfds_t, int, size_t);
+	int (*__ppoll_chk)(struct pollfd *, nfds_t, const struct timespec *, const sigset_t *, size_t);
 	int (*select)(int, fd_set *, fd_set *, fd_set *, struct timeval *);
 	int (*pselect)(int, fd_set *, fd_set *, fd_set *, const struct timespec *, const sigset_t *);
 } next;
@@ -58,8 +58,8 @@ static void resolve(void)
 	NEXT(epoll_pwait2, "epoll_pwait2");
 	NEXT(poll, "poll");
 	NEXT(ppoll, "ppoll");
-	NEXT(poll_chk, "__poll_chk");
-	NEXT(ppoll_chk, "__ppoll_chk");
+	NEXT(__poll_chk, "__poll_chk");
+	NEXT(__ppoll_chk, "__ppoll_chk");
 	NEXT(select, "select");
 	NEXT(pselect, "pselect");
 #undef NEXT
@@ -91,7 +91,7 @@ static __attribute__((noinline)) ls_loop_slot *claim_slot(void)
 /* The slot of the calling thread when this call is its loop's, else NULL. */
 static inline ls_loop_slot *loop_call(uintptr_t site, enum ls_loop_call call, uintptr_t sp, int fd)
 {
-	if (LS_LIKELY(!watching) || ls_tls.busy)
+	if (ls_tls.busy)
 		return NULL;
 	ls_loop_slot *s = ls_loop_tls;
 	if (LS_UNLIKELY(!s) && !(s = claim_slot()))
@@ -108,78 +108,57 @@ static inline void loop_return(ls_loop_slot *s)
 	}
 }
 
-#define SP() ((uintptr_t)__builtin_frame_address(0))
+/* With the watch off, a tail call of the real function; on, the call of
+ * kind `kind` (on epoll descriptor fd; -1 for poll and select), published
+ * when it is the loop's.  The watched path is its own function so that the
+ * pass-through needs no frame. */
+#define WATCHED(kind, fd, fn, params, args)                                                          \
+	static __attribute__((noinline)) int watched_##fn(uintptr_t site_, uintptr_t sp_, UNPAREN params) \
+	{                                                                                            \
+		ls_loop_slot *s_ = loop_call(site_, kind, sp_, fd);                                   \
+		int r_ = REAL(fn) args;                                                              \
+		loop_return(s_);                                                                     \
+		return r_;                                                                           \
+	}                                                                                            \
+	EXPORT int fn(UNPAREN params)                                                                \
+	{                                                                                            \
+		if (LS_LIKELY(!watching) || SKIP)                                                    \
+			return REAL(fn) args;                                                        \
+		return watched_##fn(CALLER, (uintptr_t)__builtin_frame_address(0), UNPAREN args);  \
+	}
+#define UNPAREN(...) __VA_ARGS__
 
-/* Runs `real_call` as call `kind` of the loop (when it is one) on epoll
- * descriptor fd (-1 for poll and select). */
-#define WATCHED(kind, fd, real_call)                                   \
-	do {                                                           \
-		ls_loop_slot *s_ = loop_call(CALLER, kind, SP(), fd); \
-		int r_ = real_call;                                    \
-		loop_return(s_);                                       \
-		return r_;                                             \
-	} while (0)
+#define SKIP false
+WATCHED(LS_LOOP_EPOLL_WAIT, epfd, epoll_wait, (int epfd, struct epoll_event *events, int maxevents, int timeout),
+	(epfd, events, maxevents, timeout))
+WATCHED(LS_LOOP_EPOLL_PWAIT, epfd, epoll_pwait,
+	(int epfd, struct epoll_event *events, int maxevents, int timeout, const sigset_t *mask),
+	(epfd, events, maxevents, timeout, mask))
+WATCHED(LS_LOOP_EPOLL_PWAIT2, epfd, epoll_pwait2,
+	(int epfd, struct epoll_event *events, int maxevents, const struct timespec *timeout, const sigset_t *mask),
+	(epfd, events, maxevents, timeout, mask))
+#undef SKIP
 
-EXPORT int epoll_wait(int epfd, struct epoll_event *events, int maxevents, int timeout)
-{
-	WATCHED(LS_LOOP_EPOLL_WAIT, epfd, REAL(epoll_wait)(epfd, events, maxevents, timeout));
-}
-
-EXPORT int epoll_pwait(int epfd, struct epoll_event *events, int maxevents, int timeout, const sigset_t *mask)
-{
-	WATCHED(LS_LOOP_EPOLL_PWAIT, epfd, REAL(epoll_pwait)(epfd, events, maxevents, timeout, mask));
-}
-
-EXPORT int epoll_pwait2(int epfd, struct epoll_event *events, int maxevents, const struct timespec *timeout,
-			const sigset_t *mask)
-{
-	WATCHED(LS_LOOP_EPOLL_PWAIT2, epfd, REAL(epoll_pwait2)(epfd, events, maxevents, timeout, mask));
-}
-
-EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
-{
-	if (n == 0)
-		return REAL(poll)(fds, n, timeout);
-	WATCHED(LS_LOOP_POLL, -1, REAL(poll)(fds, n, timeout));
-}
-
-EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *timeout, const sigset_t *mask)
-{
-	if (n == 0)
-		return REAL(ppoll)(fds, n, timeout, mask);
-	WATCHED(LS_LOOP_PPOLL, -1, REAL(ppoll)(fds, n, timeout, mask));
-}
-
+/* A poll or select on no descriptor is a sleep. */
+#define SKIP (n == 0)
+WATCHED(LS_LOOP_POLL, -1, poll, (struct pollfd *fds, nfds_t n, int timeout), (fds, n, timeout))
+WATCHED(LS_LOOP_PPOLL, -1, ppoll, (struct pollfd *fds, nfds_t n, const struct timespec *timeout, const sigset_t *mask),
+	(fds, n, timeout, mask))
 int __poll_chk(struct pollfd *fds, nfds_t n, int timeout, size_t fdslen);
-EXPORT int __poll_chk(struct pollfd *fds, nfds_t n, int timeout, size_t fdslen)
-{
-	if (n == 0)
-		return REAL(poll_chk)(fds, n, timeout, fdslen);
-	WATCHED(LS_LOOP_POLL, -1, REAL(poll_chk)(fds, n, timeout, fdslen));
-}
-
 int __ppoll_chk(struct pollfd *fds, nfds_t n, const struct timespec *timeout, const sigset_t *mask, size_t fdslen);
-EXPORT int __ppoll_chk(struct pollfd *fds, nfds_t n, const struct timespec *timeout, const sigset_t *mask,
-		       size_t fdslen)
-{
-	if (n == 0)
-		return REAL(ppoll_chk)(fds, n, timeout, mask, fdslen);
-	WATCHED(LS_LOOP_PPOLL, -1, REAL(ppoll_chk)(fds, n, timeout, mask, fdslen));
-}
-
-EXPORT int select(int nfds, fd_set *r, fd_set *w, fd_set *e, struct timeval *timeout)
-{
-	if (nfds == 0)
-		return REAL(select)(nfds, r, w, e, timeout);
-	WATCHED(LS_LOOP_SELECT, -1, REAL(select)(nfds, r, w, e, timeout));
-}
-
-EXPORT int pselect(int nfds, fd_set *r, fd_set *w, fd_set *e, const struct timespec *timeout, const sigset_t *mask)
-{
-	if (nfds == 0)
-		return REAL(pselect)(nfds, r, w, e, timeout, mask);
-	WATCHED(LS_LOOP_PSELECT, -1, REAL(pselect)(nfds, r, w, e, timeout, mask));
-}
+WATCHED(LS_LOOP_POLL, -1, __poll_chk, (struct pollfd *fds, nfds_t n, int timeout, size_t fdslen),
+	(fds, n, timeout, fdslen))
+WATCHED(LS_LOOP_PPOLL, -1, __ppoll_chk,
+	(struct pollfd *fds, nfds_t n, const struct timespec *timeout, const sigset_t *mask, size_t fdslen),
+	(fds, n, timeout, mask, fdslen))
+#undef SKIP
+#define SKIP (nfds == 0)
+WATCHED(LS_LOOP_SELECT, -1, select, (int nfds, fd_set *r, fd_set *w, fd_set *e, struct timeval *timeout),
+	(nfds, r, w, e, timeout))
+WATCHED(LS_LOOP_PSELECT, -1, pselect,
+	(int nfds, fd_set *r, fd_set *w, fd_set *e, const struct timespec *timeout, const sigset_t *mask),
+	(nfds, r, w, e, timeout, mask))
+#undef SKIP
 
 void ls_loop_bootstrap(void)
 {
