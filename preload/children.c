@@ -27,6 +27,7 @@
 #include "core/grow.h"
 #include "core/lockscope_internal.h"
 #include "core/options.h"
+#include "core/thread_dump.h"
 #include "shim.h"
 
 #define LEDGER_ENV "LOCKSCOPE_CHILD_LEDGER"
@@ -101,15 +102,9 @@ static void put_field(struct line *l, const char *s)
 
 static void put_number(struct line *l, uint64_t v)
 {
-	char tmp[24];
-	size_t n = 0;
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	while (n && l->len < sizeof l->buf - 2)
-		l->buf[l->len++] = tmp[--n];
-	l->buf[l->len++] = '\t';
+	char digits[24];
+	*ls_raw_put_dec(digits, v) = 0;
+	put_field(l, digits);
 }
 
 void ls_children_note(const ls_child_report *c)

@@ -203,8 +203,8 @@ EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *const
 }
 
 /* The execl family: the arguments (and execle's environment after them)
- * into arrays on the stack, as glibc does. */
-static size_t count_args(const char *arg0, va_list ap)
+ * into an array on the stack, as glibc does. */
+static int exec_list(struct exec_target t, const char *arg0, va_list ap, bool envp_follows)
 {
 	size_t n = 1;
 	va_list count;
@@ -212,60 +212,41 @@ static size_t count_args(const char *arg0, va_list ap)
 	for (const char *a = arg0; a && n <= MAX_EXEC_ARGS; a = va_arg(count, const char *))
 		n++;
 	va_end(count);
-	return n;
-}
-
-#define COLLECT_ARGS(argv, n, arg0, ap)                              \
-	char *argv[n];                                               \
-	argv[0] = (char *)(arg0);                                    \
-	for (size_t i_ = 1; i_ < (n); i_++)                          \
-		argv[i_] = argv[i_ - 1] ? va_arg(ap, char *) : NULL; \
-	argv[(n) - 1] = NULL
-
-EXPORT int execl(const char *path, const char *arg, ...)
-{
-	va_list ap;
-	va_start(ap, arg);
-	size_t n = count_args(arg, ap);
 	if (n > MAX_EXEC_ARGS) {
-		va_end(ap);
 		errno = E2BIG;
 		return -1;
 	}
-	COLLECT_ARGS(argv, n, arg, ap);
-	va_end(ap);
-	return exec_image((struct exec_target){ EXEC_PATH, path, -1, 0 }, argv, environ);
+	char *argv[n];
+	argv[0] = (char *)arg0;
+	for (size_t i = 1; i < n; i++)
+		argv[i] = argv[i - 1] ? va_arg(ap, char *) : NULL;
+	argv[n - 1] = NULL;
+	char *const *envp = envp_follows ? va_arg(ap, char *const *) : environ;
+	return exec_image(t, argv, envp);
+}
+
+#define EXEC_LIST(how, file, arg, envp_follows)                                                \
+	do {                                                                                   \
+		va_list ap;                                                                    \
+		va_start(ap, arg);                                                             \
+		int r = exec_list((struct exec_target){ how, file, -1, 0 }, arg, ap, envp_follows); \
+		va_end(ap);                                                                    \
+		return r;                                                                      \
+	} while (0)
+
+EXPORT int execl(const char *path, const char *arg, ...)
+{
+	EXEC_LIST(EXEC_PATH, path, arg, false);
 }
 
 EXPORT int execlp(const char *file, const char *arg, ...)
 {
-	va_list ap;
-	va_start(ap, arg);
-	size_t n = count_args(arg, ap);
-	if (n > MAX_EXEC_ARGS) {
-		va_end(ap);
-		errno = E2BIG;
-		return -1;
-	}
-	COLLECT_ARGS(argv, n, arg, ap);
-	va_end(ap);
-	return exec_image((struct exec_target){ EXEC_SEARCH, file, -1, 0 }, argv, environ);
+	EXEC_LIST(EXEC_SEARCH, file, arg, false);
 }
 
 EXPORT int execle(const char *path, const char *arg, ...)
 {
-	va_list ap;
-	va_start(ap, arg);
-	size_t n = count_args(arg, ap);
-	if (n > MAX_EXEC_ARGS) {
-		va_end(ap);
-		errno = E2BIG;
-		return -1;
-	}
-	COLLECT_ARGS(argv, n, arg, ap);
-	char *const *envp = va_arg(ap, char *const *);
-	va_end(ap);
-	return exec_image((struct exec_target){ EXEC_PATH, path, -1, 0 }, argv, envp);
+	EXEC_LIST(EXEC_PATH, path, arg, true);
 }
 
 void ls_exit_bootstrap(void)

@@ -22,6 +22,7 @@
 
 #include "core/arena.h"
 #include "core/lockscope_internal.h"
+#include "core/thread_dump.h"
 #include "core/tracker.h"
 #include "report/shim_report.h"
 #include "symbols/symbolize.h"
@@ -74,15 +75,9 @@ static char *append_str(char *p, char *end, const char *s)
 
 static char *append_dec(char *p, char *end, uint64_t v)
 {
-	char tmp[24];
-	size_t n = 0;
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	while (n && p < end)
-		*p++ = tmp[--n];
-	return p;
+	char digits[24];
+	*ls_raw_put_dec(digits, v) = 0;
+	return append_str(p, end, digits);
 }
 
 /* FILE, FILE.PID for another process, and ".execN" for the report of an
@@ -421,25 +416,33 @@ void ls_output_claim_report(void)
 	setenv(REPORT_OWNER_ENV, value, 1);
 }
 
-/* Moves the event's findings to the kept lists (the structs, not copies). */
+/* Moves the elements of the array *from_ptr (n of them) to the end of the
+ * kept array (the structs, not copies), and frees it; one that finds no
+ * room is dropped. */
+static void keep_all(void *kept_ptr, size_t *n_kept, void *from_ptr, size_t *n, size_t size,
+		     void (*drop)(void *))
+{
+	char *from = *(char **)from_ptr;
+	for (size_t i = 0; i < *n; i++) {
+		void *slot = ls_array_push(kept_ptr, n_kept, size);
+		if (slot)
+			memcpy(slot, from + i * size, size);
+		else
+			drop(from + i * size);
+	}
+	free(from);
+	*(char **)from_ptr = NULL;
+	*n = 0;
+}
+
+static void drop_deadlock(void *d) { ls_deadlock_free(d); }
+static void drop_loop_stall(void *l) { ls_loop_stall_free(l); }
+
+/* Moves the event's findings to the kept lists. */
 static void keep_events(ls_report *event)
 {
-	for (size_t i = 0; i < event->n_deadlocks; i++) {
-		ls_deadlock *d = ls_array_push(&events, &n_events, sizeof *d);
-		if (!d)
-			break;
-		*d = event->deadlocks[i];
-		memset(&event->deadlocks[i], 0, sizeof event->deadlocks[i]);
-	}
-	event->n_deadlocks = 0;
-	for (size_t i = 0; i < event->n_loop_stalls; i++) {
-		ls_loop_stall *l = ls_array_push(&stalls, &n_stalls, sizeof *l);
-		if (!l)
-			break;
-		*l = event->loop_stalls[i];
-		memset(&event->loop_stalls[i], 0, sizeof event->loop_stalls[i]);
-	}
-	event->n_loop_stalls = 0;
+	keep_all(&events, &n_events, &event->deadlocks, &event->n_deadlocks, sizeof *events, drop_deadlock);
+	keep_all(&stalls, &n_stalls, &event->loop_stalls, &event->n_loop_stalls, sizeof *stalls, drop_loop_stall);
 }
 
 /* JSON: the whole report so far, rewritten: a program that never exits

@@ -376,110 +376,100 @@ static void canon_held(struct merge *m, ls_held_lock *h)
 	canon(m, &h->lock);
 }
 
+/* Where the finding of `key` (taken) goes: the one kept earlier (*seen),
+ * or a new zeroed element at the end of the output array.  NULL on ENOMEM
+ * (the merge fails). */
+static void *finding_slot(struct merge *m, str_map *map, char *key, void *array_ptr, size_t *n, size_t size,
+			  bool *seen)
+{
+	size_t *at = key ? map_find(map, key) : NULL;
+	*seen = at != NULL;
+	if (at) {
+		free(key);
+		return *(char **)array_ptr + *at * size;
+	}
+	void *slot = key ? ls_array_push(array_ptr, n, size) : NULL;
+	if (!slot)
+		free(key);
+	else if (!map_put(map, key, *n - 1))
+		slot = NULL, (*n)--;
+	if (!slot)
+		m->failed = true;
+	return slot;
+}
+
+/* A new kept finding starts with no pids; then it has the input's. */
+static void note_pids(struct merge *m, int64_t **pids, size_t *n, const int64_t *from, size_t n_from, int64_t pid)
+{
+	if (!add_pids_of(pids, n, from, n_from, pid))
+		m->failed = true;
+}
+
 static void merge_inversion(struct merge *m, ls_inversion *inv, int64_t pid)
 {
-	char *key = inversion_key(inv);
-	size_t *at = key ? map_find(&m->inversions, key) : NULL;
-	if (!key) {
-		m->failed = true;
-	} else if (at) {
-		ls_inversion *kept = &m->out->inversions[*at];
-		if (!add_pids_of(&kept->pids, &kept->n_pids, inv->pids, inv->n_pids, pid))
-			m->failed = true;
-		free(key);
-		ls_inversion_free(inv);
-	} else {
-		ls_inversion *kept = ls_array_push(&m->out->inversions, &m->out->n_inversions, sizeof *kept);
-		if (!kept || !map_put(&m->inversions, key, m->out->n_inversions - 1)) {
-			if (kept)
-				m->out->n_inversions--;
-			else
-				free(key);
-			m->failed = true;
-			ls_inversion_free(inv);
-		} else {
-			*kept = *inv;
-			kept->pids = NULL;
-			kept->n_pids = 0;
-			if (!add_pids_of(&kept->pids, &kept->n_pids, inv->pids, inv->n_pids, pid))
-				m->failed = true;
-			free(inv->pids);
-			for (size_t i = 0; i < kept->n; i++) {
-				canon(m, &kept->cycle[i].held);
-				canon(m, &kept->cycle[i].acquired);
-			}
+	bool seen;
+	ls_inversion *kept = finding_slot(m, &m->inversions, inversion_key(inv), &m->out->inversions,
+					  &m->out->n_inversions, sizeof *kept, &seen);
+	if (kept && !seen) {
+		*kept = *inv;
+		kept->pids = NULL;
+		kept->n_pids = 0;
+		for (size_t i = 0; i < kept->n; i++) {
+			canon(m, &kept->cycle[i].held);
+			canon(m, &kept->cycle[i].acquired);
 		}
 	}
+	if (kept)
+		note_pids(m, &kept->pids, &kept->n_pids, inv->pids, inv->n_pids, pid);
+	if (!kept || seen)
+		ls_inversion_free(inv);
+	else
+		free(inv->pids);
 	memset(inv, 0, sizeof *inv);
 }
 
 static void merge_deadlock(struct merge *m, ls_deadlock *d, int64_t pid)
 {
-	char *key = deadlock_key(d);
-	size_t *at = key ? map_find(&m->deadlocks, key) : NULL;
-	if (!key) {
-		m->failed = true;
-	} else if (at) {
-		ls_deadlock *kept = &m->out->deadlocks[*at];
-		if (!add_pids_of(&kept->pids, &kept->n_pids, d->pids, d->n_pids, pid))
-			m->failed = true;
-		free(key);
-		ls_deadlock_free(d);
-	} else {
-		ls_deadlock *kept = ls_array_push(&m->out->deadlocks, &m->out->n_deadlocks, sizeof *kept);
-		if (!kept || !map_put(&m->deadlocks, key, m->out->n_deadlocks - 1)) {
-			if (kept)
-				m->out->n_deadlocks--;
-			else
-				free(key);
-			m->failed = true;
-			ls_deadlock_free(d);
-		} else {
-			*kept = *d;
-			kept->pids = NULL;
-			kept->n_pids = 0;
-			if (!add_pids_of(&kept->pids, &kept->n_pids, d->pids, d->n_pids, pid))
-				m->failed = true;
-			free(d->pids);
-			for (size_t i = 0; i < kept->n; i++) {
-				canon_held(m, &kept->entries[i].holds);
-				canon(m, &kept->entries[i].waits_for);
-			}
+	bool seen;
+	ls_deadlock *kept = finding_slot(m, &m->deadlocks, deadlock_key(d), &m->out->deadlocks, &m->out->n_deadlocks,
+					 sizeof *kept, &seen);
+	if (kept && !seen) {
+		*kept = *d;
+		kept->pids = NULL;
+		kept->n_pids = 0;
+		for (size_t i = 0; i < kept->n; i++) {
+			canon_held(m, &kept->entries[i].holds);
+			canon(m, &kept->entries[i].waits_for);
 		}
 	}
+	if (kept)
+		note_pids(m, &kept->pids, &kept->n_pids, d->pids, d->n_pids, pid);
+	if (!kept || seen)
+		ls_deadlock_free(d);
+	else
+		free(d->pids);
 	memset(d, 0, sizeof *d);
 }
 
 /* The first occurrence is kept, with the longest length seen. */
 static void merge_loop_stall(struct merge *m, ls_loop_stall *l, int64_t pid)
 {
-	char *key = loop_stall_key(l);
-	size_t *at = key ? map_find(&m->loop_stalls, key) : NULL;
-	ls_loop_stall *kept = NULL;
-	if (at) {
-		kept = &m->out->loop_stalls[*at];
-		if (l->total_seconds > kept->total_seconds)
-			kept->total_seconds = l->total_seconds;
-		if (!add_pids_of(&kept->pids, &kept->n_pids, l->pids, l->n_pids, pid))
-			m->failed = true;
-		free(key);
-		ls_loop_stall_free(l);
-	} else if (key && (kept = ls_array_push(&m->out->loop_stalls, &m->out->n_loop_stalls, sizeof *kept)) &&
-		   map_put(&m->loop_stalls, key, m->out->n_loop_stalls - 1)) {
+	bool seen;
+	ls_loop_stall *kept = finding_slot(m, &m->loop_stalls, loop_stall_key(l), &m->out->loop_stalls,
+					   &m->out->n_loop_stalls, sizeof *kept, &seen);
+	if (kept && !seen) {
 		*kept = *l;
 		kept->pids = NULL;
 		kept->n_pids = 0;
-		if (!add_pids_of(&kept->pids, &kept->n_pids, l->pids, l->n_pids, pid))
-			m->failed = true;
-		free(l->pids);
-	} else {
-		if (kept)
-			m->out->n_loop_stalls--;
-		else
-			free(key);
-		m->failed = true;
-		ls_loop_stall_free(l);
+	} else if (kept && l->total_seconds > kept->total_seconds) {
+		kept->total_seconds = l->total_seconds;
 	}
+	if (kept)
+		note_pids(m, &kept->pids, &kept->n_pids, l->pids, l->n_pids, pid);
+	if (!kept || seen)
+		ls_loop_stall_free(l);
+	else
+		free(l->pids);
 	memset(l, 0, sizeof *l);
 }
 
@@ -525,12 +515,10 @@ static bool merge_sites(ls_lock_stats *into, ls_lock_stats *from)
 
 static void merge_lock(struct merge *m, ls_lock_stats *l, int64_t pid)
 {
-	char *key = lock_key(&l->lock, pid);
-	size_t *at = key ? map_find(&m->locks, key) : NULL;
-	if (!key) {
-		m->failed = true;
-	} else if (at) {
-		ls_lock_stats *kept = &m->out->locks[*at];
+	bool seen;
+	ls_lock_stats *kept = finding_slot(m, &m->locks, lock_key(&l->lock, pid), &m->out->locks, &m->out->n_locks,
+					   sizeof *kept, &seen);
+	if (kept && seen) {
 		kept->acquisitions = add_sat(kept->acquisitions, l->acquisitions);
 		kept->contended = add_sat(kept->contended, l->contended);
 		kept->wait_ns = add_sat(kept->wait_ns, l->wait_ns);
@@ -541,49 +529,31 @@ static void merge_lock(struct merge *m, ls_lock_stats *l, int64_t pid)
 			kept->wait_hist[i] = add_sat(kept->wait_hist[i], l->wait_hist[i]);
 		if (!merge_sites(kept, l))
 			m->failed = true;
-		free(key);
-		ls_lock_stats_free(l);
-	} else {
-		ls_lock_stats *kept = ls_array_push(&m->out->locks, &m->out->n_locks, sizeof *kept);
-		if (!kept || !map_put(&m->locks, key, m->out->n_locks - 1)) {
-			if (kept)
-				m->out->n_locks--;
-			else
-				free(key);
-			m->failed = true;
-			ls_lock_stats_free(l);
-		} else {
-			*kept = *l;
-			canon(m, &kept->lock);
-		}
+	} else if (kept) {
+		*kept = *l;
+		canon(m, &kept->lock);
 	}
+	if (!kept || seen)
+		ls_lock_stats_free(l);
 	memset(l, 0, sizeof *l);
 }
 
 static void merge_edge(struct merge *m, ls_order_edge *e, int64_t pid)
 {
-	char *key = edge_key(e, pid);
-	size_t *at = key ? map_find(&m->edges, key) : NULL;
-	if (at) {
-		m->out->order_edges[*at].in_inversion |= e->in_inversion;
-		free(key);
-	} else {
-		ls_order_edge *kept = key ? ls_array_push(&m->out->order_edges, &m->out->n_order_edges, sizeof *kept) : NULL;
-		if (kept && map_put(&m->edges, key, m->out->n_order_edges - 1)) {
-			*kept = *e;
-			canon(m, &kept->held);
-			canon(m, &kept->acquired);
-			memset(e, 0, sizeof *e);
-			return;
-		}
-		if (kept)
-			m->out->n_order_edges--;
-		else
-			free(key);
-		m->failed = true;
+	bool seen;
+	ls_order_edge *kept = finding_slot(m, &m->edges, edge_key(e, pid), &m->out->order_edges,
+					   &m->out->n_order_edges, sizeof *kept, &seen);
+	if (kept && seen) {
+		kept->in_inversion |= e->in_inversion;
+	} else if (kept) {
+		*kept = *e;
+		canon(m, &kept->held);
+		canon(m, &kept->acquired);
 	}
-	ls_lock_ref_free(&e->held);
-	ls_lock_ref_free(&e->acquired);
+	if (!kept || seen) {
+		ls_lock_ref_free(&e->held);
+		ls_lock_ref_free(&e->acquired);
+	}
 	memset(e, 0, sizeof *e);
 }
 
