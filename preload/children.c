@@ -1,16 +1,19 @@
 /* children.c — the reports of the other processes of one run.
  *
  * The first process with the shim (the root: the program `lockscope run`
- * started, or the first one preloaded by hand) creates a ledger file, 0600
- * and O_EXCL in $XDG_RUNTIME_DIR (else $TMPDIR, else /tmp), and passes its
- * path to its descendants in LOCKSCOPE_CHILD_LEDGER ("PID:PATH").  A
- * descendant that writes a report (a forked or spawned worker, an image
- * about to be replaced by exec) appends one line naming it; the root's
- * final report lists those lines and removes the ledger.  A descendant never
- * creates the ledger: one that outlives the root writes its report as
- * always, but nobody lists it.  Appending is one write(2) of one line with
+ * started, or the first one preloaded by hand) keeps a ledger in memory: a
+ * memfd, whose pid, descriptor and inode its descendants find in
+ * LOCKSCOPE_CHILD_LEDGER ("PID:FD:INODE").  A descendant that writes a
+ * report (a forked or spawned worker, an image about to be replaced by
+ * exec) opens /proc/PID/fd/FD, checks the inode (the root may have closed
+ * that descriptor and opened something else under its number) and appends
+ * one line naming the report; the root's last report lists those lines.
+ * Nothing is ever left on disk: the ledger dies with the root, however it
+ * dies, and a descendant that outlives the root (or runs as another user)
+ * just finds nobody to tell.  Appending is one write(2) of one line with
  * O_APPEND, so writers never interleave, and it uses no malloc and no stdio:
  * a report written from a signal handler (the raw fallback) is listed too.
+ * The root's own exec keeps the memfd open for its next image.
  */
 #include "config.h"
 
@@ -20,69 +23,83 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "core/grow.h"
 #include "core/lockscope_internal.h"
-#include "core/options.h"
 #include "core/thread_dump.h"
 #include "shim.h"
 
 #define LEDGER_ENV "LOCKSCOPE_CHILD_LEDGER"
 #define LINE_MAX_BYTES 2048
 #define FIELD_MAX 900
+/* The memfd is moved up here, out of the way of the program's descriptors. */
+#define LEDGER_FD_MIN 700
 
-static char ledger_path[LS_OPTIONS_PATH_MAX];
 static pid_t root_pid;
+static int root_fd = -1;
+static uint64_t root_inode;
 
-static const char *ledger_dir(void)
-{
-	static const char *const vars[] = { "XDG_RUNTIME_DIR", "TMPDIR" };
-	for (size_t i = 0; i < LS_ARRAY_SIZE(vars); i++) {
-		const char *d = getenv(vars[i]);
-		if (d && d[0] == '/' && strlen(d) < LS_OPTIONS_PATH_MAX - 64 && access(d, W_OK | X_OK) == 0)
-			return d;
-	}
-	return "/tmp";
-}
-
-static bool owned_by_us(int fd)
+static uint64_t inode_of(int fd)
 {
 	struct stat st;
-	return fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid();
+	return fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? (uint64_t)st.st_ino : 0;
+}
+
+/* A new ledger for a root (its first image). */
+static void create_ledger(void)
+{
+	int fd = memfd_create("lockscope-children", MFD_CLOEXEC);
+	if (fd < 0)
+		return;
+	int high = fcntl(fd, F_DUPFD_CLOEXEC, LEDGER_FD_MIN);
+	close(fd);
+	if (high < 0 || !(root_inode = inode_of(high))) {
+		if (high >= 0)
+			close(high);
+		return;
+	}
+	root_fd = high;
+	char value[96];
+	snprintf(value, sizeof value, "%d:%d:%" PRIu64, (int)getpid(), root_fd, root_inode);
+	setenv(LEDGER_ENV, value, 1);
 }
 
 void ls_children_claim(void)
 {
 	const char *env = getenv(LEDGER_ENV);
+	long pid = 0, fd = -1;
+	unsigned long long inode = 0;
 	char *end = NULL;
-	long pid = env ? strtol(env, &end, 10) : 0;
-	if (pid > 0 && *end == ':' && end[1] == '/' && strlen(end + 1) < sizeof ledger_path) {
-		root_pid = (pid_t)pid;
-		memcpy(ledger_path, end + 1, strlen(end + 1) + 1);
-		return;
+	if (env) {
+		pid = strtol(env, &end, 10);
+		if (*end == ':')
+			fd = strtol(end + 1, &end, 10);
+		if (*end == ':')
+			inode = strtoull(end + 1, &end, 10);
 	}
-	/* The root: a fresh ledger, named so that no earlier run's file is
-	 * taken for ours. */
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
 	root_pid = getpid();
-	snprintf(ledger_path, sizeof ledger_path, "%s/lockscope-children-%d-%lx%lx", ledger_dir(), (int)root_pid,
-		 (unsigned long)ts.tv_sec, (unsigned long)ts.tv_nsec);
-	int fd = open(ledger_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		ledger_path[0] = 0;
+	if (pid <= 0 || fd < 0 || fd > INT32_MAX || !inode || *end) {
+		create_ledger();
 		return;
 	}
-	close(fd);
-	char value[LS_OPTIONS_PATH_MAX + 32];
-	snprintf(value, sizeof value, "%d:%s", (int)root_pid, ledger_path);
-	setenv(LEDGER_ENV, value, 1);
+	root_pid = (pid_t)pid;
+	root_fd = (int)fd;
+	root_inode = inode;
+	/* An image of the root after its exec: the memfd came along. */
+	if (ls_children_is_root() && inode_of(root_fd) != root_inode)
+		root_fd = -1;
 }
 
 bool ls_children_is_root(void) { return root_pid == getpid(); }
+
+void ls_children_keep_across_exec(void)
+{
+	if (root_fd >= 0 && ls_children_is_root())
+		fcntl(root_fd, F_SETFD, 0);
+}
 
 /* ---- one line: PID TAB INVERSIONS TAB FINDINGS TAB REASON TAB REPORT TAB PROGRAM ---- */
 
@@ -107,9 +124,19 @@ static void put_number(struct line *l, uint64_t v)
 	put_field(l, digits);
 }
 
+/* /proc/PID/fd/FD of the root (no stdio). */
+static void ledger_path(char *buf)
+{
+	char *p = buf;
+	memcpy(p, "/proc/", 6);
+	p = ls_raw_put_dec(p + 6, (uint64_t)root_pid);
+	memcpy(p, "/fd/", 4);
+	*ls_raw_put_dec(p + 4, (uint64_t)root_fd) = 0;
+}
+
 void ls_children_note(const ls_child_report *c)
 {
-	if (!ledger_path[0])
+	if (root_fd < 0)
 		return;
 	struct line l = { .len = 0 };
 	put_number(&l, (uint64_t)c->pid);
@@ -119,10 +146,12 @@ void ls_children_note(const ls_child_report *c)
 	put_field(&l, c->report ? c->report : "-");
 	put_field(&l, c->program ? c->program : "-");
 	l.buf[l.len - 1] = '\n';
-	int fd = open(ledger_path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+	char path[64];
+	ledger_path(path);
+	int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
 	if (fd < 0)
 		return;
-	if (owned_by_us(fd))
+	if (inode_of(fd) == root_inode)
 		while (write(fd, l.buf, l.len) < 0 && errno == EINTR)
 			;
 	close(fd);
@@ -154,12 +183,15 @@ static void parse_line(ls_report *r, char *line)
 	c->program = field_dup(fields[5]);
 }
 
-void ls_children_collect(ls_report *r, bool final)
+void ls_children_collect(ls_report *r)
 {
-	if (!ledger_path[0] || !ls_children_is_root())
+	if (root_fd < 0 || !ls_children_is_root() || inode_of(root_fd) != root_inode)
 		return;
-	int fd = open(ledger_path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	FILE *in = fd >= 0 && owned_by_us(fd) ? fdopen(fd, "r") : NULL;
+	/* A descriptor of its own: reading must not move the ledger's offset. */
+	char path[64];
+	ledger_path(path);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	FILE *in = fd >= 0 && inode_of(fd) == root_inode ? fdopen(fd, "r") : NULL;
 	if (!in && fd >= 0)
 		close(fd);
 	char line[LINE_MAX_BYTES + 1];
@@ -169,6 +201,5 @@ void ls_children_collect(ls_report *r, bool final)
 	}
 	if (in)
 		fclose(in);
-	if (final)
-		unlink(ledger_path);
 }
+

@@ -127,5 +127,6 @@ bool ls_ending_before_exec(void)
 		else if (!ls_dumps_run_on_watchdog(write_exec_report, NULL, LAST_REPORT_WAIT_NS))
 			ls_raw_last_report("exec");
 	}
+	ls_children_keep_across_exec();
 	return true;
 }

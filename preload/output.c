@@ -267,7 +267,7 @@ static void write_summary_only(const char *reason)
 	ls_report *r = ls_output_new_report(reason);
 	FILE *out = r ? open_destination(false) : NULL;
 	if (out) {
-		ls_children_collect(r, true);
+		ls_children_collect(r);
 		ls_report_write_text_parts(r, out, LS_TEXT_SUMMARY);
 		fclose(out);
 	}
@@ -296,7 +296,7 @@ static void write_last_report(const char *reason, bool before_exec)
 			ls_shim_add_threads(r, s);
 		}
 		if (!before_exec)
-			ls_children_collect(r, true);
+			ls_children_collect(r);
 		char buf[LS_OPTIONS_PATH_MAX + 48];
 		const char *path = ls_output_path(buf, sizeof buf, before_exec);
 		FILE *out = open_destination_at(json, path);

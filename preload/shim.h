@@ -72,12 +72,13 @@ void ls_write_stderr(const char *msg);
 /* The reports of the other processes of the run (children.c).  claim:
  * at load time (sets LOCKSCOPE_CHILD_LEDGER in the root); note: one report
  * written by a descendant, or by the root before an exec (no malloc, no
- * stdio); collect: the root adds them to its report (final: and removes
- * the ledger). */
+ * stdio); collect: the root adds them to its report; keep_across_exec:
+ * the root is about to exec (async-signal-safe). */
 void ls_children_claim(void);
 bool ls_children_is_root(void);
 void ls_children_note(const ls_child_report *c);
-void ls_children_collect(struct ls_report *r, bool final);
+void ls_children_collect(struct ls_report *r);
+void ls_children_keep_across_exec(void);
 
 /* How a process image ends (ending.c).  ls_ending_report writes the last
  * report once, from any context (a signal handler included: the watchdog
