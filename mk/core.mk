@@ -14,14 +14,16 @@ lib_libinternal_la_SOURCES += lib/core/arena.c lib/core/arena.h lib/core/options
 	lib/core/stack_depot.c lib/core/stack_depot.h lib/core/lock_table.c lib/core/lock_table.h \
 	lib/core/thread_state.c lib/core/thread_state.h lib/core/order_graph.c lib/core/order_graph.h \
 	lib/core/tracker.c lib/core/tracker.h lib/core/semaphore.c lib/core/semaphore.h \
-	lib/report/shim_report.c lib/report/shim_report.h
+	lib/core/loop_watch.c lib/core/loop_watch.h lib/report/shim_report.c lib/report/shim_report.h
 
 # The shim: only the interposed functions are exported.
 if !SANITIZERS
 lib_LTLIBRARIES += preload/liblockscope-preload.la
 preload_liblockscope_preload_la_SOURCES = preload/interpose.c preload/bootstrap.c \
 	preload/mutex_inline.c preload/mutex_inline.h preload/sync.c preload/sem_inline.c preload/sem_inline.h \
-	preload/output.c preload/real.h preload/shim.h
+	preload/output.c preload/real.h preload/shim.h \
+	preload/ending.c preload/interpose_exit.c preload/exit_signals.c preload/raw_report.c preload/children.c \
+	preload/interpose_poll.c preload/loop_stalls.c
 preload_liblockscope_preload_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden -ftls-model=initial-exec $(UNWIND_CFLAGS)
 preload_liblockscope_preload_la_LDFLAGS = -module -avoid-version -shared -no-undefined \
 	-Wl,-z,nodelete

@@ -2,6 +2,7 @@
 # The report model, its writers (text, JSON, dot, folded, html), the strict
 # JSON reader and the `lockscope report` verb.
 lib_libinternal_la_SOURCES += lib/report/report.c lib/report/report_text.c lib/report/report_json.c \
+	lib/report/report_merge.c \
 	lib/report/report_render.h lib/report/report_render.c \
 	lib/report/report_format.h lib/report/report_format.c
 
@@ -17,8 +18,8 @@ tools_lockscope_SOURCES += tools/report.c
 
 # Integration test: renders the checked-in sample in every format and feeds
 # the hostile corpus to `lockscope report`.
-TESTS += tests/report.sh
-EXTRA_DIST += tests/report.sh tests/corpus/report tests/fuzz_report.c
+TESTS += tests/report.sh tests/report_merge.sh
+EXTRA_DIST += tests/report.sh tests/report_merge.sh tests/corpus/report tests/fuzz_report.c
 
 dist_man_MANS += man/lockscope-report.1 man/lockscope-report.5
 
@@ -28,6 +29,7 @@ dist_man_MANS += man/lockscope-report.1 man/lockscope-report.5
 FUZZ_CC = clang
 FUZZ_SECONDS = 30
 FUZZ_REPORT_SRC = $(top_srcdir)/tests/fuzz_report.c $(top_srcdir)/lib/report/report.c \
+	$(top_srcdir)/lib/report/report_merge.c \
 	$(top_srcdir)/lib/report/report_text.c $(top_srcdir)/lib/report/report_json.c $(top_srcdir)/lib/report/report_render.c \
 	$(top_srcdir)/lib/report/report_format.c $(top_srcdir)/lib/core/grow.c $(top_srcdir)/lib/symbols/frame.c \
 	$(top_srcdir)/lib/report/report_render_dot.c $(top_srcdir)/lib/report/report_render_folded.c \

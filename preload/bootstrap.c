@@ -130,6 +130,12 @@ WEAK_HOOK(ls_dumps_thread_started)
 WEAK_HOOK(ls_live_bootstrap)
 WEAK_HOOK(ls_live_atfork_child)
 WEAK_HOOK(ls_live_exit)
+__attribute__((weak)) bool ls_dumps_on_watchdog(void) { return false; }
+__attribute__((weak)) bool ls_dumps_run_on_watchdog(void (*fn)(void *), void *arg, uint64_t timeout_ns)
+{
+	(void)fn, (void)arg, (void)timeout_ns;
+	return false;
+}
 
 static void atfork_prepare(void)
 {
@@ -163,6 +169,7 @@ static void atfork_child(void)
 	ls_order_atfork_child();
 	ls_thread_atfork_child_collect();
 	ls_output_atfork_child();
+	ls_ending_init();
 	ls_live_atfork_child();
 	ls_dumps_atfork_child();
 	ls_busy_end();
@@ -192,6 +199,8 @@ static void do_bootstrap(void)
 	ls_py_self_init();
 	pthread_key_create(&cleanup_key, thread_cleanup);
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+	ls_exit_bootstrap();
+	ls_loop_bootstrap();
 	ls_live_bootstrap();
 	ls_dumps_bootstrap();
 }
@@ -216,6 +225,7 @@ __attribute__((constructor)) static void shim_constructor(void)
 	ls_thread_state *t = ls_enter();
 	if (t) {
 		ls_output_claim_report();
+		ls_ending_init();
 		ls_leave();
 	}
 }
@@ -224,11 +234,7 @@ __attribute__((destructor)) static void shim_destructor(void)
 {
 	if (atomic_load(&boot_state) != 2)
 		return;
-	ls_busy_begin();
-	ls_dumps_exit();
-	ls_live_exit();
-	ls_output_exit_report();
-	ls_busy_end();
+	ls_ending_exit();
 }
 
 /* ---- threads ---------------------------------------------------------- */

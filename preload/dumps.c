@@ -89,6 +89,15 @@ static struct {
 	ls_dump_result dump;
 } crash;
 
+/* Work handed to the watchdog by a thread that cannot do it itself (the
+ * last report, asked for from a signal handler or _exit): ending.c. */
+enum { JOB_IDLE, JOB_CLAIMED, JOB_REQUESTED, JOB_RUNNING, JOB_DONE, JOB_ABANDONED };
+static struct {
+	_Atomic uint32_t state;                /* futex word */
+	void (*fn)(void *);
+	void *arg;
+} job;
+
 /* Deadlines armed through <lockscope/watchdog.h>, one per thread. */
 static struct watch {
 	_Atomic pid_t tid;
@@ -332,6 +341,32 @@ static ls_thread *add_dumped_thread(ls_report *r, const ls_dump_slot *slot, uint
 	return th;
 }
 
+ls_symbolizer *ls_dumps_symbolizer(void) { return symbolizer(); }
+
+bool ls_dumps_thread_stack(pid_t tid, ls_stack *out)
+{
+	ls_dump_result d;
+	ls_report *scratch = ls_report_new();
+	if (!scratch)
+		return false;
+	ls_thread_dump_reserve(ls_thread_live_count() + 16);
+	ls_thread_dump_capture(LS_DUMP_ROUTINE, NULL, 0, CAPTURE_TIMEOUT_NS, &d);
+	uint64_t now = ls_now_ns();
+	bool found = false;
+	for (size_t i = 0; i < d.n && !found; i++) {
+		if (d.slots[i]->tid != tid)
+			continue;
+		ls_thread *th = add_dumped_thread(scratch, d.slots[i], now);
+		if (th && th->stack.n) {
+			*out = th->stack;
+			th->stack = (ls_stack){ 0 };
+			found = true;
+		}
+	}
+	ls_report_free(scratch);
+	return found;
+}
+
 static void add_dump(ls_report *r, const ls_dump_result *d)
 {
 	uint64_t now = ls_now_ns();
@@ -493,6 +528,7 @@ static void act_on_hang(void)
 	if (ls_opts.on_hang == LS_ON_HANG_EXIT) {
 		_exit(ls_opts.hang_exitcode);
 	} else if (ls_opts.on_hang == LS_ON_HANG_ABORT) {
+		ls_ending_report("on_hang abort");
 		atomic_store(&aborting, true);
 		struct sigaction dfl = { .sa_handler = SIG_DFL };
 		sigaction(SIGABRT, &dfl, NULL);
@@ -730,6 +766,61 @@ static void install(int sig, void (*handler)(int, siginfo_t *, void *))
 	sigaction(sig, &sa, &previous[sig]);
 }
 
+/* ---- jobs ------------------------------------------------------------------------ */
+
+bool ls_dumps_on_watchdog(void)
+{
+	return atomic_load(&watchdog_running) && pthread_equal(pthread_self(), watchdog);
+}
+
+bool ls_dumps_run_on_watchdog(void (*fn)(void *), void *arg, uint64_t timeout_ns)
+{
+	if (!atomic_load(&watchdog_running) || ls_dumps_on_watchdog())
+		return false;
+	uint64_t deadline = ls_now_ns() + timeout_ns;
+	for (uint32_t idle = JOB_IDLE; !atomic_compare_exchange_strong(&job.state, &idle, JOB_CLAIMED); idle = JOB_IDLE) {
+		if (ls_now_ns() >= deadline)
+			return false;
+		wait_change(&job.state, idle, 10 * 1000000ull);  /* another job: its end wakes us */
+	}
+	job.fn = fn;
+	job.arg = arg;
+	atomic_store(&job.state, JOB_REQUESTED);
+	ring(&doorbell);
+	for (uint32_t st; (st = atomic_load(&job.state)) != JOB_DONE;) {
+		uint64_t now = ls_now_ns();
+		if (now >= deadline) {
+			/* Not taken yet: withdrawn, it never runs.  Running: given
+			 * up on; it frees the slot when it ends. */
+			uint32_t requested = JOB_REQUESTED, running = JOB_RUNNING;
+			if (atomic_compare_exchange_strong(&job.state, &requested, JOB_IDLE)) {
+				wake_all(&job.state);
+				return false;
+			}
+			if (atomic_compare_exchange_strong(&job.state, &running, JOB_ABANDONED))
+				return false;
+			break;  /* done just now */
+		}
+		wait_change(&job.state, st, deadline - now);
+	}
+	atomic_store(&job.state, JOB_IDLE);
+	wake_all(&job.state);
+	return true;
+}
+
+static void run_job(void)
+{
+	uint32_t requested = JOB_REQUESTED;
+	if (!atomic_compare_exchange_strong(&job.state, &requested, JOB_RUNNING))
+		return;
+	job.fn(job.arg);
+	/* Nobody waits any more if the requester gave up: free the slot. */
+	uint32_t running = JOB_RUNNING;
+	if (!atomic_compare_exchange_strong(&job.state, &running, JOB_DONE))
+		atomic_store(&job.state, JOB_IDLE);
+	wake_all(&job.state);
+}
+
 /* ---- the watchdog thread -------------------------------------------------------- */
 
 static void refresh_modules(void)
@@ -741,9 +832,14 @@ static void refresh_modules(void)
 	ls_thread_dump_reserve(ls_thread_live_count() + 16);
 }
 
+/* How long until the event-loop check wants to run again. */
+static uint64_t loop_check_in = UINT64_MAX;
+
 static uint64_t next_wake(uint64_t now)
 {
 	uint64_t wake = now + (ls_wd_cycle_unconfirmed(&analyzer) ? CONFIRM_NS : TICK_NS);
+	if (loop_check_in < wake - now)
+		wake = now + loop_check_in;
 	if (next_timer_dump_ns && next_timer_dump_ns < wake)
 		wake = next_timer_dump_ns;
 	for (size_t i = 0; i < MAX_WATCHES; i++) {
@@ -760,6 +856,10 @@ static void *watchdog_main(void *arg)
 	ls_busy_begin(); /* never tracked, never registered */
 	for (unsigned tick = 0;; tick++) {
 		uint32_t bell = atomic_load(&doorbell);
+		if (atomic_load(&job.state) == JOB_REQUESTED) {
+			run_job();
+			continue;
+		}
 		if (atomic_load(&crash.state) == CRASH_REQUESTED) {
 			write_crash_report();
 			atomic_store(&crash.state, CRASH_DONE);
@@ -778,6 +878,7 @@ static void *watchdog_main(void *arg)
 			check_timer_dump(now);
 			check_watches(now);
 			scan_waits();
+			loop_check_in = ls_loop_stalls_check();
 			if (tick % MODULE_REFRESH_TICKS == 0)
 				refresh_modules();
 		}
@@ -885,6 +986,7 @@ void ls_dumps_atfork_child(void)
 	atomic_store(&crash.tid, 0);
 	atomic_store(&crash.dumped, false);
 	atomic_store(&dump_requests, 0);
+	atomic_store(&job.state, JOB_IDLE);
 	sym = NULL;
 	memset(&snapshot, 0, sizeof snapshot);
 	uint64_t hang_ns = analyzer.hang_ns, threshold_ns = analyzer.threshold_ns;
@@ -896,6 +998,7 @@ void ls_dumps_atfork_child(void)
 		atomic_store(&watches[i].deadline_ns, 0);
 	}
 	ls_thread_dump_atfork_child();
+	ls_loop_stalls_atfork_child();
 	set_raw_path();
 	start_watchdog();
 }
@@ -907,7 +1010,7 @@ void ls_dumps_exit(void)
 	/* A dump asked for just before exit (a signal, a timer) is still
 	 * written: the program may end right after asking. */
 	uint64_t deadline = ls_now_ns() + EXIT_DUMP_WAIT_NS;
-	while (atomic_load(&watchdog_running) && (atomic_load(&dump_requests) || atomic_load(&dumping)) &&
+	while (!ls_dumps_on_watchdog() && atomic_load(&watchdog_running) && (atomic_load(&dump_requests) || atomic_load(&dumping)) &&
 	       ls_now_ns() < deadline) {
 		uint32_t done = atomic_load(&dumps_done);
 		if (!atomic_load(&dump_requests) && !atomic_load(&dumping))

@@ -4,8 +4,11 @@
  * deadlocks has still said why); the exit report adds statistics and the
  * summary.  JSON is written whole at exit.  A forked child writes to
  * FILE.PID so it never overwrites its parent's report; an exec'd program
- * keeps its pid and writes FILE.  Report files are created 0600 and never
- * through a symbolic link.
+ * keeps its pid and writes FILE.  An image that found something and is
+ * replaced by exec writes its JSON report first to NAME.execN (NAME being
+ * FILE or FILE.PID, N the image's number in this pid), so the next image's
+ * report does not overwrite it; a text FILE is continued by the next image.
+ * Report files are created 0600 and never through a symbolic link.
  */
 #include "config.h"
 
@@ -20,6 +23,7 @@
 #include "core/arena.h"
 #include "core/lockscope_internal.h"
 #include "core/py_stack.h"
+#include "core/thread_dump.h"
 #include "core/tracker.h"
 #include "report/py_names.h"
 #include "report/shim_report.h"
@@ -43,6 +47,12 @@ static struct closed_module *closed_modules;
  * report's summary and JSON. */
 static ls_deadlock *events;
 static size_t n_events;
+static ls_loop_stall *stalls;      /* event-loop stalls, likewise */
+static size_t n_stalls;
+/* Which image of this pid this is (1, then 2 after an exec...), and the
+ * findings the last report before an exec had. */
+static unsigned image_index = 1;
+static size_t findings_at_exec;
 
 void ls_write_stderr(const char *msg)
 {
@@ -58,23 +68,47 @@ void ls_write_stderr(const char *msg)
 	}
 }
 
-static const char *output_path(char *buf, size_t len)
+static char *append_str(char *p, char *end, const char *s)
+{
+	while (*s && p < end)
+		*p++ = *s++;
+	return p;
+}
+
+static char *append_dec(char *p, char *end, uint64_t v)
+{
+	char digits[24];
+	*ls_raw_put_dec(digits, v) = 0;
+	return append_str(p, end, digits);
+}
+
+/* FILE, FILE.PID for another process, and ".execN" for the report of an
+ * image about to be replaced; NULL for standard error.  No stdio, no
+ * malloc: the raw report (raw_report.c) uses it in a signal handler. */
+const char *ls_output_path(char *buf, size_t len, bool before_exec)
 {
 	if (!ls_opts.output[0])
 		return NULL;
 	if (!owner_pid)
 		owner_pid = getpid();
-	if (getpid() == owner_pid)
-		return ls_opts.output;
-	snprintf(buf, len, "%s.%d", ls_opts.output, (int)getpid());
+	char *p = buf, *end = buf + len - 1;
+	p = append_str(p, end, ls_opts.output);
+	if (getpid() != owner_pid)
+		p = append_dec(append_str(p, end, "."), end, (uint64_t)getpid());
+	if (before_exec && ls_opts.format == LS_FORMAT_JSON)
+		p = append_dec(append_str(p, end, ".exec"), end, image_index);
+	*p = 0;
 	return buf;
 }
 
-/* Opens the report destination as a stdio stream (stderr when no file). */
-static FILE *open_destination(bool whole_report)
+static const char *output_path(char *buf, size_t len)
 {
-	char buf[LS_OPTIONS_PATH_MAX + 32];
-	const char *path = output_path(buf, sizeof buf);
+	return ls_output_path(buf, len, false);
+}
+
+/* Opens the report destination as a stdio stream (stderr when no file). */
+static FILE *open_destination_at(bool whole_report, const char *path)
+{
 	int fd;
 	if (!path) {
 		fd = dup(STDERR_FILENO);
@@ -95,6 +129,12 @@ static FILE *open_destination(bool whole_report)
 	if (!f && fd >= 0)
 		close(fd);
 	return f;
+}
+
+static FILE *open_destination(bool whole_report)
+{
+	char buf[LS_OPTIONS_PATH_MAX + 48];
+	return open_destination_at(whole_report, output_path(buf, sizeof buf));
 }
 
 ls_symbolizer *ls_output_new_symbolizer(void)
@@ -194,6 +234,8 @@ static bool is_root_process(void)
 	return !root || !*root || atol(root) == (long)getpid();
 }
 
+bool ls_output_is_root_process(void) { return is_root_process(); }
+
 /* A text exit report says only what is worth reading: the statistics when
  * some lock was contended, the summary line for the program itself, and
  * nothing at all from a child or helper process that found nothing.
@@ -206,25 +248,63 @@ static bool quiet_text_exit(bool *summary_only)
 		ls_lock_foreach(note_contended, &contended);
 		ls_lock_foreach_kept_dead(note_contended, &contended);
 	}
-	bool findings = ls_order_finding_count() > findings_before_fork || n_events > 0;
+	bool findings = ls_order_finding_count() > findings_before_fork || n_events > 0 || n_stalls > 0;
 	*summary_only = !findings && !contended;
 	return *summary_only && !is_root_process();
 }
 
-static void write_summary_only(void)
+/* Findings of this process (not those its parent had before a fork). */
+static size_t own_findings(void)
 {
-	ls_report *r = ls_output_new_report("exit");
+	return ls_order_finding_count() - findings_before_fork + n_events + n_stalls;
+}
+
+/* The findings kept from the events, shown in a report (and taken back
+ * before it is freed). */
+static void lend_kept(ls_report *r)
+{
+	r->deadlocks = events;
+	r->n_deadlocks = n_events;
+	r->loop_stalls = stalls;
+	r->n_loop_stalls = n_stalls;
+}
+
+static void take_back_kept(ls_report *r)
+{
+	r->deadlocks = NULL;
+	r->n_deadlocks = 0;
+	r->loop_stalls = NULL;
+	r->n_loop_stalls = 0;
+}
+
+/* A report that is not the root's last one is listed in the root's. */
+static void note_for_root(const ls_report *r, const char *path, bool before_exec)
+{
+	if (!before_exec && ls_children_is_root())
+		return;
+	ls_child_report c = { .pid = r->pid, .program = r->program, .reason = r->reason, .report = (char *)path,
+			      .inversions = r->n_inversions, .other_findings = r->n_deadlocks + r->n_loop_stalls };
+	ls_children_note(&c);
+}
+
+static void write_summary_only(const char *reason)
+{
+	ls_report *r = ls_output_new_report(reason);
 	FILE *out = r ? open_destination(false) : NULL;
 	if (out) {
+		ls_children_collect(r);
 		ls_report_write_text_parts(r, out, LS_TEXT_SUMMARY);
 		fclose(out);
 	}
 	ls_report_free(r);
 }
 
-void ls_output_exit_report(void)
+/* Cycles through semaphores found so far are confirmed (or dropped) before
+ * a report is written; confirming reports through ls_output_inversion,
+ * which takes output_lock, so this runs before it is taken. */
+static void confirm_pending_cycles(void)
 {
-	ls_order_confirm_pending(); /* reported through ls_output_inversion */
+	ls_order_confirm_pending();
 	size_t dropped = ls_order_rejected_count();
 	if (ls_opts.verbose && dropped) {
 		char msg[200];
@@ -234,42 +314,125 @@ void ls_output_exit_report(void)
 			 dropped, dropped == 1 ? "" : "s", dropped == 1 ? "it" : "each");
 		ls_write_stderr(msg);
 	}
-	ls_spin_lock(&output_lock);
+}
+
+static void write_last_report(const char *reason, bool before_exec)
+{
 	bool summary_only = false;
 	if (ls_opts.format == LS_FORMAT_TEXT && (quiet_text_exit(&summary_only) || summary_only)) {
-		if (summary_only && is_root_process())
-			write_summary_only();
-		ls_spin_unlock(&output_lock);
+		/* Before an exec the next image writes the summary of this pid. */
+		if (summary_only && is_root_process() && !before_exec)
+			write_summary_only(reason);
 		return;
 	}
 	ls_symbolizer *s = ls_output_new_symbolizer();
-	ls_report *r = ls_output_new_report("exit");
+	ls_report *r = ls_output_new_report(reason);
 	if (s && r) {
 		add_findings(r, s);
 		name_python_threads(r);
 		if (ls_opts.stats)
 			ls_shim_add_locks(r, s, MAX_REPORTED_LOCKS);
-		r->deadlocks = events;
-		r->n_deadlocks = n_events;
-		if (ls_opts.format == LS_FORMAT_JSON) {
+		lend_kept(r);
+		bool json = ls_opts.format == LS_FORMAT_JSON;
+		if (json) {
 			ls_shim_add_order_edges(r, s);
 			ls_shim_add_threads(r, s);
 		}
-		bool json = ls_opts.format == LS_FORMAT_JSON;
-		FILE *out = open_destination(json);
+		if (!before_exec)
+			ls_children_collect(r);
+		char buf[LS_OPTIONS_PATH_MAX + 48];
+		const char *path = ls_output_path(buf, sizeof buf, before_exec);
+		FILE *out = open_destination_at(json, path);
 		if (out) {
 			if (json)
 				ls_report_write_json(r, out);
 			else
 				ls_report_write_text_parts(r, out, LS_TEXT_STATS | LS_TEXT_SUMMARY);
 			fclose(out);
+			note_for_root(r, path, before_exec);
 		}
-		r->deadlocks = NULL;
-		r->n_deadlocks = 0;
+		take_back_kept(r);
 	}
 	ls_report_free(r);
 	ls_symbolizer_free(s);
+}
+
+void ls_output_exit_report(const char *reason)
+{
+	confirm_pending_cycles();
+	ls_spin_lock(&output_lock);
+	write_last_report(reason, false);
 	ls_spin_unlock(&output_lock);
+}
+
+size_t ls_output_findings_after_fork(void)
+{
+	return ls_order_finding_count() - findings_before_fork;
+}
+
+const ls_deadlock *ls_output_kept_events(size_t *n)
+{
+	*n = n_events;
+	return events;
+}
+
+const ls_loop_stall *ls_output_kept_loop_stalls(size_t *n)
+{
+	*n = n_stalls;
+	return stalls;
+}
+
+bool ls_output_exec_report_due(void)
+{
+	confirm_pending_cycles();
+	return own_findings() > findings_at_exec;
+}
+
+void ls_output_exec_report(void)
+{
+	confirm_pending_cycles();
+	ls_spin_lock(&output_lock);
+	size_t found = own_findings();
+	if (found > findings_at_exec) {
+		write_last_report("exec", true);
+		findings_at_exec = found;
+	}
+	ls_spin_unlock(&output_lock);
+}
+
+/* What the next image of this pid needs to know: "PID:N:T", N its number,
+ * T 1 when this image started the text FILE (the next one appends to it). */
+#define EXEC_IMAGE_ENV "LOCKSCOPE_EXEC_IMAGE"
+
+const char *ls_output_exec_marker(char *buf, size_t len)
+{
+	char *p = buf, *end = buf + len - 1;
+	p = append_str(p, end, EXEC_IMAGE_ENV "=");
+	p = append_dec(p, end, (uint64_t)getpid());
+	p = append_dec(append_str(p, end, ":"), end, image_index + 1);
+	p = append_dec(append_str(p, end, ":"), end, text_file_started);
+	*p = 0;
+	return p < end ? buf : NULL;
+}
+
+bool ls_output_is_exec_marker(const char *env_entry)
+{
+	return !strncmp(env_entry, EXEC_IMAGE_ENV "=", sizeof EXEC_IMAGE_ENV);
+}
+
+/* An image started by exec in this pid continues the previous one's files. */
+static void continue_previous_image(void)
+{
+	const char *env = getenv(EXEC_IMAGE_ENV);
+	char *end = NULL;
+	long pid = env ? strtol(env, &end, 10) : 0;
+	if (pid != (long)getpid() || *end != ':')
+		return;
+	unsigned long index = strtoul(end + 1, &end, 10);
+	if (*end != ':' || index < 2 || index > 1000000)
+		return;
+	image_index = (unsigned)index;
+	text_file_started = end[1] == '1';
 }
 
 /* The environment variable that carries the owner of FILE across exec:
@@ -280,8 +443,10 @@ void ls_output_exit_report(void)
 
 void ls_output_claim_report(void)
 {
+	ls_children_claim();
 	if (!ls_opts.output[0])
 		return;
+	continue_previous_image();
 	const char *env = getenv(REPORT_OWNER_ENV);
 	char *end = NULL;
 	long pid = env ? strtol(env, &end, 10) : 0;
@@ -297,17 +462,60 @@ void ls_output_claim_report(void)
 	setenv(REPORT_OWNER_ENV, value, 1);
 }
 
-/* Moves the event's findings to the kept list (the structs, not copies). */
+/* Moves the elements of the array *from_ptr (n of them) to the end of the
+ * kept array (the structs, not copies), and frees it; one that finds no
+ * room is dropped. */
+static void keep_all(void *kept_ptr, size_t *n_kept, void *from_ptr, size_t *n, size_t size,
+		     void (*drop)(void *))
+{
+	char *from = *(char **)from_ptr;
+	for (size_t i = 0; i < *n; i++) {
+		void *slot = ls_array_push(kept_ptr, n_kept, size);
+		if (slot)
+			memcpy(slot, from + i * size, size);
+		else
+			drop(from + i * size);
+	}
+	free(from);
+	*(char **)from_ptr = NULL;
+	*n = 0;
+}
+
+static void drop_deadlock(void *d) { ls_deadlock_free(d); }
+static void drop_loop_stall(void *l) { ls_loop_stall_free(l); }
+
+/* Moves the event's findings to the kept lists. */
 static void keep_events(ls_report *event)
 {
-	for (size_t i = 0; i < event->n_deadlocks; i++) {
-		ls_deadlock *d = ls_array_push(&events, &n_events, sizeof *d);
-		if (!d)
-			break;
-		*d = event->deadlocks[i];
-		memset(&event->deadlocks[i], 0, sizeof event->deadlocks[i]);
+	keep_all(&events, &n_events, &event->deadlocks, &event->n_deadlocks, sizeof *events, drop_deadlock);
+	keep_all(&stalls, &n_stalls, &event->loop_stalls, &event->n_loop_stalls, sizeof *stalls, drop_loop_stall);
+}
+
+/* JSON: the whole report so far, rewritten: a program that never exits
+ * (or is ended by on_hang) still leaves a complete document. */
+static void write_json_so_far(ls_report *event, const char *headline)
+{
+	ls_symbolizer *s = ls_output_new_symbolizer();
+	if (s) {
+		add_findings(event, s);
+		name_python_threads(event);
+		if (ls_opts.stats)
+			ls_shim_add_locks(event, s, MAX_REPORTED_LOCKS);
+		ls_shim_add_order_edges(event, s);
 	}
-	event->n_deadlocks = 0;
+	keep_events(event);
+	lend_kept(event);
+	FILE *out = open_destination(true);
+	if (out) {
+		ls_report_write_json(event, out);
+		fclose(out);
+	}
+	take_back_kept(event);
+	ls_symbolizer_free(s);
+	if (headline && ls_opts.output[0]) {
+		ls_write_stderr(headline);
+		ls_write_stderr(" (details in the JSON report)\n");
+	}
 }
 
 void ls_output_event(ls_report *event, const char *headline)
@@ -316,31 +524,7 @@ void ls_output_event(ls_report *event, const char *headline)
 	ls_spin_lock(&output_lock);
 	name_python_threads(event);
 	if (ls_opts.format == LS_FORMAT_JSON) {
-		/* The whole report so far, rewritten: a program that never exits
-		 * (or is ended by on_hang) still leaves a complete document. */
-		ls_symbolizer *s = ls_output_new_symbolizer();
-		if (s) {
-			add_findings(event, s);
-			name_python_threads(event);
-			if (ls_opts.stats)
-				ls_shim_add_locks(event, s, MAX_REPORTED_LOCKS);
-			ls_shim_add_order_edges(event, s);
-		}
-		keep_events(event);
-		event->deadlocks = events;
-		event->n_deadlocks = n_events;
-		FILE *out = open_destination(true);
-		if (out) {
-			ls_report_write_json(event, out);
-			fclose(out);
-		}
-		event->deadlocks = NULL;
-		event->n_deadlocks = 0;
-		ls_symbolizer_free(s);
-		if (headline && ls_opts.output[0]) {
-			ls_write_stderr(headline);
-			ls_write_stderr(" (details in the JSON report)\n");
-		}
+		write_json_so_far(event, headline);
 	} else {
 		FILE *out = open_destination(false);
 		if (out) {
@@ -355,6 +539,29 @@ void ls_output_event(ls_report *event, const char *headline)
 	ls_spin_unlock(&output_lock);
 }
 
+void ls_output_loop_stall_ended(pid_t tid, double total_seconds, const char *headline)
+{
+	ls_spin_lock(&output_lock);
+	for (size_t i = n_stalls; i-- > 0;)
+		if (stalls[i].tid == (uint64_t)tid && !(stalls[i].total_seconds > 0)) {
+			stalls[i].total_seconds = total_seconds > 0 ? total_seconds : 1e-9;
+			break;
+		}
+	if (ls_opts.format == LS_FORMAT_JSON) {
+		ls_report *r = ls_output_new_report("event-loop stall");
+		if (r)
+			write_json_so_far(r, headline);
+		ls_report_free(r);
+	} else {
+		FILE *out = open_destination(false);
+		if (out) {
+			fprintf(out, "%s\n\n", headline);
+			fclose(out);
+		}
+	}
+	ls_spin_unlock(&output_lock);
+}
+
 void ls_output_atfork_child(void)
 {
 	ls_spin_reset(&output_lock);
@@ -364,6 +571,8 @@ void ls_output_atfork_child(void)
 		owner_pid = getppid();
 	findings_before_fork = ls_order_finding_count();
 	text_file_started = false;
+	image_index = 1;
+	findings_at_exec = 0;
 }
 
 void ls_output_remember_module(const char *path, uint64_t base)

@@ -41,6 +41,8 @@ START_TEST(test_defaults)
 	ck_assert_int_eq(o.dump_signal, SIGQUIT);
 	ck_assert_int_eq(o.thread_signal, SIGRTMIN + 3);
 	ck_assert(o.fatal_signals);
+	ck_assert(o.exit_signals);
+	ck_assert(o.loop_stall == 0);
 	ck_assert(o.stats);
 	ck_assert(!o.live);
 	ck_assert(!o.hold_time);
@@ -56,7 +58,8 @@ START_TEST(test_each_type_parses)
 	int n = parse(&o,
 		      "output=/tmp/r.json:format=json:detect=no:stack_depth=7:hang_timeout=2.5:"
 		      "on_hang=exit:hang_exitcode=9:dump_after=0.25:dump_repeat=on:dump_signal=USR2:"
-		      "thread_signal=SIGRTMIN+5:fatal_signals=false:live=1:hold_time=TRUE:stats=0:verbose=yes",
+		      "thread_signal=SIGRTMIN+5:fatal_signals=false:live=1:hold_time=TRUE:stats=0:verbose=yes:"
+		      "exit_signals=off:loop_stall=0.3",
 		      &w);
 	ck_assert_int_eq(n, 0);
 	ck_assert_int_eq(w.count, 0);
@@ -76,6 +79,8 @@ START_TEST(test_each_type_parses)
 	ck_assert(o.hold_time);
 	ck_assert(!o.stats);
 	ck_assert(o.verbose);
+	ck_assert(!o.exit_signals);
+	ck_assert(o.loop_stall == 0.3);
 }
 END_TEST
 
@@ -87,7 +92,8 @@ START_TEST(test_bad_values_keep_defaults)
 		"format=xml", "detect=maybe", "hang_timeout=-1", "hang_timeout=nan", "hang_timeout=inf",
 		"hang_timeout=1e9", "on_hang=panic", "hang_exitcode=0", "hang_exitcode=256",
 		"dump_signal=SIGKILL", "dump_signal=STOP", "dump_signal=SIGNOPE", "dump_signal=99",
-		"thread_signal=SIGUSR1", "thread_signal=SIGRTMIN+999", "live=2",
+		"thread_signal=SIGUSR1", "thread_signal=SIGRTMIN+999", "live=2", "loop_stall=-0.5", "loop_stall=soon",
+		"exit_signals=2",
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		ls_options o, defaults;

@@ -4,7 +4,9 @@
  *
  * Besides "no crash, no leak, no hang", it checks that whatever the reader
  * accepts, the JSON writer writes back in a form the reader accepts and
- * that re-writes to the same bytes.
+ * that re-writes to the same bytes.  The report is also merged with a
+ * second copy of itself (report_merge.c): the merge renders, round-trips,
+ * and has each of its findings once.
  */
 #include "config.h"
 
@@ -50,6 +52,15 @@ static void check_json_round_trip(const ls_report *r)
 	ls_report_free(back);
 }
 
+static void render_all(const ls_report *r, FILE *sink)
+{
+	ls_report_write_text(r, sink);
+	ls_report_write_dot(r, sink);
+	ls_report_write_folded(r, sink);
+	ls_report_write_html(r, sink);
+	check_json_round_trip(r);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static FILE *sink;
@@ -62,11 +73,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort(); /* every refusal is one non-empty line */
 		return 0;
 	}
-	ls_report_write_text(r, sink);
-	ls_report_write_dot(r, sink);
-	ls_report_write_folded(r, sink);
-	ls_report_write_html(r, sink);
-	check_json_round_trip(r);
-	ls_report_free(r);
+	render_all(r, sink);
+	ls_report *copies[2] = { r, ls_report_parse_json((const char *)data, size, err, sizeof err) };
+	if (!copies[1])
+		abort();  /* accepted once, accepted twice */
+	size_t inversions = r->n_inversions;
+	const char *sources[2] = { "first", "second" };
+	ls_report *merged = ls_report_merge(copies, sources, 2);
+	if (!merged)
+		abort();
+	if (merged->n_inversions > inversions) {
+		fprintf(stderr, "fuzz_report: a report merged with itself gained inversions\n");
+		abort();
+	}
+	render_all(merged, sink);
+	ls_report_free(merged);
 	return 0;
 }

@@ -31,6 +31,7 @@ static void run_usage(FILE *out)
 	      "      --dump-after=SECONDS   dump every thread after SECONDS\n"
 	      "      --dump-repeat          repeat that dump every SECONDS\n"
 	      "      --dump-signal=SIG      signal that dumps every thread (default SIGQUIT; none)\n"
+	      "      --loop-stall=SECONDS   report an event loop that stays out of its poll call longer\n"
 	      "      --stack-depth=N        frames kept per stack (1-128, default 32)\n"
 	      "      --no-detect            no lock-order inversion detection\n"
 	      "      --no-stats             no lock statistics (waits not timed)\n"
@@ -75,7 +76,7 @@ static int absolute_path(const char *path, char *out, size_t len)
 }
 
 enum { OPT_HANG = 256, OPT_ON_HANG, OPT_DUMP_AFTER, OPT_DUMP_REPEAT, OPT_DUMP_SIGNAL, OPT_DEPTH,
-       OPT_NO_DETECT, OPT_NO_STATS, OPT_HOLD, OPT_LIVE };
+       OPT_NO_DETECT, OPT_NO_STATS, OPT_HOLD, OPT_LIVE, OPT_LOOP_STALL };
 
 static const struct option run_options[] = {
 	{ "format", required_argument, NULL, 'f' },
@@ -85,6 +86,7 @@ static const struct option run_options[] = {
 	{ "dump-after", required_argument, NULL, OPT_DUMP_AFTER },
 	{ "dump-repeat", no_argument, NULL, OPT_DUMP_REPEAT },
 	{ "dump-signal", required_argument, NULL, OPT_DUMP_SIGNAL },
+	{ "loop-stall", required_argument, NULL, OPT_LOOP_STALL },
 	{ "stack-depth", required_argument, NULL, OPT_DEPTH },
 	{ "no-detect", no_argument, NULL, OPT_NO_DETECT },
 	{ "no-stats", no_argument, NULL, OPT_NO_STATS },
@@ -112,6 +114,7 @@ static int flag_to_option(int c, const char *arg, char *opts, size_t len)
 	case OPT_DUMP_AFTER: return add_option(opts, len, "dump_after", arg);
 	case OPT_DUMP_REPEAT: return add_option(opts, len, "dump_repeat", "1");
 	case OPT_DUMP_SIGNAL: return add_option(opts, len, "dump_signal", arg);
+	case OPT_LOOP_STALL: return add_option(opts, len, "loop_stall", arg);
 	case OPT_DEPTH: return add_option(opts, len, "stack_depth", arg);
 	case OPT_NO_DETECT: return add_option(opts, len, "detect", "0");
 	case OPT_NO_STATS: return add_option(opts, len, "stats", "0");

@@ -79,6 +79,9 @@ pid_t ls_spawn_preloaded(char *const argv[], const char *options)
 		char root[32];
 		snprintf(root, sizeof root, "%d", (int)getpid());
 		setenv("LOCKSCOPE_ROOT_PID", root, 1);
+		/* A run of its own, even inside another one: its own ledger of
+		 * child reports (preload/children.c). */
+		unsetenv("LOCKSCOPE_CHILD_LEDGER");
 		if (set_environment(options) == 0)
 			execvp(argv[0], argv);
 		fprintf(stderr, "lockscope: cannot execute %s: %s\n", argv[0], strerror(errno));

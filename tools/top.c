@@ -647,7 +647,11 @@ static void header_lines(struct top *t, char lines[3][512])
 		 h->total_locks, h->total_locks > h->n_locks ? " (top shown)" : "", h->total_sites,
 		 h->total_sites > h->n_sites || h->site_overflow ? " (overflow)" : "", h->total_threads,
 		 h->total_inversions, acq, cont, w);
-	snprintf(lines[2], 512, "%s%s%s", t->filter[0] ? "Filter: " : "", t->filter, "");
+	char stalls[96] = "";
+	if (h->loop_stalls)
+		snprintf(stalls, sizeof stalls, "Event-loop stalls: %" PRIu64 " (%" PRIu64 " now)  ", h->loop_stalls,
+			 h->loop_stalls_now);
+	snprintf(lines[2], 512, "%s%s%s", stalls, t->filter[0] ? "Filter: " : "", t->filter);
 }
 
 static void draw_help(void)

@@ -14,6 +14,7 @@
 
 #include "core/live_stats.h"
 #include "core/lockscope_internal.h"
+#include "core/loop_watch.h"
 #include "core/order_graph.h"
 #include "core/py_stack.h"
 #include "core/site_stats.h"
@@ -314,6 +315,8 @@ void ls_live_publish(void *base, bool final)
 	PUT(h->total_threads, threads.n);
 	PUT(h->total_inversions, invs.n);
 	PUT(h->site_overflow, ls_site_overflow());
+	PUT(h->loop_stalls, ls_loop_stalls_total());
+	PUT(h->loop_stalls_now, ls_loop_stalls_now());
 	PUT(h->publications, GET(h->publications) + 1);
 	PUT(h->published_ns, ls_now_ns());
 	if (final)

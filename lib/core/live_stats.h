@@ -26,7 +26,7 @@
 #include <sys/types.h>
 
 #define LS_LIVE_MAGIC 0x3145564c4353534cULL /* "LSSCLVE1" */
-#define LS_LIVE_VERSION 1
+#define LS_LIVE_VERSION 2
 #define LS_LIVE_SITE_FRAMES 6
 #define LS_LIVE_HELD 8
 #define LS_LIVE_CYCLE 8
@@ -83,6 +83,8 @@ typedef struct ls_live_header {
 	uint64_t n_locks, n_sites, n_threads, n_inversions;
 	uint64_t total_locks, total_sites, total_threads, total_inversions;
 	uint64_t site_overflow;  /* lookups the core's site table had no room for (ls_site_overflow) */
+	uint64_t loop_stalls;    /* event-loop stalls reported so far (loop_watch.h) */
+	uint64_t loop_stalls_now;/* of those, still lasting */
 	uint32_t request;        /* futex word: readers bump it to ask for a publication */
 	uint32_t pad;
 } ls_live_header;

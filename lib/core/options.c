@@ -35,6 +35,8 @@ static const struct opt_def option_table[] = {
 	OPT("dump_signal", OPT_SIGNAL, dump_signal),
 	OPT("thread_signal", OPT_RTSIGNAL, thread_signal),
 	OPT("fatal_signals", OPT_BOOL, fatal_signals),
+	OPT("exit_signals", OPT_BOOL, exit_signals),
+	OPT("loop_stall", OPT_SECONDS, loop_stall),
 	OPT("live", OPT_BOOL, live),
 	OPT("hold_time", OPT_BOOL, hold_time),
 	OPT("stats", OPT_BOOL, stats),
@@ -52,6 +54,7 @@ void ls_options_defaults(ls_options *o)
 	o->dump_signal = SIGQUIT;
 	o->thread_signal = SIGRTMIN + 3;
 	o->fatal_signals = true;
+	o->exit_signals = true;
 	o->stats = true;
 }
 

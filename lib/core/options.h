@@ -31,6 +31,8 @@ typedef struct ls_options {
 	int dump_signal;            /* signal that dumps every thread; 0 = none */
 	int thread_signal;          /* real-time signal reserved to interrupt threads for dumps */
 	bool fatal_signals;         /* dump on SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT */
+	bool exit_signals;          /* the last report on SIGTERM, SIGINT, SIGHUP */
+	double loop_stall;          /* seconds an event loop may stay out of its poll call; 0 = off */
 	bool live;                  /* publish live statistics in shared memory */
 	bool hold_time;             /* measure hold time */
 	bool stats;                 /* lock statistics in the exit report */

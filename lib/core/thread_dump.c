@@ -192,7 +192,7 @@ void ls_thread_dump_atfork_child(void)
 
 /* ---- threads that block the dump signal ---------------------------------- */
 
-static char *put_dec(char *p, uint64_t v)
+char *ls_raw_put_dec(char *p, uint64_t v)
 {
 	char tmp[24];
 	size_t n = 0;
@@ -223,7 +223,7 @@ static int hex_digit(char c)
 static bool blocks_signal(pid_t tid, int sig)
 {
 	char path[64] = "/proc/self/task/";
-	char *p = put_dec(path + strlen(path), (uint64_t)tid);
+	char *p = ls_raw_put_dec(path + strlen(path), (uint64_t)tid);
 	memcpy(p, "/status", 8);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -406,7 +406,7 @@ void ls_thread_dump_capture(enum ls_dump_set set, void *self_ucontext, pid_t sel
 void ls_thread_comm(pid_t tid, char *buf, size_t len)
 {
 	char path[64] = "/proc/self/task/";
-	char *p = put_dec(path + strlen(path), (uint64_t)tid);
+	char *p = ls_raw_put_dec(path + strlen(path), (uint64_t)tid);
 	memcpy(p, "/comm", 6);
 	buf[0] = 0;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -563,7 +563,7 @@ void ls_raw_str(ls_raw_writer *w, const char *s)
 void ls_raw_dec(ls_raw_writer *w, uint64_t v)
 {
 	char tmp[24];
-	*put_dec(tmp, v) = 0;
+	*ls_raw_put_dec(tmp, v) = 0;
 	ls_raw_str(w, tmp);
 }
 

@@ -100,6 +100,8 @@ typedef struct ls_raw_writer {
 void ls_raw_str(ls_raw_writer *w, const char *s);
 void ls_raw_dec(ls_raw_writer *w, uint64_t v);
 void ls_raw_hex(ls_raw_writer *w, uint64_t v, unsigned min_digits);
+/* The decimal digits of v at p (at most 20, no NUL); returns their end. */
+char *ls_raw_put_dec(char *p, uint64_t v);
 void ls_raw_flush(ls_raw_writer *w);
 /* "    #N 0xADDR in (module+0xOFF)" for each frame of a slot; a Python
  * frame (core/py_stack.h) as "    #N [python] in FUNCTION FILE:LINE". */

@@ -44,6 +44,8 @@ typedef struct ls_cycle_edge {
 typedef struct ls_inversion {
 	ls_cycle_edge *cycle;
 	size_t n;
+	int64_t *pids;          /* a merge: the processes where it was seen (else none) */
+	size_t n_pids;
 } ls_inversion;
 
 /* A lock a thread holds, and where it took it. */
@@ -71,7 +73,25 @@ typedef struct ls_deadlock {
 	char *kind;             /* "deadlock", "hang", "stall", "hold-and-wait" */
 	ls_wait_entry *entries;
 	size_t n;
+	int64_t *pids;          /* a merge: the processes where it was seen (else none) */
+	size_t n_pids;
 } ls_deadlock;
+
+/* An event loop that did not come back to its poll call for longer than
+ * loop_stall: the thread, the call it waits in and where its loop makes
+ * it, and its stack when the stall was reported. */
+typedef struct ls_loop_stall {
+	uint64_t tid;
+	char *thread_name;
+	char *call;             /* "epoll_wait", "poll", "select", ... */
+	ls_stack call_site;     /* where the loop calls it */
+	ls_stack stack;         /* the thread's stack when reported (may be empty) */
+	double threshold_seconds;
+	double away_seconds;    /* how long it had been away when reported */
+	double total_seconds;   /* the stall's whole length; 0 while it lasted */
+	int64_t *pids;          /* a merge: the processes where it was seen */
+	size_t n_pids;
+} ls_loop_stall;
 
 typedef struct ls_thread {
 	uint64_t tid;
@@ -118,6 +138,18 @@ typedef struct ls_order_edge {
 	bool in_inversion;
 } ls_order_edge;
 
+/* A report another process of the same run wrote (a forked or spawned
+ * child, or an earlier image of this process replaced by exec); in a
+ * merge, one of the reports merged. */
+typedef struct ls_child_report {
+	int64_t pid;
+	char *program;
+	char *reason;           /* its report's reason: "exit", "signal SIGTERM", "_exit", "exec", ... */
+	char *report;           /* the file it went to; NULL: standard error */
+	uint64_t inversions;
+	uint64_t other_findings;/* entries of its deadlocks[] and loop_stalls[] */
+} ls_child_report;
+
 typedef struct ls_report {
 	int version;
 	char *program;
@@ -134,11 +166,25 @@ typedef struct ls_report {
 	uint64_t locks_total;   /* locks used in all; locks[] may list only the top ones (0: n_locks) */
 	ls_order_edge *order_edges;
 	size_t n_order_edges;
+	ls_child_report *child_reports;
+	size_t n_child_reports;
+	ls_child_report *merged_from;  /* a merge of several reports: each of them (else none) */
+	size_t n_merged_from;
+	ls_loop_stall *loop_stalls;
+	size_t n_loop_stalls;
 } ls_report;
 
 /* Allocation helpers (abort-free: return NULL / false on ENOMEM). */
 ls_report *ls_report_new(void);
 void ls_report_free(ls_report *r);
+/* Frees what one element owns (not the element itself). */
+void ls_lock_ref_free(ls_lock_ref *l);
+void ls_inversion_free(ls_inversion *inv);
+void ls_deadlock_free(ls_deadlock *d);
+void ls_thread_free(ls_thread *t);
+void ls_lock_stats_free(ls_lock_stats *l);
+void ls_child_report_free(ls_child_report *c);
+void ls_loop_stall_free(ls_loop_stall *s);
 /* How many locks the program used (locks[] may list only the top ones). */
 static inline uint64_t ls_report_locks_total(const ls_report *r)
 {
@@ -161,6 +207,15 @@ int ls_report_write_text_parts(const ls_report *r, FILE *out, unsigned parts);
 /* The findings (inversions, deadlocks, hangs) and the thread dump of the
  * text report, without the statistics table and summary line. */
 int ls_report_write_text_findings(const ls_report *r, FILE *out);
+
+/* Merging the reports of many processes (report_merge.c): findings
+ * deduplicated by lock names and sites (function, file:line; module+offset
+ * without symbols), never by address, with the pids where each was seen;
+ * statistics summed per lock name (and per call site); threads, children
+ * and lock-order edges gathered.  Takes the n reports (freed, even on
+ * failure); `sources` names where each came from (may be NULL).  Returns
+ * the merge (merged_from lists the inputs), or NULL on ENOMEM. */
+ls_report *ls_report_merge(ls_report **reports, const char *const *sources, size_t n);
 
 /* Reader: parses a JSON report.  On failure returns NULL and puts a one-line
  * description of the problem (no trailing newline) into err. */

@@ -169,11 +169,24 @@ static json_t *cycle_edge_json(const void *elem)
 			       put(o, "acquire_stack", stack_json(&e->acquire_stack)));
 }
 
+/* The pids of a merged finding: written only in a merge. */
+static bool put_pids(json_t *o, const int64_t *pids, size_t n)
+{
+	if (!n)
+		return true;
+	json_t *a = json_array();
+	bool ok = a != NULL;
+	for (size_t i = 0; ok && i < n; i++)
+		ok = append_to(a, json_integer(pids[i]));
+	return put(o, "pids", done(a, ok));
+}
+
 static json_t *inversion_json(const void *elem)
 {
 	const ls_inversion *inv = elem;
 	json_t *o = json_object();
-	return done(o, o && put(o, "cycle", ARRAY_JSON(inv->cycle, inv->n, cycle_edge_json)));
+	return done(o, o && put(o, "cycle", ARRAY_JSON(inv->cycle, inv->n, cycle_edge_json)) &&
+			       put_pids(o, inv->pids, inv->n_pids));
 }
 
 static json_t *wait_entry_json(const void *elem)
@@ -195,7 +208,8 @@ static json_t *deadlock_json(const void *elem)
 	const ls_deadlock *d = elem;
 	json_t *o = json_object();
 	return done(o, o && put(o, "kind", string_or_null(d->kind)) &&
-			       put(o, "threads", ARRAY_JSON(d->entries, d->n, wait_entry_json)));
+			       put(o, "threads", ARRAY_JSON(d->entries, d->n, wait_entry_json)) &&
+			       put_pids(o, d->pids, d->n_pids));
 }
 
 static json_t *thread_json(const void *elem)
@@ -250,6 +264,28 @@ static json_t *order_edge_json(const void *elem)
 			       put(o, "in_inversion", json_boolean(e->in_inversion)));
 }
 
+static json_t *loop_stall_json(const void *elem)
+{
+	const ls_loop_stall *l = elem;
+	json_t *o = json_object();
+	return done(o, o && put(o, "tid", counter(l->tid)) && put(o, "name", string_or_null(l->thread_name)) &&
+			       put(o, "call", string_or_null(l->call)) && put(o, "call_site", stack_json(&l->call_site)) &&
+			       put(o, "stack", stack_json(&l->stack)) &&
+			       put(o, "threshold_seconds", json_real(isfinite(l->threshold_seconds) ? l->threshold_seconds : 0)) &&
+			       put(o, "away_seconds", json_real(isfinite(l->away_seconds) ? l->away_seconds : 0)) &&
+			       put(o, "total_seconds", json_real(isfinite(l->total_seconds) ? l->total_seconds : 0)) &&
+			       put_pids(o, l->pids, l->n_pids));
+}
+
+static json_t *child_report_json(const void *elem)
+{
+	const ls_child_report *c = elem;
+	json_t *o = json_object();
+	return done(o, o && put(o, "pid", json_integer(c->pid)) && put(o, "program", string_or_null(c->program)) &&
+			       put(o, "reason", string_or_null(c->reason)) && put(o, "report", string_or_null(c->report)) &&
+			       put(o, "inversions", counter(c->inversions)) && put(o, "other_findings", counter(c->other_findings)));
+}
+
 static json_t *report_json(const ls_report *r)
 {
 	json_t *o = json_object();
@@ -259,9 +295,14 @@ static json_t *report_json(const ls_report *r)
 			       put(o, "inversions", ARRAY_JSON(r->inversions, r->n_inversions, inversion_json)) &&
 			       put(o, "deadlocks", ARRAY_JSON(r->deadlocks, r->n_deadlocks, deadlock_json)) &&
 			       put(o, "threads", ARRAY_JSON(r->threads, r->n_threads, thread_json)) &&
+			       put(o, "loop_stalls", ARRAY_JSON(r->loop_stalls, r->n_loop_stalls, loop_stall_json)) &&
 			       put(o, "locks", ARRAY_JSON(r->locks, r->n_locks, lock_stats_json)) &&
 			       (r->locks_total <= r->n_locks || put(o, "locks_total", counter(r->locks_total))) &&
-			       put(o, "lock_order", ARRAY_JSON(r->order_edges, r->n_order_edges, order_edge_json)));
+			       put(o, "lock_order", ARRAY_JSON(r->order_edges, r->n_order_edges, order_edge_json)) &&
+			       (!r->n_child_reports ||
+				put(o, "child_reports", ARRAY_JSON(r->child_reports, r->n_child_reports, child_report_json))) &&
+			       (!r->n_merged_from ||
+				put(o, "merged_from", ARRAY_JSON(r->merged_from, r->n_merged_from, child_report_json))));
 }
 
 int ls_report_write_json(const ls_report *r, FILE *out)
@@ -557,10 +598,35 @@ static bool read_cycle_edge(struct reader *rd, json_t *o, void *out)
 	       read_stack(rd, o, "held_stack", &e->held_stack) && read_stack(rd, o, "acquire_stack", &e->acquire_stack);
 }
 
+static bool read_pids(struct reader *rd, json_t *o, int64_t **pids, size_t *n)
+{
+	json_t *a = json_object_get(o, "pids");
+	if (!a || json_is_null(a))
+		return true;
+	if (!json_is_array(a))
+		return fail_member(rd, "pids", "an array of integers");
+	for (size_t i = 0; i < json_array_size(a); i++) {
+		json_t *v = json_array_get(a, i);
+		if (!json_is_integer(v)) {
+			size_t mark = path_enter_key(rd, "pids");
+			path_enter_index(rd, i);
+			fail(rd, "expected an integer");
+			path_leave(rd, mark);
+			return false;
+		}
+		int64_t *slot = ls_array_push(pids, n, sizeof *slot);
+		if (!slot)
+			return fail(rd, "out of memory");
+		*slot = json_integer_value(v);
+	}
+	return true;
+}
+
 static bool read_inversion(struct reader *rd, json_t *o, void *out)
 {
 	ls_inversion *inv = out;
-	return read_objects(rd, o, "cycle", &inv->cycle, &inv->n, sizeof *inv->cycle, read_cycle_edge);
+	return read_objects(rd, o, "cycle", &inv->cycle, &inv->n, sizeof *inv->cycle, read_cycle_edge) &&
+	       read_pids(rd, o, &inv->pids, &inv->n_pids);
 }
 
 static bool read_wait_entry(struct reader *rd, json_t *o, void *out)
@@ -577,7 +643,8 @@ static bool read_deadlock(struct reader *rd, json_t *o, void *out)
 {
 	ls_deadlock *d = out;
 	return read_string(rd, o, "kind", &d->kind) &&
-	       read_objects(rd, o, "threads", &d->entries, &d->n, sizeof *d->entries, read_wait_entry);
+	       read_objects(rd, o, "threads", &d->entries, &d->n, sizeof *d->entries, read_wait_entry) &&
+	       read_pids(rd, o, &d->pids, &d->n_pids);
 }
 
 static bool read_thread(struct reader *rd, json_t *o, void *out)
@@ -642,6 +709,28 @@ static bool read_order_edge(struct reader *rd, json_t *o, void *out)
 	       read_bool(rd, o, "in_inversion", &e->in_inversion);
 }
 
+static bool read_loop_stall(struct reader *rd, json_t *o, void *out)
+{
+	ls_loop_stall *l = out;
+	return read_counter(rd, o, "tid", &l->tid) && read_string(rd, o, "name", &l->thread_name) &&
+	       read_string(rd, o, "call", &l->call) && read_stack(rd, o, "call_site", &l->call_site) &&
+	       read_stack(rd, o, "stack", &l->stack) && read_seconds(rd, o, "threshold_seconds", &l->threshold_seconds) &&
+	       read_seconds(rd, o, "away_seconds", &l->away_seconds) &&
+	       read_seconds(rd, o, "total_seconds", &l->total_seconds) && read_pids(rd, o, &l->pids, &l->n_pids);
+}
+
+static bool read_child_report(struct reader *rd, json_t *o, void *out)
+{
+	ls_child_report *c = out;
+	json_int_t pid = 0;
+	bool ok = read_json_int(rd, o, "pid", LLONG_MIN, LLONG_MAX, "an integer", &pid) &&
+		  read_string(rd, o, "program", &c->program) && read_string(rd, o, "reason", &c->reason) &&
+		  read_string(rd, o, "report", &c->report) && read_counter(rd, o, "inversions", &c->inversions) &&
+		  read_counter(rd, o, "other_findings", &c->other_findings);
+	c->pid = pid;
+	return ok;
+}
+
 static bool read_version(struct reader *rd, json_t *root, int *version)
 {
 	json_t *v = json_object_get(root, "version");
@@ -669,10 +758,16 @@ static bool read_report(struct reader *rd, json_t *root, ls_report *r)
 		  read_objects(rd, root, "deadlocks", &r->deadlocks, &r->n_deadlocks, sizeof *r->deadlocks,
 			       read_deadlock) &&
 		  read_objects(rd, root, "threads", &r->threads, &r->n_threads, sizeof *r->threads, read_thread) &&
+		  read_objects(rd, root, "loop_stalls", &r->loop_stalls, &r->n_loop_stalls, sizeof *r->loop_stalls,
+			       read_loop_stall) &&
 		  read_objects(rd, root, "locks", &r->locks, &r->n_locks, sizeof *r->locks, read_lock_stats) &&
 		  read_counter(rd, root, "locks_total", &r->locks_total) &&
 		  read_objects(rd, root, "lock_order", &r->order_edges, &r->n_order_edges, sizeof *r->order_edges,
-			       read_order_edge);
+			       read_order_edge) &&
+		  read_objects(rd, root, "child_reports", &r->child_reports, &r->n_child_reports,
+			       sizeof *r->child_reports, read_child_report) &&
+		  read_objects(rd, root, "merged_from", &r->merged_from, &r->n_merged_from, sizeof *r->merged_from,
+			       read_child_report);
 	r->pid = pid;
 	return ok;
 }

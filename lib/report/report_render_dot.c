@@ -46,8 +46,12 @@ int ls_report_write_dot(const ls_report *r, FILE *out)
 	if (ls_lock_graph_build(r, &g) != 0)
 		return -1;
 	char title[512];
-	snprintf(title, sizeof title, "lock order of %s (pid %" PRId64 "): red edges close an inversion",
-		 r->program ? r->program : "unknown program", r->pid);
+	if (r->n_merged_from)
+		snprintf(title, sizeof title, "lock order of %zu reports of %s: red edges close an inversion",
+			 r->n_merged_from, r->program ? r->program : "several programs");
+	else
+		snprintf(title, sizeof title, "lock order of %s (pid %" PRId64 "): red edges close an inversion",
+			 r->program ? r->program : "unknown program", r->pid);
 	fputs("digraph lock_order {\n  graph [label=", out);
 	put_dot_string(out, title);
 	fputs(", labelloc=t, rankdir=LR];\n"

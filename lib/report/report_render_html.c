@@ -86,8 +86,11 @@ static void put_header_row(FILE *out, const char *const *columns, size_t n)
 static void write_summary(FILE *out, const ls_report *r)
 {
 	fputs("<h1>lockscope report: ", out);
-	put_html(out, r->program ? r->program : "unknown program");
-	fprintf(out, " <small>pid %" PRId64, r->pid);
+	put_html(out, r->program ? r->program : r->n_merged_from ? "several programs" : "unknown program");
+	if (r->n_merged_from)
+		fprintf(out, " <small>%zu reports merged", r->n_merged_from);
+	else
+		fprintf(out, " <small>pid %" PRId64, r->pid);
 	if (r->reason) {
 		fputs(", reason: ", out);
 		put_html(out, r->reason);
@@ -95,10 +98,13 @@ static void write_summary(FILE *out, const ls_report *r)
 	fputs("</small></h1>\n<p>", out);
 	fprintf(out, "<span%s>%zu lock-order inversion%s</span>, ", r->n_inversions ? " class=bad" : "",
 		r->n_inversions, r->n_inversions == 1 ? "" : "s");
-	fprintf(out, "<span%s>%zu deadlock%s or hang%s</span>, %zu thread%s, %" PRIu64 " lock%s",
-		r->n_deadlocks ? " class=bad" : "", r->n_deadlocks, r->n_deadlocks == 1 ? "" : "s",
-		r->n_deadlocks == 1 ? "" : "s", r->n_threads, r->n_threads == 1 ? "" : "s", ls_report_locks_total(r),
-		ls_report_locks_total(r) == 1 ? "" : "s");
+	fprintf(out, "<span%s>%zu deadlock%s or hang%s</span>, ", r->n_deadlocks ? " class=bad" : "", r->n_deadlocks,
+		r->n_deadlocks == 1 ? "" : "s", r->n_deadlocks == 1 ? "" : "s");
+	if (r->n_loop_stalls)
+		fprintf(out, "<span class=bad>%zu event-loop stall%s</span>, ", r->n_loop_stalls,
+			r->n_loop_stalls == 1 ? "" : "s");
+	fprintf(out, "%zu thread%s, %" PRIu64 " lock%s", r->n_threads, r->n_threads == 1 ? "" : "s",
+		ls_report_locks_total(r), ls_report_locks_total(r) == 1 ? "" : "s");
 	if (ls_report_locks_total(r) > r->n_locks)
 		fprintf(out, " (the %zu with the most wait time listed)", r->n_locks);
 	fputs(".</p>\n", out);
@@ -107,7 +113,7 @@ static void write_summary(FILE *out, const ls_report *r)
 /* The findings read as in the text report: one format, kept in one place. */
 static int write_findings(FILE *out, const ls_report *r)
 {
-	if (!r->n_inversions && !r->n_deadlocks && !r->n_threads)
+	if (!r->n_inversions && !r->n_deadlocks && !r->n_loop_stalls && !r->n_threads)
 		return 0;
 	char *text = NULL;
 	size_t len = 0;
@@ -289,6 +295,31 @@ static void write_thread_table(FILE *out, const ls_report *r)
 	fputs("</tbody></table>\n", out);
 }
 
+static void write_process_table(FILE *out, const char *title, const ls_child_report *reports, size_t n)
+{
+	static const char *const columns[] = { "pid", "program", "reason", "inversions", "other findings", "report" };
+	if (n == 0)
+		return;
+	fputs("<h2>", out);
+	put_html(out, title);
+	fputs("</h2>\n<table class=sortable>", out);
+	put_header_row(out, columns, sizeof columns / sizeof columns[0]);
+	for (size_t i = 0; i < n; i++) {
+		const ls_child_report *c = &reports[i];
+		fprintf(out, "<tr><td class=n data-v=\"%" PRId64 "\">%" PRId64 "</td><td>", c->pid, c->pid);
+		put_html(out, c->program ? c->program : "");
+		fputs("</td><td>", out);
+		put_html(out, c->reason ? c->reason : "");
+		fputs("</td>", out);
+		put_count_cell(out, c->inversions);
+		put_count_cell(out, c->other_findings);
+		fputs("<td>", out);
+		put_html(out, c->report ? c->report : "standard error");
+		fputs("</td></tr>\n", out);
+	}
+	fputs("</tbody></table>\n", out);
+}
+
 int ls_report_write_html(const ls_report *r, FILE *out)
 {
 	fputs("<!DOCTYPE html>\n<html lang=en>\n<head>\n<meta charset=\"utf-8\">\n<title>lockscope report: ", out);
@@ -302,6 +333,10 @@ int ls_report_write_html(const ls_report *r, FILE *out)
 		rc = write_lock_table(out, r);
 	if (rc == 0)
 		write_thread_table(out, r);
+	if (rc == 0) {
+		write_process_table(out, "Reports merged", r->merged_from, r->n_merged_from);
+		write_process_table(out, "Other processes of this run", r->child_reports, r->n_child_reports);
+	}
 	fprintf(out, "<script>%s</script>\n</body>\n</html>\n", sort_script);
 	return rc == 0 && fflush(out) == 0 && !ferror(out) ? 0 : -1;
 }

@@ -130,9 +130,32 @@ static void put_cycle_line(FILE *out, const ls_inversion *inv)
 	fputc('\n', out);
 }
 
+#define PIDS_LISTED 20
+
+/* "pids 101, 102, 103" (the first PIDS_LISTED, then how many more). */
+static void put_pids(FILE *out, const int64_t *pids, size_t n, size_t stride)
+{
+	fprintf(out, "pid%s ", n == 1 ? "" : "s");
+	for (size_t i = 0; i < n && i < PIDS_LISTED; i++)
+		fprintf(out, "%s%" PRId64, i ? ", " : "", *(const int64_t *)((const char *)pids + i * stride));
+	if (n > PIDS_LISTED)
+		fprintf(out, " and %zu more", n - PIDS_LISTED);
+}
+
+/* In a merge: where the finding was seen. */
+static void put_seen_in(FILE *out, const int64_t *pids, size_t n)
+{
+	if (!n)
+		return;
+	fprintf(out, "  Seen in %zu process%s: ", n, n == 1 ? "" : "es");
+	put_pids(out, pids, n, sizeof *pids);
+	fputc('\n', out);
+}
+
 static void write_inversion(FILE *out, const ls_inversion *inv)
 {
 	fprintf(out, "lockscope: lock-order inversion (potential deadlock)\n");
+	put_seen_in(out, inv->pids, inv->n_pids);
 	if (inv->n == 0) {
 		fprintf(out, "  (empty cycle)\n\n");
 		return;
@@ -222,10 +245,34 @@ static bool is_deadlock_kind(const char *kind)
 static void write_deadlock(FILE *out, const ls_report *r, const ls_deadlock *d)
 {
 	fprintf(out, "lockscope: %s\n", d->kind ? d->kind : "deadlock");
+	put_seen_in(out, d->pids, d->n_pids);
 	if (d->n > 1 && is_deadlock_kind(d->kind))
 		fprintf(out, "  Cycle of %zu threads, each waiting for a lock the next one holds:\n", d->n);
 	for (size_t i = 0; i < d->n; i++)
 		write_wait_entry(out, r, d, i);
+	fputc('\n', out);
+}
+
+static void write_loop_stall(FILE *out, const ls_loop_stall *l)
+{
+	const char *call = l->call ? l->call : "its poll call";
+	fprintf(out, "lockscope: event-loop stall\n");
+	put_seen_in(out, l->pids, l->n_pids);
+	fputs("  Thread ", out);
+	if (l->thread_name)
+		fprintf(out, "%s (tid %" PRIu64 ")", l->thread_name, l->tid);
+	else
+		fprintf(out, "tid %" PRIu64, l->tid);
+	if (l->total_seconds > 0)
+		fprintf(out, " did not come back to %s for %.3f s (reported after %.3f s; loop_stall %.3f s)\n", call,
+			l->total_seconds, l->away_seconds, l->threshold_seconds);
+	else
+		fprintf(out, " has not come back to %s for %.3f s (loop_stall %.3f s)\n", call, l->away_seconds,
+			l->threshold_seconds);
+	fprintf(out, "    its loop calls %s at:\n", call);
+	put_stack(out, &l->call_site, 6, SIZE_MAX);
+	fprintf(out, "    stack when reported:\n");
+	put_stack(out, &l->stack, 6, SIZE_MAX);
 	fputc('\n', out);
 }
 
@@ -326,6 +373,28 @@ static void write_lock_stats(FILE *out, const ls_report *r)
 	fputc('\n', out);
 }
 
+/* The reports other processes of the run wrote: those that found
+ * something, one line each; the others only counted. */
+static void write_child_reports(FILE *out, const ls_report *r)
+{
+	size_t with_findings = 0;
+	for (size_t i = 0; i < r->n_child_reports; i++)
+		with_findings += r->child_reports[i].inversions || r->child_reports[i].other_findings;
+	if (!r->n_child_reports)
+		return;
+	fprintf(out, "lockscope: %zu other process%s of this run wrote a report, %zu with findings%s\n",
+		r->n_child_reports, r->n_child_reports == 1 ? "" : "es", with_findings, with_findings ? ":" : "");
+	for (size_t i = 0; i < r->n_child_reports; i++) {
+		const ls_child_report *c = &r->child_reports[i];
+		if (!c->inversions && !c->other_findings)
+			continue;
+		fprintf(out, "  pid %" PRId64 " (%s, %s): %" PRIu64 " inversion%s, %" PRIu64 " other finding%s in %s\n",
+			c->pid, c->program ? c->program : "unknown program", c->reason ? c->reason : "exit",
+			c->inversions, c->inversions == 1 ? "" : "s", c->other_findings, c->other_findings == 1 ? "" : "s",
+			c->report ? c->report : "standard error");
+	}
+}
+
 /* Findings other than deadlocks are counted by kind in the summary. */
 static const char *const other_finding_kinds[] = { "hang", "stall", "hold-and-wait" };
 
@@ -353,6 +422,15 @@ static void write_summary(FILE *out, const ls_report *r)
 			fprintf(out, ", %zu %s%s", other[k], other_finding_kinds[k], other[k] == 1 ? "" : "s");
 	if (unknown)
 		fprintf(out, ", %zu other finding%s", unknown, unknown == 1 ? "" : "s");
+	if (r->n_loop_stalls)
+		fprintf(out, ", %zu event-loop stall%s", r->n_loop_stalls, r->n_loop_stalls == 1 ? "" : "s");
+	if (r->n_merged_from) {
+		fprintf(out, " in %zu reports of %s (", r->n_merged_from,
+			r->program ? r->program : "several programs");
+		put_pids(out, &r->merged_from[0].pid, r->n_merged_from, sizeof *r->merged_from);
+		fputs(")\n", out);
+		return;
+	}
 	fprintf(out, " in %s (pid %" PRId64 ")\n", r->program ? r->program : "unknown program", r->pid);
 }
 
@@ -362,12 +440,16 @@ int ls_report_write_text_parts(const ls_report *r, FILE *out, unsigned parts)
 		write_inversion(out, &r->inversions[i]);
 	for (size_t i = 0; (parts & LS_TEXT_FINDINGS) && i < r->n_deadlocks; i++)
 		write_deadlock(out, r, &r->deadlocks[i]);
+	for (size_t i = 0; (parts & LS_TEXT_FINDINGS) && i < r->n_loop_stalls; i++)
+		write_loop_stall(out, &r->loop_stalls[i]);
 	if ((parts & LS_TEXT_THREADS) && r->n_threads)
 		write_thread_dump(out, r);
 	if ((parts & LS_TEXT_STATS) && r->n_locks)
 		write_lock_stats(out, r);
-	if (parts & LS_TEXT_SUMMARY)
+	if (parts & LS_TEXT_SUMMARY) {
+		write_child_reports(out, r);
 		write_summary(out, r);
+	}
 	return fflush(out) == 0 && !ferror(out) ? 0 : -1;
 }
 
