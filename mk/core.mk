@@ -19,7 +19,7 @@ lib_libinternal_la_SOURCES += lib/core/arena.c lib/core/arena.h lib/core/options
 if !SANITIZERS
 lib_LTLIBRARIES += preload/liblockscope-preload.la
 preload_liblockscope_preload_la_SOURCES = preload/interpose.c preload/bootstrap.c \
-	preload/mutex_inline.c preload/mutex_inline.h \
+	preload/mutex_inline.c preload/mutex_inline.h preload/single_thread.c preload/single_thread.h \
 	preload/output.c preload/real.h preload/shim.h
 preload_liblockscope_preload_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden -ftls-model=initial-exec $(UNWIND_CFLAGS)
 preload_liblockscope_preload_la_LDFLAGS = -module -avoid-version -shared -no-undefined \

@@ -15,6 +15,7 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "core/arena.h"
@@ -25,6 +26,7 @@
 #include "mutex_inline.h"
 #include "real.h"
 #include "shim.h"
+#include "single_thread.h"
 
 #define EXPORT __attribute__((visibility("default")))
 
@@ -104,6 +106,7 @@ static void thread_cleanup(void *p)
 void ls_thread_started(ls_thread_state *t);
 void ls_thread_started(ls_thread_state *t)
 {
+	ls_single_thread_check(t->tid);
 	pthread_setspecific(cleanup_key, t);
 	ls_dumps_thread_started();
 }
@@ -141,6 +144,7 @@ static void atfork_child(void)
 {
 	ls_arena_atfork_child();
 	ls_thread_atfork_child(ls_tls.state);
+	ls_single_thread_atfork_child((pid_t)syscall(SYS_gettid));
 	ls_depot_atfork_child();
 	ls_lock_table_atfork_child();
 	ls_order_atfork_child();
@@ -156,6 +160,10 @@ static void do_bootstrap(void)
 	resolve_all();
 	ls_mutex_inline_check(&(ls_glibc_mutex_functions){ real.pthread_mutex_init, real.pthread_mutex_lock,
 							   real.pthread_mutex_trylock, real.pthread_mutex_unlock });
+	ls_spin_inline_check(&(ls_glibc_spin_functions){ real.pthread_spin_init, real.pthread_spin_lock,
+							 real.pthread_spin_trylock, real.pthread_spin_unlock });
+	/* before the shim starts threads of its own (watchdog, publisher) */
+	ls_single_thread_start();
 	ls_stat_clock_start();
 	ls_options_defaults(&ls_opts);
 	ls_options_parse(&ls_opts, getenv("LOCKSCOPE_OPTIONS"), warn_option, NULL);
@@ -231,6 +239,8 @@ static void *thread_trampoline(void *p)
 
 EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
 {
+	if (!ls_tls.busy) /* the program's thread, not one of lockscope's libraries' */
+		ls_single_thread_end();
 	ls_thread_state *t = ls_enter();
 	if (!t)
 		return real.pthread_create ? real.pthread_create(th, attr, fn, arg) : -1;

@@ -1,5 +1,5 @@
-/* mutex_inline.c — whether glibc's default and normal mutexes work the
- * way mutex_inline.h assumes (see its contract). */
+/* mutex_inline.c — whether glibc's default and normal mutexes, and its
+ * spinlocks, work the way mutex_inline.h assumes (see its contract). */
 #include "config.h"
 
 #include <linux/futex.h>
@@ -10,6 +10,15 @@
 #include "mutex_inline.h"
 
 bool ls_mutex_inline;
+int ls_mutex_inline_kind = -1;
+bool ls_single_threaded;
+bool ls_spin_inline;
+
+static void set_mutex_inline(bool on)
+{
+	ls_mutex_inline = on;
+	ls_mutex_inline_kind = on ? 0 : -1;
+}
 
 /* glibc's lll_unlock: FUTEX_WAKE of one waiter on the lock word, private
  * (a default mutex is process-private).  errno is the program's. */
@@ -48,11 +57,16 @@ static bool protocol_as_expected(const ls_glibc_mutex_functions *glibc, pthread_
 	    glibc->unlock(m) != 0 || !FRESH || glibc->trylock(m) != 0 || !HELD ||
 	    glibc->unlock(m) != 0 || !FRESH)
 		return false;
-	ls_mutex_inline = true;
-	bool same = ls_mutex_inline_applies(m) && attempt(glibc, m, tid) == 0 && HELD &&
-		    attempt(glibc, m, tid) == EBUSY && glibc->unlock(m) == 0 && FRESH &&
-		    glibc->lock(m) == 0 && ls_mutex_release(m) == 0 && FRESH;
-	ls_mutex_inline = false;
+	set_mutex_inline(true);
+	bool single = ls_single_threaded, same = true;
+	for (int one_thread = 0; one_thread < 2 && same; one_thread++) {
+		ls_single_threaded = one_thread;
+		same = ls_mutex_inline_applies(m) && attempt(glibc, m, tid) == 0 && HELD &&
+		       attempt(glibc, m, tid) == EBUSY && glibc->unlock(m) == 0 && FRESH &&
+		       glibc->lock(m) == 0 && ls_mutex_release(m) == 0 && FRESH;
+	}
+	ls_single_threaded = single;
+	set_mutex_inline(false);
 	return same;
 #undef HELD
 #undef FRESH
@@ -77,5 +91,26 @@ static bool protocols_as_expected(const ls_glibc_mutex_functions *glibc)
 
 void ls_mutex_inline_check(const ls_glibc_mutex_functions *glibc)
 {
-	ls_mutex_inline = protocols_as_expected(glibc);
+	set_mutex_inline(protocols_as_expected(glibc));
 }
+
+/* glibc's spinlock functions on a fresh spinlock, each checked for the
+ * exact word it leaves; then the inline attempt and release, each paired
+ * with glibc's other half. */
+static bool spin_as_expected(const ls_glibc_spin_functions *glibc)
+{
+	if (!glibc->init || !glibc->lock || !glibc->trylock || !glibc->unlock)
+		return false;
+	pthread_spinlock_t l = -1;
+#define IS(v) (*(volatile pthread_spinlock_t *)&l == (v))
+	return glibc->init(&l, PTHREAD_PROCESS_PRIVATE) == 0 && IS(LS_GLIBC_SPIN_FREE) && glibc->lock(&l) == 0 &&
+	       IS(LS_GLIBC_SPIN_TAKEN) && glibc->trylock(&l) == EBUSY && IS(LS_GLIBC_SPIN_TAKEN) &&
+	       glibc->unlock(&l) == 0 && IS(LS_GLIBC_SPIN_FREE) && glibc->trylock(&l) == 0 &&
+	       IS(LS_GLIBC_SPIN_TAKEN) && glibc->unlock(&l) == 0 && ls_spin_try_inline(&l) == 0 &&
+	       IS(LS_GLIBC_SPIN_TAKEN) && ls_spin_try_inline(&l) == EBUSY && glibc->trylock(&l) == EBUSY &&
+	       glibc->unlock(&l) == 0 && IS(LS_GLIBC_SPIN_FREE) && glibc->lock(&l) == 0 &&
+	       (ls_spin_release_inline(&l), IS(LS_GLIBC_SPIN_FREE));
+#undef IS
+}
+
+void ls_spin_inline_check(const ls_glibc_spin_functions *glibc) { ls_spin_inline = spin_as_expected(glibc); }

@@ -1,5 +1,6 @@
 /* mutex_inline.h — the fast path's first attempt and its release of a
- * default mutex, done the way glibc does them instead of through a call.
+ * default mutex (and of a spinlock), done the way glibc does them instead
+ * of through a call.
  *
  * Contract: ls_mutex_try_inline(m, tid) is pthread_mutex_trylock(m) called
  * by the thread `tid`, and ls_mutex_release(m) is pthread_mutex_unlock(m),
@@ -33,6 +34,15 @@
 #include "core/lockscope_internal.h"
 
 extern bool ls_mutex_inline __attribute__((visibility("hidden")));
+/* 0 while ls_mutex_inline, else -1 (no kind): what a mutex's kind is
+ * compared with, so that "the shortcut is on and applies" is one compare. */
+extern int ls_mutex_inline_kind __attribute__((visibility("hidden")));
+
+/* The program has one thread (the shim's own threads, which never touch
+ * the program's locks, aside): glibc's own shortcut for that case applies
+ * (its lock and unlock of a private mutex are then a plain load and store,
+ * no atomic instruction; see single_thread.h for how the shim knows). */
+extern bool ls_single_threaded __attribute__((visibility("hidden")));
 
 /* glibc's own mutex functions, which the start-up check compares with. */
 typedef struct ls_glibc_mutex_functions {
@@ -57,16 +67,25 @@ void ls_mutex_inline_check(const ls_glibc_mutex_functions *glibc);
  * shortcut is on. */
 static inline __attribute__((always_inline)) bool ls_mutex_inline_applies(pthread_mutex_t *m)
 {
-	return LS_LIKELY(ls_mutex_inline) &&
-	       LS_LIKELY((__atomic_load_n(&m->__data.__kind, __ATOMIC_RELAXED) & ~LS_GLIBC_MUTEX_NO_ELISION) == 0);
+	return LS_LIKELY((__atomic_load_n(&m->__data.__kind, __ATOMIC_RELAXED) & ~LS_GLIBC_MUTEX_NO_ELISION) ==
+			 ls_mutex_inline_kind);
 }
 
-/* The attempt on m, for which ls_mutex_inline_applies(m). */
+/* The attempt on m, for which ls_mutex_inline_applies(m): glibc's
+ * lll_mutex_lock_optimized made a trylock (a plain load and store when
+ * the program has one thread, else the compare-and-swap). */
 static inline __attribute__((always_inline)) int ls_mutex_try_inline(pthread_mutex_t *m, pid_t tid)
 {
-	int unlocked = 0;
-	if (!__atomic_compare_exchange_n(&m->__data.__lock, &unlocked, 1, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
-		return EBUSY;
+	if (ls_single_threaded) {
+		if (__atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED) != 0)
+			return EBUSY;
+		__atomic_store_n(&m->__data.__lock, 1, __ATOMIC_RELAXED);
+	} else {
+		int unlocked = 0;
+		if (!__atomic_compare_exchange_n(&m->__data.__lock, &unlocked, 1, false, __ATOMIC_ACQUIRE,
+						 __ATOMIC_RELAXED))
+			return EBUSY;
+	}
 	m->__data.__owner = tid;
 	m->__data.__nusers++;
 	return 0;
@@ -78,11 +97,18 @@ int ls_mutex_wake_one(pthread_mutex_t *m);
 /* Releases m, for which ls_mutex_inline_applies(); true when a waiter
  * must now be woken (ls_mutex_wake_one), which the caller does: that way
  * the caller can make the wake a tail call and keep its fast path free of
- * a stack frame. */
+ * a stack frame.  With one thread, glibc's unlock is a plain store; the
+ * word is still looked at first, so that a waiter nobody expected (a
+ * thread the shim did not see created) is woken all the same. */
 static inline __attribute__((always_inline)) bool ls_mutex_release_word(pthread_mutex_t *m)
 {
 	m->__data.__owner = 0;
 	m->__data.__nusers--;
+	if (ls_single_threaded) {
+		int was = __atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED);
+		__atomic_store_n(&m->__data.__lock, 0, __ATOMIC_RELEASE);
+		return __builtin_expect(was > 1, 0);
+	}
 	return __builtin_expect(__atomic_exchange_n(&m->__data.__lock, 0, __ATOMIC_RELEASE) > 1, 0);
 }
 
@@ -90,6 +116,38 @@ static inline __attribute__((always_inline)) bool ls_mutex_release_word(pthread_
 static inline int ls_mutex_release(pthread_mutex_t *m)
 {
 	return ls_mutex_release_word(m) ? ls_mutex_wake_one(m) : 0;
+}
+
+/* ---- spinlocks ---------------------------------------------------------
+ * glibc's x86-64 spinlock is an int, 1 when free and 0 when taken: its
+ * trylock is a compare-and-swap of 1 by 0 and its unlock a store of 1.
+ * ls_spin_inline says the start-up check saw exactly that. */
+extern bool ls_spin_inline __attribute__((visibility("hidden")));
+
+typedef struct ls_glibc_spin_functions {
+	int (*init)(pthread_spinlock_t *, int);
+	int (*lock)(pthread_spinlock_t *);
+	int (*trylock)(pthread_spinlock_t *);
+	int (*unlock)(pthread_spinlock_t *);
+} ls_glibc_spin_functions;
+
+void ls_spin_inline_check(const ls_glibc_spin_functions *glibc);
+
+#define LS_GLIBC_SPIN_FREE 1
+#define LS_GLIBC_SPIN_TAKEN 0
+
+static inline __attribute__((always_inline)) int ls_spin_try_inline(pthread_spinlock_t *l)
+{
+	int free_value = LS_GLIBC_SPIN_FREE;
+	return __atomic_compare_exchange_n(l, &free_value, LS_GLIBC_SPIN_TAKEN, false, __ATOMIC_ACQUIRE,
+					   __ATOMIC_RELAXED)
+		       ? 0
+		       : EBUSY;
+}
+
+static inline __attribute__((always_inline)) void ls_spin_release_inline(pthread_spinlock_t *l)
+{
+	__atomic_store_n(l, LS_GLIBC_SPIN_FREE, __ATOMIC_RELEASE);
 }
 
 #endif

@@ -177,9 +177,11 @@ static void gather_thread(ls_thread_state *t, void *ctx)
 	ls_held *held = ls_held_array(t);
 	o->n_held = n;
 	for (uint32_t i = 0; i < n && i < LS_LIVE_HELD; i++) {
-		o->held_addr[i] = held[i].addr;
-		o->held_mode[i] = held[i].mode;
-		o->held_site[i] = held[i].site;
+		ls_held_view v = { 0 };
+		ls_held_read(&held[i], &v);
+		o->held_addr[i] = v.addr;
+		o->held_mode[i] = v.mode;
+		o->held_site[i] = v.site;
 	}
 }
 
@@ -197,12 +199,13 @@ static void gather_exclusive_holds(ls_thread_state *t, void *ctx)
 	uint32_t n = ls_held_count(t);
 	ls_held *held = ls_held_array(t);
 	for (uint32_t i = 0; i < n; i++) {
-		if (held[i].mode == LS_MODE_READ)
+		ls_held_view v;
+		if (!ls_held_read(&held[i], &v) || v.mode == LS_MODE_READ)
 			continue;
 		struct exclusive_hold *o = vec_push(ctx);
 		if (!o)
 			return;
-		*o = (struct exclusive_hold){ held[i].addr, (uint64_t)t->tid };
+		*o = (struct exclusive_hold){ v.addr, (uint64_t)t->tid };
 	}
 }
 
