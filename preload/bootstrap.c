@@ -162,6 +162,9 @@ static void do_bootstrap(void)
 							   real.pthread_mutex_trylock, real.pthread_mutex_unlock });
 	ls_spin_inline_check(&(ls_glibc_spin_functions){ real.pthread_spin_init, real.pthread_spin_lock,
 							 real.pthread_spin_trylock, real.pthread_spin_unlock });
+	ls_rwlock_inline_check(&(ls_glibc_rwlock_functions){ real.pthread_rwlock_init, real.pthread_rwlock_rdlock,
+							     real.pthread_rwlock_tryrdlock, real.pthread_rwlock_wrlock,
+							     real.pthread_rwlock_trywrlock, real.pthread_rwlock_unlock });
 	/* before the shim starts threads of its own (watchdog, publisher) */
 	ls_single_thread_start();
 	ls_stat_clock_start();

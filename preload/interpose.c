@@ -29,18 +29,23 @@
 /* Each lock family API has, for the fast path:
  *   API##_inline(lock)          whether the first attempt and the release
  *                               are made inline for this lock
- *   API##_inline_attempt(l, t)  that attempt: 0, or the busy code
+ *   API##_inline_attempt(l, t)  that attempt: 0, the busy code, or
+ *                               NOT_INLINE_ATTEMPT (this time the real try
+ *                               function has to do it)
  *   API##_inline_release(l)     that release; true: a waiter to wake with
  *   API##_wake(l)               (which returns the unlock's result)
  *   API##_try(lock)             the real try function (an ls_lock_call's attempt)
  *   API##_release(lock)         how a hold is released (LS_RELEASE_*, the
  *                               key of its held entry)
- *   API##_try_relock_fails      a try of a lock the thread holds fails,
- *                               also through the real try function: the
- *                               try fast path needs no recursion check
+ *   API##_inline_release_way    the same for a hold taken inline
+ *   API##_try_fast(lock)        a try of this lock has a fast path: a try
+ *                               of a lock the thread holds fails by itself
+ *                               (the fast path has no recursion check)
  *   API##_may_inline            (releases) some holds are released inline
- * Default mutexes (pthread or C11) and spinlocks are done inline
- * (mutex_inline.h); NOT_INLINED(API) says so for the other families. */
+ * Default mutexes (pthread or C11), spinlocks and the read side of
+ * rwlocks are done inline (mutex_inline.h); NOT_INLINED(API) says so for
+ * the other families. */
+#define NOT_INLINE_ATTEMPT LS_RWLOCK_NOT_INLINE
 static inline bool mutex_inline(pthread_mutex_t *m) { return ls_mutex_inline_applies(m); }
 static inline int mutex_inline_attempt(pthread_mutex_t *m, const ls_thread_state *t)
 {
@@ -48,12 +53,14 @@ static inline int mutex_inline_attempt(pthread_mutex_t *m, const ls_thread_state
 }
 static inline bool mutex_inline_release(pthread_mutex_t *m) { return ls_mutex_release_word(m); }
 static inline int mutex_wake(pthread_mutex_t *m) { return ls_mutex_wake_one(m); }
+#define mutex_inline_release_way LS_RELEASE_INLINE
 static inline uintptr_t mutex_release(pthread_mutex_t *m)
 {
 	return mutex_inline(m) ? LS_RELEASE_INLINE : LS_RELEASE_CALL;
 }
-#define mutex_try_relock_fails 0 /* recursive mutexes */
+static inline bool mutex_try_fast(pthread_mutex_t *m) { return mutex_inline(m); } /* not recursive ones */
 #define mutex_may_inline 1
+#define mutex_read_release(l) ((void)(l), 0) /* (no shared holds) */
 #define NOT_INLINED(api)                                                          \
 	static inline bool api##_inline(const volatile void *lock) { return (void)lock, false; } \
 	static inline int api##_inline_attempt(const volatile void *lock, const ls_thread_state *t) \
@@ -62,14 +69,35 @@ static inline uintptr_t mutex_release(pthread_mutex_t *m)
 	}                                                                               \
 	static inline bool api##_inline_release(const volatile void *lock) { return (void)lock, false; } \
 	static inline int api##_wake(const volatile void *lock) { return (void)lock, 0; }
-NOT_INLINED(rd)
-NOT_INLINED(wr)
-NOT_INLINED(rw)
+/* rwlocks: tries for read and write inline when the lock is in a simple
+ * state; a read hold's release is inline when simple too
+ * (rw_read_release), a write hold's is glibc's.  A try for read succeeds on a lock read-held by the
+ * thread, and a try for write would need the writer's state: no try fast
+ * path. */
+static inline bool rd_inline(pthread_rwlock_t *l) { return (void)l, LS_LIKELY(ls_rwlock_inline); }
+static inline int rd_inline_attempt(pthread_rwlock_t *l, const ls_thread_state *t)
+{
+	return (void)t, ls_rwlock_tryrdlock_inline(l);
+}
 static inline uintptr_t rd_release(const void *l) { return (void)l, LS_RELEASE_READ; }
+#define rd_inline_release_way LS_RELEASE_READ
+static inline bool rd_try_fast(const void *l) { return (void)l, false; }
+static inline bool wr_inline(pthread_rwlock_t *l) { return (void)l, LS_LIKELY(ls_rwlock_inline); }
+static inline int wr_inline_attempt(pthread_rwlock_t *l, const ls_thread_state *t)
+{
+	return ls_rwlock_trywrlock_inline(l, t->tid);
+}
+NOT_INLINED(rw)
 static inline uintptr_t wr_release(const void *l) { return (void)l, LS_RELEASE_CALL; }
-#define rd_try_relock_fails 0 /* recursive read locks */
-#define wr_try_relock_fails 0
+#define wr_inline_release_way LS_RELEASE_CALL
+static inline bool wr_try_fast(const void *l) { return (void)l, false; }
 #define rw_may_inline 0
+static int rw_read_release(pthread_rwlock_t *l)
+{
+	if (LS_LIKELY(ls_rwlock_inline) && LS_LIKELY(ls_rwlock_rdunlock_inline(l)))
+		return 0;
+	return real.pthread_rwlock_unlock(l);
+}
 static inline bool spin_inline(pthread_spinlock_t *l) { return (void)l, LS_LIKELY(ls_spin_inline); }
 static inline int spin_inline_attempt(pthread_spinlock_t *l, const ls_thread_state *t)
 {
@@ -77,12 +105,14 @@ static inline int spin_inline_attempt(pthread_spinlock_t *l, const ls_thread_sta
 }
 static inline bool spin_inline_release(pthread_spinlock_t *l) { return ls_spin_release_inline(l), false; }
 static inline int spin_wake(pthread_spinlock_t *l) { return (void)l, 0; }
+#define spin_inline_release_way LS_RELEASE_INLINE
 static inline uintptr_t spin_release(pthread_spinlock_t *l)
 {
 	return spin_inline(l) ? LS_RELEASE_INLINE : LS_RELEASE_CALL;
 }
-#define spin_try_relock_fails 1
+static inline bool spin_try_fast(pthread_spinlock_t *l) { return (void)l, true; }
 #define spin_may_inline 1
+#define spin_read_release(l) ((void)(l), 0)
 /* A C11 mtx_t is a glibc mutex (mtx_plain and mtx_timed: a default one),
  * answering in thrd_* codes. */
 static inline bool c11_inline(mtx_t *m) { return ls_mutex_inline_applies((pthread_mutex_t *)m); }
@@ -96,9 +126,11 @@ static inline int c11_wake(mtx_t *m)
 	ls_mutex_wake_one((pthread_mutex_t *)m);
 	return thrd_success;
 }
+#define c11_inline_release_way LS_RELEASE_INLINE
 static inline uintptr_t c11_release(mtx_t *m) { return c11_inline(m) ? LS_RELEASE_INLINE : LS_RELEASE_CALL; }
-#define c11_try_relock_fails 0 /* mtx_recursive */
+static inline bool c11_try_fast(mtx_t *m) { return c11_inline(m); } /* not mtx_recursive ones */
 #define c11_may_inline 1
+#define c11_read_release(l) ((void)(l), 0)
 
 static int mutex_try(void *lock) { return real.pthread_mutex_trylock(lock); }
 static int mutex_block(const ls_lock_call *c) { return real.pthread_mutex_lock(c->lock); }
@@ -171,7 +203,9 @@ static int c11_timed(const ls_lock_call *c) { return real.mtx_timedlock(c->lock,
 				return name##_attempt_call(UNPAREN args, t, f.e, CALLER); \
 			int r = api##_inline_attempt(lock, t);                          \
 			if (LS_LIKELY(r == 0))                                          \
-				return ls_note_acquired_fast(t, &f, (uintptr_t)lock, mode, LS_RELEASE_INLINE); \
+				return ls_note_acquired_fast(t, &f, (uintptr_t)lock, mode, api##_inline_release_way); \
+			if (r == NOT_INLINE_ATTEMPT)                                    \
+				return name##_attempt_call(UNPAREN args, t, f.e, CALLER); \
 			return name##_slow(UNPAREN args, CALLER, r);                    \
 		}                                                                       \
 		return name##_slow(UNPAREN args, CALLER, NOT_ATTEMPTED);                \
@@ -217,13 +251,15 @@ static int c11_timed(const ls_lock_call *c) { return real.mtx_timedlock(c->lock,
 	{                                                                     \
 		ls_thread_state *t = ls_fast_state();                         \
 		ls_fast f;                                                    \
-		if ((api##_inline(l) || api##_try_relock_fails) &&            \
+		if (api##_try_fast(l) &&                                      \
 		    LS_LIKELY(ls_fast_try_entry(t, CALLER, (uintptr_t)l, &f))) { \
 			if (!api##_inline(l))                                 \
 				return name##_try_call(l, t, f.e);            \
 			int r = api##_inline_attempt(l, t);                   \
 			if (LS_LIKELY(r == 0))                                \
-				return ls_note_acquired_fast(t, &f, (uintptr_t)l, mode, LS_RELEASE_INLINE); \
+				return ls_note_acquired_fast(t, &f, (uintptr_t)l, mode, api##_inline_release_way); \
+			if (r == NOT_INLINE_ATTEMPT)                          \
+				return name##_try_call(l, t, f.e);            \
 			return r;                                             \
 		}                                                             \
 		return name##_slow(l, CALLER);                                \
@@ -232,8 +268,9 @@ static int c11_timed(const ls_lock_call *c) { return real.mtx_timedlock(c->lock,
 /* Defines the interposer `name` of a release, int name(type *), for the
  * lock family `api` (above): the fast path pops the held entry when its
  * key says "this lock, held once" and how it is released (inline, through
- * name##_release_call, or, for `shared` families, a read hold through the
- * real function with no blame; name##_other tries the less common ways),
+ * name##_release_call, or, for `shared` families, a read hold through
+ * API##_read_release, with no blame; name##_other tries the less common
+ * ways),
  * releases, and then charges an exclusive
  * hold's blame, if any; everything else is in name##_slow.  Every call out
  * of the interposer is a tail call, so that an inline release with nobody
@@ -267,9 +304,13 @@ static int c11_timed(const ls_lock_call *c) { return real.mtx_timedlock(c->lock,
 		ls_thread_state *t = ls_fast_state();                         \
 		ls_held *h;                                                   \
 		if ((shared) && LS_LIKELY((h = ls_track_unlock_fast(t, (void *)l, LS_RELEASE_READ)) != NULL)) \
-			return real.name(l);                                  \
-		if (!api##_may_inline ||                                      \
-		    !LS_LIKELY((h = ls_track_unlock_fast(t, (void *)l, LS_RELEASE_INLINE)) != NULL)) \
+			return api##_read_release(l);                         \
+		if (!api##_may_inline) {                                      \
+			if (LS_LIKELY((h = ls_track_unlock_fast(t, (void *)l, LS_RELEASE_CALL)) != NULL)) \
+				return name##_release_call(l, h);             \
+			return name##_slow(l);                                \
+		}                                                             \
+		if (!LS_LIKELY((h = ls_track_unlock_fast(t, (void *)l, LS_RELEASE_INLINE)) != NULL)) \
 			return name##_other(l, t);                            \
 		ls_lock *lock = h->lock;                                      \
 		uint64_t mark = h->blame_mark;                                \

@@ -13,6 +13,7 @@ bool ls_mutex_inline;
 int ls_mutex_inline_kind = -1;
 bool ls_single_threaded;
 bool ls_spin_inline;
+bool ls_rwlock_inline;
 
 static void set_mutex_inline(bool on)
 {
@@ -114,3 +115,44 @@ static bool spin_as_expected(const ls_glibc_spin_functions *glibc)
 }
 
 void ls_spin_inline_check(const ls_glibc_spin_functions *glibc) { ls_spin_inline = spin_as_expected(glibc); }
+
+/* The inline try for write leaves l as glibc's trywrlock leaves a copy
+ * of it, and glibc's unlock takes it back to the copy's state after
+ * glibc's own unlock. */
+static bool write_try_as_expected(const ls_glibc_rwlock_functions *glibc, pthread_rwlock_t *l, pid_t tid)
+{
+	pthread_rwlock_t theirs = *l;
+	if (ls_rwlock_trywrlock_inline(l, tid) != 0 || glibc->trywrlock(&theirs) != 0 ||
+	    memcmp(l, &theirs, sizeof theirs) || ls_rwlock_trywrlock_inline(l, tid) != LS_RWLOCK_NOT_INLINE ||
+	    glibc->trywrlock(l) != EBUSY)
+		return false;
+	return glibc->unlock(l) == 0 && glibc->unlock(&theirs) == 0 && !memcmp(l, &theirs, sizeof theirs);
+}
+
+/* glibc's read and write locks on a fresh rwlock, each checked for the
+ * reader word it leaves, with the inline tries and read release in
+ * between. */
+static bool rwlock_as_expected(const ls_glibc_rwlock_functions *glibc)
+{
+	if (!glibc->init || !glibc->rdlock || !glibc->tryrdlock || !glibc->wrlock || !glibc->trywrlock ||
+	    !glibc->unlock)
+		return false;
+	pid_t tid = (pid_t)syscall(SYS_gettid);
+	pthread_rwlock_t l;
+	if (glibc->init(&l, NULL) != 0)
+		return false;
+	const unsigned one = LS_GLIBC_RWLOCK_READER;
+#define READERS(v) (*(volatile unsigned *)&l.__data.__readers == (v))
+	bool ok = READERS(0) && glibc->rdlock(&l) == 0 && READERS(one) && ls_rwlock_tryrdlock_inline(&l) == 0 &&
+		  READERS(2 * one) && glibc->tryrdlock(&l) == 0 && READERS(3 * one) && ls_rwlock_rdunlock_inline(&l) &&
+		  READERS(2 * one) && glibc->unlock(&l) == 0 && READERS(one) && ls_rwlock_rdunlock_inline(&l) &&
+		  READERS(0) && glibc->wrlock(&l) == 0 && (l.__data.__readers & LS_GLIBC_RWLOCK_WRITER) &&
+		  ls_rwlock_tryrdlock_inline(&l) == LS_RWLOCK_NOT_INLINE && glibc->tryrdlock(&l) == EBUSY &&
+		  glibc->unlock(&l) == 0 && !(l.__data.__readers & LS_GLIBC_RWLOCK_WRITER) &&
+		  glibc->rdlock(&l) == 0 && READERS(one) && glibc->unlock(&l) == 0 && READERS(0);
+#undef READERS
+	/* a write from a read phase, then from the write phase it leaves */
+	return ok && write_try_as_expected(glibc, &l, tid) && write_try_as_expected(glibc, &l, tid);
+}
+
+void ls_rwlock_inline_check(const ls_glibc_rwlock_functions *glibc) { ls_rwlock_inline = rwlock_as_expected(glibc); }

@@ -133,6 +133,80 @@ typedef struct ls_glibc_spin_functions {
 
 void ls_spin_inline_check(const ls_glibc_spin_functions *glibc);
 
+/* ---- rwlocks, read side -------------------------------------------------
+ * glibc's rwlock keeps the readers, shifted left by 3, in __readers with
+ * three flags below them: a write phase (1), a writer holding or about to
+ * (2), readers waiting for the writer (4).  In a read phase with no writer
+ * (flags 0) a try for read is a compare-and-swap adding one reader; a
+ * reader's release that is not the last, or that has no writer and no
+ * waiting readers to hand over to, is a compare-and-swap removing it.
+ * Anything else, and a compare-and-swap that loses a race, goes to glibc
+ * (LS_RWLOCK_NOT_INLINE for the attempt).  The write side's try is inline
+ * when nobody holds the lock (below).  ls_rwlock_inline says the
+ * start-up check saw exactly that. */
+extern bool ls_rwlock_inline __attribute__((visibility("hidden")));
+
+typedef struct ls_glibc_rwlock_functions {
+	int (*init)(pthread_rwlock_t *, const pthread_rwlockattr_t *);
+	int (*rdlock)(pthread_rwlock_t *);
+	int (*tryrdlock)(pthread_rwlock_t *);
+	int (*wrlock)(pthread_rwlock_t *);
+	int (*trywrlock)(pthread_rwlock_t *);
+	int (*unlock)(pthread_rwlock_t *);
+} ls_glibc_rwlock_functions;
+
+void ls_rwlock_inline_check(const ls_glibc_rwlock_functions *glibc);
+
+#define LS_GLIBC_RWLOCK_FLAGS 7u
+#define LS_GLIBC_RWLOCK_WRITE_PHASE 1u
+#define LS_GLIBC_RWLOCK_WRITER 2u
+#define LS_GLIBC_RWLOCK_READERS_WAITING 4u
+#define LS_GLIBC_RWLOCK_READER 8u
+#define LS_GLIBC_RWLOCK_OVERFLOW (1u << 31)
+#define LS_RWLOCK_NOT_INLINE (-1)
+
+static inline __attribute__((always_inline)) int ls_rwlock_tryrdlock_inline(pthread_rwlock_t *l)
+{
+	unsigned r = __atomic_load_n(&l->__data.__readers, __ATOMIC_RELAXED);
+	if (__builtin_expect((r & LS_GLIBC_RWLOCK_FLAGS) != 0 || r + LS_GLIBC_RWLOCK_READER >= LS_GLIBC_RWLOCK_OVERFLOW, 0) ||
+	    !__atomic_compare_exchange_n(&l->__data.__readers, &r, r + LS_GLIBC_RWLOCK_READER, false,
+					 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+		return LS_RWLOCK_NOT_INLINE;
+	return 0;
+}
+
+/* A try for write when nobody reads or writes (a read phase, or a write
+ * phase the last writer left): glibc's trywrlock takes the writer flag and
+ * the write phase with one compare-and-swap, enables blocking for other
+ * writers (and for readers, when it starts the write phase) and records
+ * itself as the writer.  The release of a write hold stays glibc's. */
+static inline __attribute__((always_inline)) int ls_rwlock_trywrlock_inline(pthread_rwlock_t *l, pid_t tid)
+{
+	unsigned r = __atomic_load_n(&l->__data.__readers, __ATOMIC_RELAXED);
+	if (__builtin_expect((r & ~LS_GLIBC_RWLOCK_WRITE_PHASE) != 0, 0) ||
+	    !__atomic_compare_exchange_n(&l->__data.__readers, &r,
+					 r | LS_GLIBC_RWLOCK_WRITE_PHASE | LS_GLIBC_RWLOCK_WRITER, false,
+					 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+		return LS_RWLOCK_NOT_INLINE;
+	__atomic_store_n(&l->__data.__writers_futex, 1, __ATOMIC_RELAXED);
+	if (!(r & LS_GLIBC_RWLOCK_WRITE_PHASE))
+		__atomic_store_n(&l->__data.__wrphase_futex, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&l->__data.__cur_writer, tid, __ATOMIC_RELAXED);
+	return 0;
+}
+
+/* The release of a read hold when it is simple; false: glibc's unlock. */
+static inline __attribute__((always_inline)) bool ls_rwlock_rdunlock_inline(pthread_rwlock_t *l)
+{
+	unsigned r = __atomic_load_n(&l->__data.__readers, __ATOMIC_RELAXED);
+	/* not the last reader, in a read phase; or the last, with no flag */
+	unsigned must_be_clear = r < 2 * LS_GLIBC_RWLOCK_READER ? LS_GLIBC_RWLOCK_FLAGS : LS_GLIBC_RWLOCK_WRITE_PHASE;
+	if (__builtin_expect((r & must_be_clear) != 0 || r < LS_GLIBC_RWLOCK_READER, 0))
+		return false;
+	return __atomic_compare_exchange_n(&l->__data.__readers, &r, r - LS_GLIBC_RWLOCK_READER, false,
+					   __ATOMIC_RELEASE, __ATOMIC_RELAXED);
+}
+
 #define LS_GLIBC_SPIN_FREE 1
 #define LS_GLIBC_SPIN_TAKEN 0
 

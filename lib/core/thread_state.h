@@ -37,8 +37,9 @@ struct ls_call_cache_entry {
 	uintptr_t site, addr;
 	struct ls_lock *lock;       /* &ls_lock_private: a library lockscope itself uses */
 	uint64_t lock_id;
-	/* The thread's held-set signature (xor mode) under which every order
-	 * edge into this lock is known: seeing it again needs no graph work. */
+	/* The thread's held-set signature under which every order edge into
+	 * this lock is known (ls_edges_known: xor the lock id and the mode):
+	 * seeing it again needs no graph work. */
 	uint64_t edges_known_sig;
 	uint64_t sig;               /* this lock's part of a held-set signature */
 	uint64_t count;             /* acquisitions (only the owner thread writes) */

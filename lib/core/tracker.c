@@ -208,7 +208,7 @@ static int track_lock_general(ls_thread_state *t, const ls_lock_call *c, struct 
 	if (r == 0 || r == c->owner_dead_code) {
 		note_acquired_slow(t, e, mode, c->release);
 		/* the edges from this held set are in the graph now */
-		e->edges_known_sig = held_sig ^ mode;
+		e->edges_known_sig = ls_edges_known(held_sig, e->lock_id, mode);
 	}
 	return r;
 }

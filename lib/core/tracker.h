@@ -173,8 +173,8 @@ typedef struct ls_fast {
  * edge, so the held set does not matter; only for kinds whose try fails on
  * a lock the thread holds (a default mutex, a spinlock), since the fast
  * path does not look for recursion.  False otherwise. */
-static inline __attribute__((always_inline)) bool ls_fast_try_entry(ls_thread_state *t, uintptr_t site,
-								    uintptr_t addr, ls_fast *f)
+static inline __attribute__((always_inline)) bool ls_fast_found(ls_thread_state *t, uintptr_t site, uintptr_t addr,
+								ls_fast *f)
 {
 	struct ls_call_cache_entry *e = ls_call_find(t, site, addr);
 	if (__builtin_expect(!e, 0))
@@ -182,21 +182,35 @@ static inline __attribute__((always_inline)) bool ls_fast_try_entry(ls_thread_st
 	f->e = e;
 	f->lock = e->lock;
 	f->top = ls_fast_top(t);
-	return __builtin_expect(atomic_load_explicit(&f->lock->live_id, memory_order_relaxed) == e->lock_id &&
-					f->top != t->held_limit,
-				1);
+	return __builtin_expect(f->top != t->held_limit, 1);
+}
+
+static inline __attribute__((always_inline)) bool ls_fast_try_entry(ls_thread_state *t, uintptr_t site,
+								    uintptr_t addr, ls_fast *f)
+{
+	return ls_fast_found(t, site, addr, f) &&
+	       __builtin_expect(atomic_load_explicit(&f->lock->live_id, memory_order_relaxed) == f->e->lock_id, 1);
 }
 
 /* ls_fast for a blocking acquisition of the lock at addr from site in
  * mode: as above, and every order edge from the locks held now already
  * checked (which also rules out recursion: a held set that holds the lock
- * was never checked for it).  False otherwise. */
+ * was never checked for it).  False otherwise.  The entry keeps the
+ * signature xor the lock's id (ls_edges_known), so that one compare with
+ * the held set's signature xor the record's live id says both "alive" (a
+ * dead record's live id is 0) and "nothing new". */
 static inline __attribute__((always_inline)) bool ls_fast_entry(ls_thread_state *t, uintptr_t site, uintptr_t addr,
 								uint8_t mode, ls_fast *f)
 {
-	return ls_fast_try_entry(t, site, addr, f) &&
-	       __builtin_expect(f->top->prefix_sig == (f->e->edges_known_sig ^ mode), 1);
+	return ls_fast_found(t, site, addr, f) &&
+	       __builtin_expect((f->top->prefix_sig ^ atomic_load_explicit(&f->lock->live_id, memory_order_relaxed)) ==
+					(f->e->edges_known_sig ^ mode),
+				1);
 }
+
+/* What an entry of lock id `id` keeps once the order edges from the held
+ * set of signature `held_sig` into it, in mode, are known. */
+static inline uint64_t ls_edges_known(uint64_t held_sig, uint64_t id, uint8_t mode) { return held_sig ^ id ^ mode; }
 
 /* ls_fast again for entry e, which ls_fast_entry or ls_fast_try_entry
  * found (in a function the fast path tail-calls: the real try of a
