@@ -2,7 +2,7 @@
  * the instructions the shim adds per pair (tests/fastpath_budget.sh runs it
  * under callgrind, natively and under the shim).
  *
- * usage: pairbench MODE PAIRS
+ * usage: pairbench [-t] MODE PAIRS
  *   mutex    lock/unlock a default mutex
  *   nested   lock A, lock B, unlock B, unlock A (two pairs per round)
  *   normal   lock/unlock a PTHREAD_MUTEX_NORMAL mutex
@@ -11,6 +11,9 @@
  *   wrlock   wrlock/unlock a rwlock
  *   spin     lock/unlock a spinlock
  *   c11      mtx_lock/mtx_unlock an mtx_plain
+ * -t: a second thread exists (idle, blocked in read(2)) while the pairs
+ * run: glibc's and the shim's lock and unlock then take the atomic
+ * instructions they skip while a program has one thread.
  * Every lock is taken a few times first (the shim's first sight of a call
  * is its slow path), then run_pairs() does PAIRS pairs and nothing else, so
  * that callgrind can count it alone (--toggle-collect=run_pairs).  Nothing
@@ -21,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <threads.h>
+#include <unistd.h>
 
 static pthread_mutex_t mutex_a = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t mutex_b = PTHREAD_MUTEX_INITIALIZER;
@@ -116,12 +120,29 @@ __attribute__((noinline)) static long run_pairs(int (*round)(void), long pairs)
 	return done;
 }
 
+static int idle_pipe[2];
+
+static void *idle(void *arg)
+{
+	char c;
+	(void)arg;
+	return read(idle_pipe[0], &c, 1) < 0 ? NULL : arg;
+}
+
 int main(int argc, char **argv)
 {
 	long pairs;
+	pthread_t idler;
+	int threaded = argc > 1 && !strcmp(argv[1], "-t");
+	argv += threaded;
+	argc -= threaded;
 	if (argc != 3 || (pairs = atol(argv[2])) <= 0) {
-		fprintf(stderr, "usage: pairbench mutex|nested|normal|trylock|rdlock|wrlock|spin|c11 PAIRS\n");
+		fprintf(stderr, "usage: pairbench [-t] mutex|nested|normal|trylock|rdlock|wrlock|spin|c11 PAIRS\n");
 		return 2;
+	}
+	if (threaded && (pipe(idle_pipe) != 0 || pthread_create(&idler, NULL, idle, NULL) != 0)) {
+		perror("pairbench: idle thread");
+		return 1;
 	}
 	pthread_mutexattr_t attr;
 	pthread_mutexattr_init(&attr);
@@ -134,6 +155,10 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[1], modes[i].name)) {
 			run_pairs(modes[i].round, 8); /* first sights: the slow path */
 			printf("%s %ld\n", modes[i].name, run_pairs(modes[i].round, pairs));
+			if (threaded) {
+				close(idle_pipe[1]);
+				pthread_join(idler, NULL);
+			}
 			return 0;
 		}
 	fprintf(stderr, "pairbench: unknown mode %s\n", argv[1]);
