@@ -188,10 +188,8 @@ static int c11_timed(const ls_lock_call *c) { return real.mtx_timedlock(c->lock,
 								 struct ls_call_cache_entry *e, uintptr_t site) \
 	{                                                                               \
 		int r = api##_try((void *)lock);                                        \
-		if (LS_LIKELY(r == 0)) {                                                \
-			ls_fast f = ls_fast_again(t, e);                                \
-			return ls_note_acquired_fast(t, &f, (uintptr_t)lock, mode, api##_release(lock)); \
-		}                                                                       \
+		if (LS_LIKELY(r == 0))                                                  \
+			return ls_note_acquired_again(t, e, (uintptr_t)lock, mode, api##_release(lock)); \
 		return name##_slow(UNPAREN args, site, r);                              \
 	}                                                                               \
 	EXPORT int name(UNPAREN params)                                                 \
@@ -241,11 +239,7 @@ static int c11_timed(const ls_lock_call *c) { return real.mtx_timedlock(c->lock,
 							     struct ls_call_cache_entry *e) \
 	{                                                                     \
 		int r = api##_try((void *)l);                                 \
-		if (LS_LIKELY(r == 0)) {                                      \
-			ls_fast f = ls_fast_again(t, e);                      \
-			return ls_note_acquired_fast(t, &f, (uintptr_t)l, mode, api##_release(l)); \
-		}                                                             \
-		return r;                                                     \
+		return LS_LIKELY(r == 0) ? ls_note_acquired_again(t, e, (uintptr_t)l, mode, api##_release(l)) : r; \
 	}                                                                     \
 	EXPORT int name(type *l)                                              \
 	{                                                                     \

@@ -35,13 +35,20 @@ static mtx_t c11;
 static volatile long counter;
 
 /* One round of each mode: the pairs it makes. */
-static int round_mutex(void)
-{
-	pthread_mutex_lock(&mutex_a);
-	counter++;
-	pthread_mutex_unlock(&mutex_a);
-	return 1;
-}
+#define ROUND(name, lock_fn, unlock_fn, l)                                    \
+	static int round_##name(void)                                         \
+	{                                                                     \
+		lock_fn(l);                                                   \
+		counter++;                                                    \
+		unlock_fn(l);                                                 \
+		return 1;                                                     \
+	}
+ROUND(mutex, pthread_mutex_lock, pthread_mutex_unlock, &mutex_a)
+ROUND(normal, pthread_mutex_lock, pthread_mutex_unlock, &normal)
+ROUND(rdlock, pthread_rwlock_rdlock, pthread_rwlock_unlock, &rwlock)
+ROUND(wrlock, pthread_rwlock_wrlock, pthread_rwlock_unlock, &rwlock)
+ROUND(spin, pthread_spin_lock, pthread_spin_unlock, &spin)
+ROUND(c11, mtx_lock, mtx_unlock, &c11)
 
 static int round_nested(void)
 {
@@ -53,52 +60,12 @@ static int round_nested(void)
 	return 2;
 }
 
-static int round_normal(void)
-{
-	pthread_mutex_lock(&normal);
-	counter++;
-	pthread_mutex_unlock(&normal);
-	return 1;
-}
-
 static int round_trylock(void)
 {
 	if (pthread_mutex_trylock(&mutex_a) == 0) {
 		counter++;
 		pthread_mutex_unlock(&mutex_a);
 	}
-	return 1;
-}
-
-static int round_rdlock(void)
-{
-	pthread_rwlock_rdlock(&rwlock);
-	counter++;
-	pthread_rwlock_unlock(&rwlock);
-	return 1;
-}
-
-static int round_wrlock(void)
-{
-	pthread_rwlock_wrlock(&rwlock);
-	counter++;
-	pthread_rwlock_unlock(&rwlock);
-	return 1;
-}
-
-static int round_spin(void)
-{
-	pthread_spin_lock(&spin);
-	counter++;
-	pthread_spin_unlock(&spin);
-	return 1;
-}
-
-static int round_c11(void)
-{
-	mtx_lock(&c11);
-	counter++;
-	mtx_unlock(&c11);
 	return 1;
 }
 

@@ -247,6 +247,15 @@ static inline __attribute__((always_inline)) int ls_note_acquired_fast(ls_thread
 	return 0;
 }
 
+/* ls_note_acquired_fast after such a real try succeeded. */
+static inline __attribute__((always_inline)) int ls_note_acquired_again(ls_thread_state *t,
+								       struct ls_call_cache_entry *e, uintptr_t addr,
+								       uint8_t mode, uintptr_t release)
+{
+	ls_fast f = ls_fast_again(t, e);
+	return ls_note_acquired_fast(t, &f, addr, mode, release);
+}
+
 /* The call of entry e acquired its lock (slow paths: it may allocate):
  * count it, push it on the held set, and for an exclusive hold read the
  * blame mark.  Returns the held entry (NULL only when the held set could
