@@ -21,6 +21,7 @@
 #include "core/arena.h"
 #include "core/lockscope_internal.h"
 #include "core/order_graph.h"
+#include "core/site_stats.h"
 #include "core/stack_depot.h"
 #include "core/tracker.h"
 #include "mutex_inline.h"
@@ -170,6 +171,7 @@ static void do_bootstrap(void)
 	ls_stat_clock_start();
 	ls_options_defaults(&ls_opts);
 	ls_options_parse(&ls_opts, getenv("LOCKSCOPE_OPTIONS"), warn_option, NULL);
+	ls_blame_set_timed(ls_opts.hold_time); /* before any lock record */
 	uintptr_t start, end;
 	code_segment((const void *)&find_segment, &start, &end);
 	ls_depot_set_self_range(start, end);

@@ -248,6 +248,8 @@ ls_held *ls_note_acquired(ls_thread_state *t, struct ls_call_cache_entry *e, uin
 int ls_blame_mark_acquired(ls_held *h)
 {
 	h->blame_mark = ls_blame_area_slow(h->lock);
+	if (ls_opts.hold_time) /* (every blame word is LS_BLAME_TIMED then) */
+		h->since_ns = ls_stat_ticks();
 	return 0;
 }
 
@@ -322,29 +324,29 @@ struct ls_call_cache_entry *ls_call_cache_fill(ls_thread_state *t, struct ls_cal
 int ls_note_blame_released(ls_lock *l, const ls_held *h, uint64_t mark, int result)
 {
 	uint64_t blamed = ls_blame_charge(l, mark);
-	if (blamed) {
+	if (blamed || ls_opts.hold_time) {
 		ls_busy_begin();
-		ls_site_stat *ss = ls_site_get(l, ls_held_site(h), ls_held_site_stack(h));
-		/* released: other holders may update the record now */
-		if (ss)
-			ls_site_note_blame(ss, blamed, false);
+		ls_note_hold_end(l, h, blamed);
 		ls_busy_end();
 	}
 	return result;
 }
 
+/* Hold times and blame are added with atomic adds: the fast path adds
+ * them after the release (ls_note_blame_released), when the next holder
+ * may be adding its own. */
 void ls_note_hold_end(ls_lock *l, const ls_held *h, uint64_t blamed_ns)
 {
 	uint64_t held_for = ls_opts.hold_time ? ls_stat_ticks_to_ns(ls_stat_ticks() - h->since_ns) : 0;
 	if (held_for) {
-		ls_stat_add(&l->hold_ns, held_for, true);
+		ls_stat_add(&l->hold_ns, held_for, false);
 		stat_max(&l->max_hold_ns, held_for);
 	}
 	ls_site_stat *ss = ls_site_get(l, ls_held_site(h), ls_held_site_stack(h));
-	if (ss) {
-		ls_site_note_hold(ss, held_for, true);
-		ls_site_note_blame(ss, blamed_ns, true);
-	}
+	if (ss && held_for)
+		ls_site_note_hold(ss, held_for, false);
+	if (ss && blamed_ns)
+		ls_site_note_blame(ss, blamed_ns, false);
 }
 
 /* The end of hold h (an unlock, or a condition wait releasing the mutex):

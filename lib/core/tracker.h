@@ -24,8 +24,7 @@
 
 /* One thread-local block, so the fast path reaches it with one GOT load. */
 struct ls_tls {
-	/* state when the fast path may run: not busy, and no option that
-	 * needs the slow path on every call (hold_time); else
+	/* state when the fast path may run (not busy); else
 	 * &ls_no_fast_state, whose call cache and held set match nothing, so
 	 * that the fast path needs no test of its own for it */
 	ls_thread_state *fast;
@@ -40,7 +39,7 @@ extern bool ls_tracking_enabled __attribute__((visibility("hidden")));
 /* The reentrancy guard: every change of busy or state goes through these. */
 static inline void ls_tls_refresh(void)
 {
-	ls_tls.fast = ls_tls.busy == 0 && !ls_opts.hold_time && ls_tls.state ? ls_tls.state : &ls_no_fast_state;
+	ls_tls.fast = ls_tls.busy == 0 && ls_tls.state ? ls_tls.state : &ls_no_fast_state;
 }
 static inline void ls_busy_begin(void)
 {
@@ -229,8 +228,8 @@ int ls_blame_mark_acquired(ls_held *h);
  * 0, the result of the acquisition.  A blame mark that needs a clock is a
  * tail call, so that the interposer, when the first attempt is inline too,
  * needs no stack frame: nothing of the fast path is stored on the
- * program's stack.  The start of the hold time is the slow path's business
- * (hold_time closes the fast path). */
+ * program's stack.  Under hold_time the blame word is never a plain mark
+ * (site_stats.h), so that tail call also starts the hold clock. */
 static inline __attribute__((always_inline)) int ls_note_acquired_fast(ls_thread_state *t, const ls_fast *f,
 								      uintptr_t addr, uint8_t mode,
 								      uintptr_t release)
@@ -307,8 +306,8 @@ static inline struct ls_call_cache_entry *ls_call_lookup(ls_thread_state *t, uin
 
 void ls_track_unlock_slow(ls_thread_state *t, void *lock);
 
-/* Bookkeeping before the real unlock on the fast path (so hold_time is
- * off), when it is simple: the newest held entry is the lock at `lock`,
+/* Bookkeeping before the real unlock on the fast path, when it is
+ * simple: the newest held entry is the lock at `lock`,
  * held once, released as `release` says (LS_RELEASE_*: the key compare
  * checks all three at once).  Pops it and returns it (readable until the
  * thread's next lock call: copy what is needed before releasing); NULL,
@@ -333,7 +332,7 @@ int ls_note_blame_released(ls_lock *l, const ls_held *h, uint64_t mark, int resu
 
 /* After the fast path released an exclusive hold: when somebody waited
  * during it (the wait area moved since the mark, or somebody waits now),
- * its blame.  Done after the release, so that the critical section is not
+ * its blame, and under hold_time its hold time.  Done after the release, so that the critical section is not
  * made longer for the very threads that wait for it; the reading is then a
  * few ns late, which only adds those ns of waiting to the charge.
  * Returns `result` (the release's). */
