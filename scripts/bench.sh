@@ -13,17 +13,18 @@
 # pair, the uncontended mutex while a second (idle) thread exists (glibc
 # and the shim then take atomic instructions), two threads contending for
 # a counter with the default options and with --no-stats (detection
-# only); then a real program: zstd -T2 (or xz -T2 with REAL=xz)
-# compressing a generated ~100 MB text file, whole-program times.
+# only); then real programs: zstd -T2 and xz -T2 -1 compressing a
+# generated ~100 MB text file, whole-program times.
 #
 # Usage: scripts/bench.sh [BUILD_DIR]
 # Environment: ITER (iterations per loop, default 3000000), RUNS (default
-# 7), REAL (zstd, xz, or none), OPTS (LOCKSCOPE_OPTIONS for the shim runs).
+# 7), REAL (the real programs: "zstd xz" by default, or none), OPTS
+# (LOCKSCOPE_OPTIONS for the shim runs).
 set -eu
 build=${1:-_build}
 iter=${ITER:-3000000}
 runs=${RUNS:-7}
-real_program=${REAL:-zstd}
+real_programs=${REAL:-zstd xz}
 script=bench.sh
 . "$(dirname "$0")/lockbench-common.sh"
 
@@ -35,20 +36,27 @@ shim() { # lockscope run [OPTS] -- ARGS...
 	fi
 }
 
-# A generated text file of ~100 MB (the same every time: srand(1)).
+# A generated text file of ~100 MB (the same every time: srand(1)), for the
+# real programs: zstd at its default level (about 0.4 s here, where the
+# shim's fixed costs weigh most) and xz -1 (about 3.5 s), two threads each.
 real_input=$tmp/input.txt
-real_cmd=
-case $real_program in
-zstd | xz)
-	command -v "$real_program" >/dev/null || { echo "$script: $real_program not installed (REAL=none skips it)" >&2; exit 1; }
+reals=
+for p in $real_programs; do
+	case $p in
+	zstd | xz) command -v "$p" >/dev/null || { echo "$script: $p not installed (REAL=none skips it)" >&2; exit 1; } ;;
+	none) continue ;;
+	*) echo "$script: REAL takes zstd, xz or none" >&2; exit 2 ;;
+	esac
+	reals="$reals $p"
+done
+if [ -n "$reals" ]; then
 	awk 'BEGIN { srand(1); n = split("lock unlock mutex thread wait hold owner cycle edge graph report stack frame site blame", w, " ");
 		     for (i = 0; i < 2800000; i++) printf "%08d %s %s %08x %s\n", i, w[int(rand() * n) + 1], w[int(rand() * n) + 1],
 							     int(rand() * 4294967295), w[int(rand() * n) + 1] }' >"$real_input"
-	if [ "$real_program" = zstd ]; then real_cmd="zstd -T2 -q -c"; else real_cmd="xz -T2 -1 -q -c"; fi
-	;;
-none) ;;
-*) echo "$script: REAL must be zstd, xz or none" >&2; exit 2 ;;
-esac
+fi
+real_command() { # program
+	if [ "$1" = zstd ]; then echo "zstd -T2 -q -c"; else echo "xz -T2 -1 -q -c"; fi
+}
 
 now_ns() { date +%s%N; }
 # children's CPU seconds so far (user + system), from this shell's `times`
@@ -58,21 +66,23 @@ children_cpu() {
 	awk 'NR == 2 { gsub(/[ms]/, " "); print $1 * 60 + $2 + $3 * 60 + $4 }' "$tmp/times"
 }
 
-# run_real SIDE: one run of the real program, "real CPU_NS WALL_NS" (whole
-# program, so ns are the program's, not per pair) appended to SIDE's file.
+# run_real SIDE PROGRAM: one run of the real program, "real-PROGRAM
+# CPU_NS WALL_NS" (whole program, so ns are the program's, not per pair)
+# appended to SIDE's file.
 run_real() {
-	side=$1
+	side=$1 cmd=$(real_command "$2")
 	children_cpu >"$tmp/c0"
 	w0=$(now_ns)
 	if [ "$side" = native ]; then
-		$real_cmd "$real_input" >/dev/null
+		$cmd "$real_input" >/dev/null
 	else
-		shim -- $real_cmd "$real_input" >/dev/null 2>"$tmp/real.err"
+		shim -- $cmd "$real_input" >/dev/null 2>"$tmp/real.err"
 	fi
 	w1=$(now_ns)
 	children_cpu >"$tmp/c1"
 	c0=$(cat "$tmp/c0") c1=$(cat "$tmp/c1")
-	awk -v c0="$c0" -v c1="$c1" -v w0="$w0" -v w1="$w1" 'BEGIN { printf "real %.0f %.0f\n", (c1 - c0) * 1e9, w1 - w0 }' >>"$tmp/$side"
+	awk -v p="$2" -v c0="$c0" -v c1="$c1" -v w0="$w0" -v w1="$w1" \
+		'BEGIN { printf "real-%s %.0f %.0f\n", p, (c1 - c0) * 1e9, w1 - w0 }' >>"$tmp/$side"
 }
 
 # run_loop SIDE MODE [lockscope flags]: one lockbench run, its lines
@@ -93,7 +103,7 @@ round() { # side
 	run_loop "$1" threaded threaded
 	run_loop "$1" contended contended
 	run_loop "$1" contended detect-only --no-stats
-	[ -z "$real_cmd" ] || run_real "$1"
+	for p in $reals; do run_real "$1" "$p"; done
 }
 
 : >"$tmp/native"
@@ -109,16 +119,18 @@ stats() { grep "^$2 " "$1" | awk -v c="$3" '{ print $c }' | median_min_max; }
 
 printf '%-12s %-4s %24s %24s %7s\n' "" "" "native: median (min-max)" "lockscope: median (min-max)" "ratio"
 rows="uncontended nested threaded contended detect-only"
-[ -z "$real_cmd" ] || rows="$rows real"
+for p in $reals; do rows="$rows real-$p"; done
 for row in $rows; do
 	for col in 2 3; do
 		if [ "$col" = 2 ]; then what=cpu; else what=wall; fi
 		echo "$row $what $(stats "$tmp/native" "$row" "$col") $(stats "$tmp/shim" "$row" "$col")"
 	done
-done | awk '{ unit = ($1 == "real") ? 1e-9 : 1; f = ($1 == "real") ? "%7.3f" : "%7.2f";
+done | awk '{ real = ($1 ~ /^real-/); unit = real ? 1e-9 : 1; f = real ? "%7.3f" : "%7.2f";
 	      printf "%-12s %-4s " f " (" f "-" f ") " f " (" f "-" f ") %6.2fx\n", $1, $2,
 		     $3 * unit, $4 * unit, $5 * unit, $6 * unit, $7 * unit, $8 * unit, $6 / $3 }'
 echo "(medians of $runs runs each, native and shim alternating; loop rows: ns per lock/unlock pair over"
 echo " $iter iterations, CPU time of the looping thread, or of the process for the two contended rows;"
-[ -z "$real_cmd" ] || echo " real: seconds for '$real_cmd' on a generated $(($(wc -c <"$real_input") / 1000000)) MB file, under lockscope run;"
+for p in $reals; do
+	echo " real-$p: seconds for '$(real_command "$p")' on a generated $(($(wc -c <"$real_input") / 1000000)) MB file, under lockscope run;"
+done
 echo " targets: uncontended and nested <= 1.50x, contended <= 2.00x, real <= 1.05x, in the medians)"
