@@ -42,9 +42,10 @@
  *                               of a lock the thread holds fails by itself
  *                               (the fast path has no recursion check)
  *   API##_may_inline            (releases) some holds are released inline
- * Default mutexes (pthread or C11), spinlocks and the read side of
- * rwlocks are done inline (mutex_inline.h); NOT_INLINED(API) says so for
- * the other families. */
+ *   API##_read_release(l)       (releases of shared families) a read hold's
+ * Default mutexes (pthread or C11), spinlocks and rwlock tries and read
+ * releases are done inline (mutex_inline.h); NOT_INLINED(API) says so for
+ * the rest. */
 #define NOT_INLINE_ATTEMPT LS_RWLOCK_NOT_INLINE
 static inline bool mutex_inline(pthread_mutex_t *m) { return ls_mutex_inline_applies(m); }
 static inline int mutex_inline_attempt(pthread_mutex_t *m, const ls_thread_state *t)
@@ -71,9 +72,9 @@ static inline bool mutex_try_fast(pthread_mutex_t *m) { return mutex_inline(m); 
 	static inline int api##_wake(const volatile void *lock) { return (void)lock, 0; }
 /* rwlocks: tries for read and write inline when the lock is in a simple
  * state; a read hold's release is inline when simple too
- * (rw_read_release), a write hold's is glibc's.  A try for read succeeds on a lock read-held by the
- * thread, and a try for write would need the writer's state: no try fast
- * path. */
+ * (rw_read_release), a write hold's is glibc's.  A try for read succeeds
+ * on a lock the thread read-holds, and a try for write would need the
+ * writer's state: no try fast path. */
 static inline bool rd_inline(pthread_rwlock_t *l) { return (void)l, LS_LIKELY(ls_rwlock_inline); }
 static inline int rd_inline_attempt(pthread_rwlock_t *l, const ls_thread_state *t)
 {
