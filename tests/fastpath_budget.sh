@@ -19,30 +19,35 @@ N2=5000
 # instructions MODE-ARGS: callgrind's count of run_pairs for N pairs; the
 # shim is loaded unless OPTS is "native" (else OPTS is LOCKSCOPE_OPTIONS).
 instructions() { # opts n pairbench-args...
-	opts=$1 n=$2
+	i_opts=$1 n=$2
 	shift 2
 	args=$*
 	out="$LS_WORK/callgrind.out"
 	rm -f "$out"
 	# (valgrind hands LD_PRELOAD on to the program it runs)
-	if [ "$opts" = native ]; then
+	if [ "$i_opts" = native ]; then
 		set -- env -u LD_PRELOAD
 	else
-		set -- env LD_PRELOAD="$LOCKSCOPE_PRELOAD" LOCKSCOPE_OPTIONS="$opts"
+		set -- env LD_PRELOAD="$LOCKSCOPE_PRELOAD" LOCKSCOPE_OPTIONS="$i_opts"
 	fi
 	set -- "$@" timeout -k 5 120 valgrind --tool=callgrind --callgrind-out-file="$out" \
 		--toggle-collect=run_pairs "$BENCH" $args "$n"
 	"$@" >"$LS_WORK/vg.out" 2>"$LS_WORK/vg.err" ||
 		{ RUN_ERR="$LS_WORK/vg.err"; ls_fail "callgrind run failed: $*"; }
+	# the shim's own functions ran (or did not, natively) inside run_pairs
+	shim_ran=no
+	grep -q 'liblockscope-preload' "$out" && shim_ran=yes
+	[ "$shim_ran" = "$([ "$i_opts" = native ] && echo no || echo yes)" ] ||
+		ls_fail "the shim was $([ $shim_ran = yes ] || echo not) loaded for: $*"
 	awk '/^summary:/ { print $2; found = 1; exit } END { if (!found) exit 1 }' "$out" ||
 		ls_fail "no summary in callgrind's output for: $*"
 }
 
 # per_pair OPTS ARGS...: instructions per pair (two decimals)
 per_pair() {
-	opts=$1
+	p_opts=$1
 	shift
-	a=$(instructions "$opts" $N1 "$@") && b=$(instructions "$opts" $N2 "$@") || exit 1
+	a=$(instructions "$p_opts" $N1 "$@") && b=$(instructions "$p_opts" $N2 "$@") || exit 1
 	awk -v a="$a" -v b="$b" -v n1=$N1 -v n2=$N2 'BEGIN { printf "%.2f", (b - a) / (n2 - n1) }'
 }
 
@@ -52,7 +57,7 @@ check() {
 	label=$1 budget=$2 opts=$3
 	shift 3
 	cache="$LS_WORK/native.$(echo "$*" | tr ' ' _)"
-	[ -f "$cache" ] || per_pair native "$@" >"$cache" || exit 1
+	[ -f "$cache" ] || (per_pair native "$@") >"$cache" || exit 1
 	native=$(cat "$cache")
 	shim=$(per_pair "$opts" "$@") || exit 1
 	verdict=$(awk -v n="$native" -v s="$shim" -v b="$budget" 'BEGIN { print (s - n <= b) ? "ok" : "OVER" }')
