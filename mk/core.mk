@@ -20,7 +20,8 @@ lib_libinternal_la_SOURCES += lib/core/arena.c lib/core/arena.h lib/core/options
 if !SANITIZERS
 lib_LTLIBRARIES += preload/liblockscope-preload.la
 preload_liblockscope_preload_la_SOURCES = preload/interpose.c preload/bootstrap.c \
-	preload/mutex_inline.c preload/mutex_inline.h preload/sync.c preload/sem_inline.c preload/sem_inline.h \
+	preload/mutex_inline.c preload/mutex_inline.h preload/single_thread.c preload/single_thread.h \
+	preload/sync.c preload/sem_inline.c preload/sem_inline.h \
 	preload/output.c preload/real.h preload/shim.h \
 	preload/ending.c preload/interpose_exit.c preload/exit_signals.c preload/raw_report.c preload/children.c \
 	preload/interpose_poll.c preload/loop_stalls.c

@@ -71,10 +71,13 @@ samples_early_lock_LDFLAGS = $(sample_ldflags) -Wl,-rpath,$(abs_top_builddir)/sa
 samples_early_lock_LDADD = samples/.libs/libearly.so
 samples_early_lock_DEPENDENCIES = samples/libearly.la
 
-# The overhead benchmark (make bench): optimised like real code.
-noinst_PROGRAMS += samples/lockbench
+# The overhead benchmark (make bench) and the instruction counter of the
+# fast-path budget test: optimised like real code.
+noinst_PROGRAMS += samples/lockbench samples/pairbench
 samples_lockbench_CFLAGS = -std=gnu11 $(WARN_CFLAGS) -O2 -g -pthread
 samples_lockbench_LDFLAGS = -pthread
+samples_pairbench_CFLAGS = -std=gnu11 $(WARN_CFLAGS) -O2 -g -pthread
+samples_pairbench_LDFLAGS = -pthread
 dist_noinst_SCRIPTS += scripts/bench.sh
 EXTRA_DIST += scripts/lockbench-common.sh
 

@@ -15,12 +15,14 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "core/arena.h"
 #include "core/lockscope_internal.h"
 #include "core/order_graph.h"
 #include "core/py_stack.h"
+#include "core/site_stats.h"
 #include "core/stack_depot.h"
 #include "core/tracker.h"
 #include "mutex_inline.h"
@@ -28,6 +30,7 @@
 #include "real.h"
 #include "sem_inline.h"
 #include "shim.h"
+#include "single_thread.h"
 
 #define EXPORT __attribute__((visibility("default")))
 
@@ -118,6 +121,7 @@ static void thread_cleanup(void *p)
 void ls_thread_started(ls_thread_state *t);
 void ls_thread_started(ls_thread_state *t)
 {
+	ls_single_thread_check(t->tid);
 	pthread_setspecific(cleanup_key, t);
 	ls_dumps_thread_started();
 }
@@ -163,6 +167,7 @@ static void atfork_child(void)
 {
 	ls_arena_atfork_child();
 	ls_thread_atfork_child(ls_tls.state);
+	ls_single_thread_atfork_child((pid_t)syscall(SYS_gettid));
 	ls_pystack_atfork_child();
 	ls_depot_atfork_child();
 	ls_lock_table_atfork_child();
@@ -181,9 +186,17 @@ static void do_bootstrap(void)
 	ls_mutex_inline_check(&(ls_glibc_mutex_functions){ real.pthread_mutex_init, real.pthread_mutex_lock,
 							   real.pthread_mutex_trylock, real.pthread_mutex_unlock });
 	ls_sem_inline_check(&(ls_glibc_sem_functions){ real.sem_init, real.sem_trywait, real.sem_post });
+	ls_spin_inline_check(&(ls_glibc_spin_functions){ real.pthread_spin_init, real.pthread_spin_lock,
+							 real.pthread_spin_trylock, real.pthread_spin_unlock });
+	ls_rwlock_inline_check(&(ls_glibc_rwlock_functions){ real.pthread_rwlock_init, real.pthread_rwlock_rdlock,
+							     real.pthread_rwlock_tryrdlock, real.pthread_rwlock_wrlock,
+							     real.pthread_rwlock_trywrlock, real.pthread_rwlock_unlock });
+	/* before the shim starts threads of its own (watchdog, publisher) */
+	ls_single_thread_start();
 	ls_stat_clock_start();
 	ls_options_defaults(&ls_opts);
 	ls_options_parse(&ls_opts, getenv("LOCKSCOPE_OPTIONS"), warn_option, NULL);
+	ls_blame_set_timed(ls_opts.hold_time); /* before any lock record */
 	uintptr_t start, end;
 	code_segment((const void *)&find_segment, &start, &end);
 	ls_depot_set_self_range(start, end);
@@ -257,6 +270,8 @@ static void *thread_trampoline(void *p)
 
 EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
 {
+	if (!ls_tls.busy) /* the program's thread, not one of lockscope's libraries' */
+		ls_single_thread_end();
 	ls_thread_state *t = ls_enter();
 	if (!t)
 		return real.pthread_create ? real.pthread_create(th, attr, fn, arg) : -1;

@@ -648,10 +648,13 @@ static void write_raw_crash(void)
 		ls_thread_state *t = s->thread;
 		ls_held *held = t ? ls_held_array(t) : NULL;
 		for (uint32_t k = 0; t && k < ls_held_count(t); k++) {
+			ls_held_view v;
+			if (!ls_held_read(&held[k], &v))
+				continue;
 			ls_raw_str(&w, "    holds ");
-			ls_raw_str(&w, ls_lock_kind_name(held[k].lock->kind));
+			ls_raw_str(&w, ls_lock_kind_name(v.lock->kind));
 			ls_raw_str(&w, " ");
-			ls_raw_hex(&w, held[k].addr, 1);
+			ls_raw_hex(&w, v.addr, 1);
 			ls_raw_str(&w, "\n");
 		}
 		int captured = atomic_load(&s->state);

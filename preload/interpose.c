@@ -26,12 +26,27 @@
 
 /* ---- adapters: how to try and how to block for each lock API ---------- */
 
-/* The fast path's first attempts and releases, per lock family API:
- * API##_try (below) calls the real try function; when API##_inline(lock),
- * API##_inline_attempt(lock, t) is made inline instead, and the release is
- * API##_inline_release(lock) (true: a waiter to wake with API##_wake(lock)).
- * Only a default mutex (pthread or C11) is done inline (mutex_inline.h);
- * NOT_INLINED(API) says so for the other families. */
+/* Each lock family API has, for the fast path:
+ *   API##_inline(lock)          whether the first attempt and the release
+ *                               are made inline for this lock
+ *   API##_inline_attempt(l, t)  that attempt: 0, the busy code, or
+ *                               NOT_INLINE_ATTEMPT (this time the real try
+ *                               function has to do it)
+ *   API##_inline_release(l)     that release; true: a waiter to wake with
+ *   API##_wake(l)               (which returns the unlock's result)
+ *   API##_try(lock)             the real try function (an ls_lock_call's attempt)
+ *   API##_release(lock)         how a hold is released (LS_RELEASE_*, the
+ *                               key of its held entry)
+ *   API##_inline_release_way    the same for a hold taken inline
+ *   API##_try_fast(lock)        a try of this lock has a fast path: a try
+ *                               of a lock the thread holds fails by itself
+ *                               (the fast path has no recursion check)
+ *   API##_may_inline            (releases) some holds are released inline
+ *   API##_read_release(l)       (releases of shared families) a read hold's
+ * Default mutexes (pthread or C11), spinlocks and rwlock tries and read
+ * releases are done inline (mutex_inline.h); NOT_INLINED(API) says so for
+ * the rest. */
+#define NOT_INLINE_ATTEMPT LS_RWLOCK_NOT_INLINE
 static inline bool mutex_inline(pthread_mutex_t *m) { return ls_mutex_inline_applies(m); }
 static inline int mutex_inline_attempt(pthread_mutex_t *m, const ls_thread_state *t)
 {
@@ -39,6 +54,14 @@ static inline int mutex_inline_attempt(pthread_mutex_t *m, const ls_thread_state
 }
 static inline bool mutex_inline_release(pthread_mutex_t *m) { return ls_mutex_release_word(m); }
 static inline int mutex_wake(pthread_mutex_t *m) { return ls_mutex_wake_one(m); }
+#define mutex_inline_release_way LS_RELEASE_INLINE
+static inline uintptr_t mutex_release(pthread_mutex_t *m)
+{
+	return mutex_inline(m) ? LS_RELEASE_INLINE : LS_RELEASE_CALL;
+}
+static inline bool mutex_try_fast(pthread_mutex_t *m) { return mutex_inline(m); } /* not recursive ones */
+#define mutex_may_inline 1
+#define mutex_read_release(l) ((void)(l), 0) /* (no shared holds) */
 #define NOT_INLINED(api)                                                          \
 	static inline bool api##_inline(const volatile void *lock) { return (void)lock, false; } \
 	static inline int api##_inline_attempt(const volatile void *lock, const ls_thread_state *t) \
@@ -47,9 +70,50 @@ static inline int mutex_wake(pthread_mutex_t *m) { return ls_mutex_wake_one(m); 
 	}                                                                               \
 	static inline bool api##_inline_release(const volatile void *lock) { return (void)lock, false; } \
 	static inline int api##_wake(const volatile void *lock) { return (void)lock, 0; }
-NOT_INLINED(rd)
-NOT_INLINED(wr)
-NOT_INLINED(spin)
+/* rwlocks: tries for read and write inline when the lock is in a simple
+ * state; a read hold's release is inline when simple too
+ * (rw_read_release), a write hold's is glibc's.  A try for read succeeds
+ * on a lock the thread read-holds, and a try for write would need the
+ * writer's state: no try fast path. */
+static inline bool rd_inline(pthread_rwlock_t *l) { return (void)l, LS_LIKELY(ls_rwlock_inline); }
+static inline int rd_inline_attempt(pthread_rwlock_t *l, const ls_thread_state *t)
+{
+	return (void)t, ls_rwlock_tryrdlock_inline(l);
+}
+static inline uintptr_t rd_release(const void *l) { return (void)l, LS_RELEASE_READ; }
+#define rd_inline_release_way LS_RELEASE_READ
+static inline bool rd_try_fast(const void *l) { return (void)l, false; }
+static inline bool wr_inline(pthread_rwlock_t *l) { return (void)l, LS_LIKELY(ls_rwlock_inline); }
+static inline int wr_inline_attempt(pthread_rwlock_t *l, const ls_thread_state *t)
+{
+	return ls_rwlock_trywrlock_inline(l, t->tid);
+}
+NOT_INLINED(rw)
+static inline uintptr_t wr_release(const void *l) { return (void)l, LS_RELEASE_CALL; }
+#define wr_inline_release_way LS_RELEASE_CALL
+static inline bool wr_try_fast(const void *l) { return (void)l, false; }
+#define rw_may_inline 0
+static int rw_read_release(pthread_rwlock_t *l)
+{
+	if (LS_LIKELY(ls_rwlock_inline) && LS_LIKELY(ls_rwlock_rdunlock_inline(l)))
+		return 0;
+	return real.pthread_rwlock_unlock(l);
+}
+static inline bool spin_inline(pthread_spinlock_t *l) { return (void)l, LS_LIKELY(ls_spin_inline); }
+static inline int spin_inline_attempt(pthread_spinlock_t *l, const ls_thread_state *t)
+{
+	return (void)t, ls_spin_try_inline(l);
+}
+static inline bool spin_inline_release(pthread_spinlock_t *l) { return ls_spin_release_inline(l), false; }
+static inline int spin_wake(pthread_spinlock_t *l) { return (void)l, 0; }
+#define spin_inline_release_way LS_RELEASE_INLINE
+static inline uintptr_t spin_release(pthread_spinlock_t *l)
+{
+	return spin_inline(l) ? LS_RELEASE_INLINE : LS_RELEASE_CALL;
+}
+static inline bool spin_try_fast(pthread_spinlock_t *l) { return (void)l, true; }
+#define spin_may_inline 1
+#define spin_read_release(l) ((void)(l), 0)
 /* A C11 mtx_t is a glibc mutex (mtx_plain and mtx_timed: a default one),
  * answering in thrd_* codes. */
 static inline bool c11_inline(mtx_t *m) { return ls_mutex_inline_applies((pthread_mutex_t *)m); }
@@ -63,6 +127,11 @@ static inline int c11_wake(mtx_t *m)
 	ls_mutex_wake_one((pthread_mutex_t *)m);
 	return thrd_success;
 }
+#define c11_inline_release_way LS_RELEASE_INLINE
+static inline uintptr_t c11_release(mtx_t *m) { return c11_inline(m) ? LS_RELEASE_INLINE : LS_RELEASE_CALL; }
+static inline bool c11_try_fast(mtx_t *m) { return c11_inline(m); } /* not mtx_recursive ones */
+#define c11_may_inline 1
+#define c11_read_release(l) ((void)(l), 0)
 
 static int mutex_try(void *lock) { return real.pthread_mutex_trylock(lock); }
 static int mutex_block(const ls_lock_call *c) { return real.pthread_mutex_lock(c->lock); }
@@ -82,25 +151,12 @@ static int c11_try(void *lock) { return real.mtx_trylock(lock); }
 static int c11_block(const ls_lock_call *c) { return real.mtx_lock(c->lock); }
 static int c11_timed(const ls_lock_call *c) { return real.mtx_timedlock(c->lock, c->arg1); }
 
-#define POSIX_CALL(l, try_fn, block_fn, a1, a2) \
-	{ .lock = (void *)(l), .attempt = try_fn, .block = block_fn, .arg1 = a1, .arg2 = a2, \
-	  .busy_code = EBUSY, .owner_dead_code = EOWNERDEAD }
-#define C11_CALL(l, try_fn, block_fn, a1) \
-	{ .lock = (void *)(l), .attempt = try_fn, .block = block_fn, .arg1 = a1, \
-	  .busy_code = thrd_busy, .owner_dead_code = -1 }
-
-/* The guarded body of a tracked try acquisition: `passthrough` is the
- * untracked call, the variable arguments the ls_lock_call (a braced
- * initializer: its commas would split a named macro argument). */
-#define ACQUIRE_TRY(passthrough, kind, mode, ...)                             \
-	do {                                                                  \
-		ls_thread_state *t_ = ls_enter();                             \
-		if (!t_)                                                      \
-			return passthrough;                                   \
-		int r_ = ls_track_trylock(t_, &(ls_lock_call)__VA_ARGS__, kind, mode, CALLER); \
-		ls_leave();                                                   \
-		return r_;                                                    \
-	} while (0)
+#define POSIX_CALL(l, api, block_fn, a1, a2) \
+	{ .lock = (void *)(l), .attempt = api##_try, .block = block_fn, .arg1 = a1, .arg2 = a2, \
+	  .busy_code = EBUSY, .owner_dead_code = EOWNERDEAD, .release = api##_release(l) }
+#define C11_CALL(l, block_fn, a1) \
+	{ .lock = (void *)(l), .attempt = c11_try, .block = block_fn, .arg1 = a1, \
+	  .busy_code = thrd_busy, .owner_dead_code = -1, .release = c11_release(l) }
 
 #define UNPAREN(...) __VA_ARGS__
 #define NOT_ATTEMPTED INT_MIN
@@ -134,20 +190,21 @@ static int c11_timed(const ls_lock_call *c) { return real.mtx_timedlock(c->lock,
 	{                                                                               \
 		int r = api##_try((void *)lock);                                        \
 		if (LS_LIKELY(r == 0))                                                  \
-			return ls_note_acquired_fast(t, e, mode);                       \
+			return ls_note_acquired_again(t, e, (uintptr_t)lock, mode, api##_release(lock)); \
 		return name##_slow(UNPAREN args, site, r);                              \
 	}                                                                               \
 	EXPORT int name(UNPAREN params)                                                 \
 	{                                                                               \
 		ls_thread_state *t = ls_fast_state();                                   \
-		struct ls_call_cache_entry *e;                                          \
-		if (LS_LIKELY(t != NULL) &&                                             \
-		    LS_LIKELY((e = ls_fast_entry(t, CALLER, (uintptr_t)lock, mode)) != NULL)) { \
+		ls_fast f;                                                              \
+		if (LS_LIKELY(ls_fast_entry(t, CALLER, (uintptr_t)lock, mode, &f))) {   \
 			if (!api##_inline(lock))                                        \
-				return name##_attempt_call(UNPAREN args, t, e, CALLER); \
+				return name##_attempt_call(UNPAREN args, t, f.e, CALLER); \
 			int r = api##_inline_attempt(lock, t);                          \
 			if (LS_LIKELY(r == 0))                                          \
-				return ls_note_acquired_fast(t, e, mode);               \
+				return ls_note_acquired_fast(t, &f, (uintptr_t)lock, mode, api##_inline_release_way); \
+			if (r == NOT_INLINE_ATTEMPT)                                    \
+				return name##_attempt_call(UNPAREN args, t, f.e, CALLER); \
 			return name##_slow(UNPAREN args, CALLER, r);                    \
 		}                                                                       \
 		return name##_slow(UNPAREN args, CALLER, NOT_ATTEMPTED);                \
@@ -157,50 +214,101 @@ static int c11_timed(const ls_lock_call *c) { return real.mtx_timedlock(c->lock,
  * variants: NAME, TIMED, CLOCK, with the try adapter and the three
  * blocking adapters. */
 #define DEFINE_POSIX_BLOCKING(name, timed, clock_fn, type, api, block, block_timed, block_clock, kind, mode) \
-	DEFINE_BLOCKING(name, (type *l), (l), l, api, POSIX_CALL(l, api##_try, block, NULL, 0), kind, mode)    \
+	DEFINE_BLOCKING(name, (type *l), (l), l, api, POSIX_CALL(l, api, block, NULL, 0), kind, mode)          \
 	DEFINE_BLOCKING(timed, (type *l, const struct timespec *abstime), (l, abstime), l, api,                \
-			POSIX_CALL(l, api##_try, block_timed, abstime, 0), kind, mode)                         \
+			POSIX_CALL(l, api, block_timed, abstime, 0), kind, mode)                               \
 	DEFINE_BLOCKING(clock_fn, (type *l, clockid_t clock, const struct timespec *abstime), (l, clock, abstime), \
-			l, api, POSIX_CALL(l, api##_try, block_clock, abstime, clock), kind, mode)
+			l, api, POSIX_CALL(l, api, block_clock, abstime, clock), kind, mode)
 
-/* A try acquisition: never blocks, never an order edge. */
-#define DEFINE_TRY(name, type, kind, mode, ...)                               \
-	EXPORT int name(type *l) { ACQUIRE_TRY(PASS(name, l), kind, mode, __VA_ARGS__); }
+/* Defines the interposer `name` of a try acquisition, int name(type *):
+ * never blocks, never an order edge.  The fast path (no recursion check:
+ * only where the attempt itself fails on a lock the thread holds, that is
+ * an inline kind, or a family whose try_relock_fails) counts and pushes a
+ * success and answers a failure at once; everything else (first sight,
+ * recursive kinds) is in name##_slow, under the reentrancy guard. */
+#define DEFINE_TRY(name, type, api, kind, mode, call)                         \
+	static __attribute__((noinline, cold)) int name##_slow(type *l, uintptr_t site) \
+	{                                                                     \
+		ls_thread_state *t = ls_enter();                              \
+		if (!t)                                                       \
+			return PASS(name, l);                                 \
+		int r = ls_track_trylock(t, &(ls_lock_call)call, kind, mode, site); \
+		ls_leave();                                                   \
+		return r;                                                     \
+	}                                                                     \
+	static __attribute__((noinline)) int name##_try_call(type *l, ls_thread_state *t, \
+							     struct ls_call_cache_entry *e) \
+	{                                                                     \
+		int r = api##_try((void *)l);                                 \
+		return LS_LIKELY(r == 0) ? ls_note_acquired_again(t, e, (uintptr_t)l, mode, api##_release(l)) : r; \
+	}                                                                     \
+	EXPORT int name(type *l)                                              \
+	{                                                                     \
+		ls_thread_state *t = ls_fast_state();                         \
+		ls_fast f;                                                    \
+		if (api##_try_fast(l) &&                                      \
+		    LS_LIKELY(ls_fast_try_entry(t, CALLER, (uintptr_t)l, &f))) { \
+			if (!api##_inline(l))                                 \
+				return name##_try_call(l, t, f.e);            \
+			int r = api##_inline_attempt(l, t);                   \
+			if (LS_LIKELY(r == 0))                                \
+				return ls_note_acquired_fast(t, &f, (uintptr_t)l, mode, api##_inline_release_way); \
+			if (r == NOT_INLINE_ATTEMPT)                          \
+				return name##_try_call(l, t, f.e);            \
+			return r;                                             \
+		}                                                             \
+		return name##_slow(l, CALLER);                                \
+	}
 
 /* Defines the interposer `name` of a release, int name(type *), for the
- * lock family `api` (above): the fast path pops the held entry, releases
- * (inline, or through name##_release_call) and then charges an exclusive
+ * lock family `api` (above): the fast path pops the held entry when its
+ * key says "this lock, held once" and how it is released (inline, through
+ * name##_release_call, or, for `shared` families, a read hold through
+ * API##_read_release, with no blame; name##_other tries the less common
+ * ways),
+ * releases, and then charges an exclusive
  * hold's blame, if any; everything else is in name##_slow.  Every call out
  * of the interposer is a tail call, so that an inline release with nobody
  * waiting needs no stack frame. */
-#define DEFINE_RELEASE(name, type, api)                                       \
+#define DEFINE_RELEASE(name, type, api, shared)                               \
 	static __attribute__((noinline, cold)) int name##_slow(type *l)      \
 	{                                                                     \
 		if (ls_tls.state && !ls_tls.busy)                             \
 			ls_track_unlock_slow(ls_tls.state, (void *)l);        \
 		return PASS(name, l);                                         \
 	}                                                                     \
-	static __attribute__((noinline)) int name##_release_call(type *l, ls_lock *lock, const ls_held *h, \
-								 uint64_t mark)       \
+	static __attribute__((noinline)) int name##_release_call(type *l, const ls_held *h) \
 	{                                                                     \
+		ls_lock *lock = h->lock;                                      \
+		uint64_t mark = h->blame_mark;                                \
 		return ls_blame_after_release(lock, h, mark, real.name(l));   \
 	}                                                                     \
 	static __attribute__((noinline)) int name##_wake(type *l, ls_lock *lock, const ls_held *h, uint64_t mark) \
 	{                                                                     \
 		return ls_blame_after_release(lock, h, mark, api##_wake(l));  \
 	}                                                                     \
+	static __attribute__((noinline)) int name##_other(type *l, ls_thread_state *t) \
+	{                                                                     \
+		ls_held *h;                                                   \
+		if ((h = ls_track_unlock_fast(t, (void *)l, LS_RELEASE_CALL)) != NULL) \
+			return name##_release_call(l, h);                     \
+		return name##_slow(l);                                        \
+	}                                                                     \
 	EXPORT int name(type *l)                                              \
 	{                                                                     \
 		ls_thread_state *t = ls_fast_state();                         \
 		ls_held *h;                                                   \
-		if (!LS_LIKELY(t != NULL) || !LS_LIKELY((h = ls_track_unlock_fast(t, (void *)l)) != NULL)) \
+		if ((shared) && LS_LIKELY((h = ls_track_unlock_fast(t, (void *)l, LS_RELEASE_READ)) != NULL)) \
+			return api##_read_release(l);                         \
+		if (!api##_may_inline) {                                      \
+			if (LS_LIKELY((h = ls_track_unlock_fast(t, (void *)l, LS_RELEASE_CALL)) != NULL)) \
+				return name##_release_call(l, h);             \
 			return name##_slow(l);                                \
-		if (h->mode == LS_MODE_READ)                                  \
-			return real.name(l);                                  \
+		}                                                             \
+		if (!LS_LIKELY((h = ls_track_unlock_fast(t, (void *)l, LS_RELEASE_INLINE)) != NULL)) \
+			return name##_other(l, t);                            \
 		ls_lock *lock = h->lock;                                      \
 		uint64_t mark = h->blame_mark;                                \
-		if (!api##_inline(l))                                         \
-			return name##_release_call(l, lock, h, mark);         \
 		if (LS_UNLIKELY(api##_inline_release(l)))                     \
 			return name##_wake(l, lock, h, mark);                 \
 		return ls_blame_after_release(lock, h, mark, 0);              \
@@ -242,10 +350,10 @@ EXPORT int pthread_mutex_destroy(pthread_mutex_t *m) { DESTROY(m, PASS(pthread_m
 DEFINE_POSIX_BLOCKING(pthread_mutex_lock, pthread_mutex_timedlock, pthread_mutex_clocklock, pthread_mutex_t,
 		      mutex, mutex_block, mutex_timed, mutex_clock, LS_KIND_MUTEX,
 		      LS_MODE_EXCL)
-DEFINE_TRY(pthread_mutex_trylock, pthread_mutex_t, LS_KIND_MUTEX, LS_MODE_EXCL,
-	   POSIX_CALL(l, mutex_try, mutex_block, NULL, 0))
+DEFINE_TRY(pthread_mutex_trylock, pthread_mutex_t, mutex, LS_KIND_MUTEX, LS_MODE_EXCL,
+	   POSIX_CALL(l, mutex, mutex_block, NULL, 0))
 
-DEFINE_RELEASE(pthread_mutex_unlock, pthread_mutex_t, mutex)
+DEFINE_RELEASE(pthread_mutex_unlock, pthread_mutex_t, mutex, false)
 
 /* ---- pthread rwlocks --------------------------------------------------- */
 
@@ -259,16 +367,16 @@ EXPORT int pthread_rwlock_destroy(pthread_rwlock_t *l) { DESTROY(l, PASS(pthread
 DEFINE_POSIX_BLOCKING(pthread_rwlock_rdlock, pthread_rwlock_timedrdlock, pthread_rwlock_clockrdlock,
 		      pthread_rwlock_t, rd, rd_block, rd_timed, rd_clock, LS_KIND_RWLOCK,
 		      LS_MODE_READ)
-DEFINE_TRY(pthread_rwlock_tryrdlock, pthread_rwlock_t, LS_KIND_RWLOCK, LS_MODE_READ,
-	   POSIX_CALL(l, rd_try, rd_block, NULL, 0))
+DEFINE_TRY(pthread_rwlock_tryrdlock, pthread_rwlock_t, rd, LS_KIND_RWLOCK, LS_MODE_READ,
+	   POSIX_CALL(l, rd, rd_block, NULL, 0))
 
 DEFINE_POSIX_BLOCKING(pthread_rwlock_wrlock, pthread_rwlock_timedwrlock, pthread_rwlock_clockwrlock,
 		      pthread_rwlock_t, wr, wr_block, wr_timed, wr_clock, LS_KIND_RWLOCK,
 		      LS_MODE_WRITE)
-DEFINE_TRY(pthread_rwlock_trywrlock, pthread_rwlock_t, LS_KIND_RWLOCK, LS_MODE_WRITE,
-	   POSIX_CALL(l, wr_try, wr_block, NULL, 0))
+DEFINE_TRY(pthread_rwlock_trywrlock, pthread_rwlock_t, wr, LS_KIND_RWLOCK, LS_MODE_WRITE,
+	   POSIX_CALL(l, wr, wr_block, NULL, 0))
 
-DEFINE_RELEASE(pthread_rwlock_unlock, pthread_rwlock_t, rd)
+DEFINE_RELEASE(pthread_rwlock_unlock, pthread_rwlock_t, rw, true)
 
 /* ---- pthread spinlocks ------------------------------------------------- */
 
@@ -280,11 +388,11 @@ EXPORT int pthread_spin_init(pthread_spinlock_t *l, int pshared)
 EXPORT int pthread_spin_destroy(pthread_spinlock_t *l) { DESTROY(l, PASS(pthread_spin_destroy, l)); }
 
 DEFINE_BLOCKING(pthread_spin_lock, (pthread_spinlock_t *l), (l), l, spin,
-		POSIX_CALL(l, spin_try, spin_block, NULL, 0), LS_KIND_SPIN, LS_MODE_EXCL)
-DEFINE_TRY(pthread_spin_trylock, pthread_spinlock_t, LS_KIND_SPIN, LS_MODE_EXCL,
-	   POSIX_CALL(l, spin_try, spin_block, NULL, 0))
+		POSIX_CALL(l, spin, spin_block, NULL, 0), LS_KIND_SPIN, LS_MODE_EXCL)
+DEFINE_TRY(pthread_spin_trylock, pthread_spinlock_t, spin, LS_KIND_SPIN, LS_MODE_EXCL,
+	   POSIX_CALL(l, spin, spin_block, NULL, 0))
 
-DEFINE_RELEASE(pthread_spin_unlock, pthread_spinlock_t, spin)
+DEFINE_RELEASE(pthread_spin_unlock, pthread_spinlock_t, spin, false)
 
 /* ---- C11 mutexes (glibc does not route them through the pthread names) -- */
 
@@ -301,14 +409,13 @@ EXPORT void mtx_destroy(mtx_t *m)
 	}
 }
 
-DEFINE_BLOCKING(mtx_lock, (mtx_t *l), (l), l, c11, C11_CALL(l, c11_try, c11_block, NULL), LS_KIND_MTX,
-		LS_MODE_EXCL)
-DEFINE_TRY(mtx_trylock, mtx_t, LS_KIND_MTX, LS_MODE_EXCL, C11_CALL(l, c11_try, c11_block, NULL))
+DEFINE_BLOCKING(mtx_lock, (mtx_t *l), (l), l, c11, C11_CALL(l, c11_block, NULL), LS_KIND_MTX, LS_MODE_EXCL)
+DEFINE_TRY(mtx_trylock, mtx_t, c11, LS_KIND_MTX, LS_MODE_EXCL, C11_CALL(l, c11_block, NULL))
 
 DEFINE_BLOCKING(mtx_timedlock, (mtx_t *restrict l, const struct timespec *restrict abstime), (l, abstime), l,
-		c11, C11_CALL(l, c11_try, c11_timed, abstime), LS_KIND_MTX, LS_MODE_EXCL)
+		c11, C11_CALL(l, c11_timed, abstime), LS_KIND_MTX, LS_MODE_EXCL)
 
-DEFINE_RELEASE(mtx_unlock, mtx_t, c11)
+DEFINE_RELEASE(mtx_unlock, mtx_t, c11, false)
 
 /* ---- condition variables ---------------------------------------------- */
 

@@ -53,9 +53,14 @@ static int sem_block_clock(const ls_lock_call *c)
 enum sem_variant { SEM_WAIT, SEM_TIMEDWAIT, SEM_CLOCKWAIT };
 static int (*const sem_blocks[])(const ls_lock_call *) = { sem_block, sem_block_timed, sem_block_clock };
 
+/* How a lock-like semaphore's hold is released (the key of its held
+ * entry, tracker.h): by the sem_post interposer, inline when nobody waits
+ * and through glibc's sem_post otherwise, one way for every hold. */
+#define SEM_RELEASE LS_RELEASE_INLINE
+
 #define SEM_CALL(s, block_fn, abstime, clock) \
 	{ .lock = (s), .attempt = sem_attempt, .block = block_fn, .arg1 = abstime, .arg2 = clock, \
-	  .busy_code = EAGAIN, .owner_dead_code = -1 }
+	  .busy_code = EAGAIN, .owner_dead_code = -1, .release = SEM_RELEASE }
 
 static int sem_answer(int r)
 {
@@ -65,13 +70,16 @@ static int sem_answer(int r)
 	return -1;
 }
 
-/* The entry for an acquisition of s from site the fast path may take: a
- * lock-like semaphore whose order edges from the held set are known. */
-static inline __attribute__((always_inline)) struct ls_call_cache_entry *sem_fast_entry(ls_thread_state *t,
-											uintptr_t site, sem_t *s)
+/* Whether the fast path may take an acquisition of s from site (filling
+ * *f): a lock-like semaphore whose order edges from the held set are
+ * known.  The class is one more load from the record's first cache line,
+ * which ls_fast_entry has just read the life from (a record of another
+ * kind keeps LS_SEM_LOCK there). */
+static inline __attribute__((always_inline)) bool sem_fast_entry(ls_thread_state *t, uintptr_t site, sem_t *s,
+								 ls_fast *f)
 {
-	struct ls_call_cache_entry *e = ls_fast_entry(t, site, (uintptr_t)s, LS_MODE_EXCL);
-	return e && !ls_lock_is_signal(e->lock) ? e : NULL;
+	return ls_fast_entry(t, site, (uintptr_t)s, LS_MODE_EXCL, f) &&
+	       LS_LIKELY(atomic_load_explicit(&f->lock->sem_class, memory_order_relaxed) != LS_SEM_SIGNAL);
 }
 
 /* ---- acquisitions ------------------------------------------------------- */
@@ -98,11 +106,11 @@ static inline __attribute__((always_inline)) int sem_acquire(sem_t *s, enum sem_
 							      uintptr_t site)
 {
 	ls_thread_state *t = ls_fast_state();
-	struct ls_call_cache_entry *e;
-	if (LS_LIKELY(t != NULL) && LS_LIKELY((e = sem_fast_entry(t, site, s)) != NULL)) {
+	ls_fast f;
+	if (LS_LIKELY(sem_fast_entry(t, site, s, &f))) {
 		int r = sem_try(s);
 		if (LS_LIKELY(r == 0))
-			return ls_note_acquired_fast(t, e, LS_MODE_EXCL);
+			return ls_note_acquired_fast(t, &f, (uintptr_t)s, LS_MODE_EXCL, SEM_RELEASE);
 		return sem_acquire_slow(s, how, abstime, clock, site, r);
 	}
 	return sem_acquire_slow(s, how, abstime, clock, site, NOT_ATTEMPTED);
@@ -151,11 +159,11 @@ static __attribute__((noinline, cold)) int sem_trywait_slow(sem_t *s, uintptr_t 
 EXPORT int sem_trywait(sem_t *s)
 {
 	ls_thread_state *t = ls_fast_state();
-	struct ls_call_cache_entry *e;
-	if (LS_LIKELY(t != NULL) && LS_LIKELY((e = sem_fast_entry(t, CALLER, s)) != NULL)) {
+	ls_fast f;
+	if (LS_LIKELY(sem_fast_entry(t, CALLER, s, &f))) {
 		int r = sem_try(s);
 		if (LS_LIKELY(r == 0))
-			return ls_note_acquired_fast(t, e, LS_MODE_EXCL);
+			return ls_note_acquired_fast(t, &f, (uintptr_t)s, LS_MODE_EXCL, SEM_RELEASE);
 		return sem_answer(r);
 	}
 	return sem_trywait_slow(s, CALLER);
@@ -163,11 +171,9 @@ EXPORT int sem_trywait(sem_t *s)
 
 /* ---- posts ---------------------------------------------------------------- */
 
-static int sem_release(sem_t *s)
+static inline __attribute__((always_inline)) bool sem_post_inline(sem_t *s)
 {
-	if (LS_LIKELY(ls_sem_inline) && ls_sem_post_uncontended(s))
-		return 0;
-	return real.sem_post(s);
+	return LS_LIKELY(ls_sem_inline) && LS_LIKELY(ls_sem_post_uncontended(s));
 }
 
 static __attribute__((noinline, cold)) int sem_post_slow(sem_t *s)
@@ -177,18 +183,31 @@ static __attribute__((noinline, cold)) int sem_post_slow(sem_t *s)
 		ls_track_sem_post(t, s);
 		ls_leave();
 	}
+	if (sem_post_inline(s))
+		return 0;
 	return real.sem_post ? real.sem_post(s) : 0;
 }
 
+/* The post of a hold when somebody waits (or the inline post is off). */
+static __attribute__((noinline)) int sem_post_call(sem_t *s, ls_lock *lock, const ls_held *h, uint64_t mark)
+{
+	return ls_blame_after_release(lock, h, mark, real.sem_post(s));
+}
+
+/* The fast path: the newest held entry is this semaphore's hold (one
+ * compare); anything else, a post by a thread that did not take it
+ * included, is the slow path's.  As the mutex releases do, every call
+ * out is a tail call. */
 EXPORT int sem_post(sem_t *s)
 {
-	ls_thread_state *t = ls_fast_state();
-	ls_held *h;
-	if (!LS_LIKELY(t != NULL) || !LS_LIKELY((h = ls_track_unlock_fast(t, s)) != NULL))
+	ls_held *h = ls_track_unlock_fast(ls_fast_state(), s, SEM_RELEASE);
+	if (!LS_LIKELY(h != NULL))
 		return sem_post_slow(s);
 	ls_lock *lock = h->lock;
 	uint64_t mark = h->blame_mark;
-	return ls_blame_after_release(lock, h, mark, sem_release(s));
+	if (LS_LIKELY(sem_post_inline(s)))
+		return ls_blame_after_release(lock, h, mark, 0);
+	return sem_post_call(s, lock, h, mark);
 }
 
 /* ---- lives -------------------------------------------------------------------- */

@@ -1,8 +1,9 @@
 #!/bin/sh
 # bench-contention.sh — cost of contention statistics on the lock benchmark:
-# ns per uncontended lock/unlock pair natively, with the shim's defaults
-# (statistics and per-site counters on), with hold time, and with live
-# statistics published; best of RUNS interleaved runs, and the ratios.
+# CPU ns per uncontended lock/unlock pair natively, with the shim's
+# defaults (statistics and per-site counters on), with hold time, and with
+# live statistics published; the median (and min-max) of RUNS interleaved
+# runs, and the ratios of the medians.
 # Then the CPU `lockscope top` uses while attached for 10 s.
 # Usage: scripts/bench-contention.sh [BUILD_DIR] (env: ITER, RUNS)
 set -eu
@@ -20,11 +21,11 @@ while [ $k -lt "$runs" ]; do
 	"$lockscope" run --live -- "$bench" uncontended "$iter" 2>/dev/null | sed 's/^/live /' >>"$tmp/r"
 	k=$((k + 1))
 done
-awk '{ if (!($1 in best) || $3 < best[$1]) best[$1] = $3 }
-     END { printf "%-10s %8s %7s\n", "variant", "ns/pair", "ratio";
-           n = split("native default hold_time live", order, " ");
-           for (i = 1; i <= n; i++) printf "%-10s %8.2f %6.2fx\n", order[i], best[order[i]], best[order[i]] / best["native"] }' "$tmp/r"
-echo "(best of $runs runs, $iter uncontended pairs each)"
+for v in native default hold_time live; do
+	echo "$v $(grep "^$v " "$tmp/r" | awk '{ print $3 }' | median_min_max)"
+done | awk '{ if (NR == 1) { printf "%-10s %8s %17s %7s\n", "variant", "ns/pair", "(min-max)", "ratio"; base = $2 }
+	      printf "%-10s %8.2f (%7.2f-%7.2f) %6.2fx\n", $1, $2, $3, $4, $2 / base }'
+echo "(CPU time, medians of $runs runs, $iter uncontended pairs each)"
 
 # The viewer's CPU while attached to a busy program for 10 s.
 sample=$build/samples/contention_counter

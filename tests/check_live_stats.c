@@ -87,10 +87,9 @@ static void take_pair(ls_thread_state *t, ls_lock *a, ls_lock *b)
 	ls_lock *pair[2] = { a, b };
 	for (int i = 0; i < 2; i++) {
 		ls_order_before_acquire(t, pair[i], LS_MODE_EXCL);
-		ls_held *h = ls_held_push(t);
+		ls_held *h = ls_held_push(t, &(ls_hold){ .addr = pair[i]->addr, .lock = pair[i],
+							  .lock_id = pair[i]->id, .mode = LS_MODE_EXCL });
 		ck_assert_ptr_nonnull(h);
-		*h = (ls_held){ .addr = pair[i]->addr, .lock = pair[i], .lock_id = pair[i]->id, .mode = LS_MODE_EXCL,
-				.count = 1 };
 	}
 	for (int i = 2; i-- > 0;)
 		ls_held_remove(t, ls_held_find(t, pair[i]->addr));
@@ -203,9 +202,8 @@ static const ls_live_thread *find_thread(const ls_live_snapshot *s, pid_t tid)
 
 static void hold(ls_thread_state *t, ls_lock *l, uint8_t mode)
 {
-	ls_held *h = ls_held_push(t);
+	ls_held *h = ls_held_push(t, &(ls_hold){ .addr = l->addr, .lock = l, .lock_id = l->id, .mode = mode });
 	ck_assert_ptr_nonnull(h);
-	*h = (ls_held){ .addr = l->addr, .lock = l, .lock_id = l->id, .mode = mode, .count = 1 };
 }
 
 /* A lock's owner is the thread whose held set lists it for writing (the

@@ -35,13 +35,8 @@ static ls_lock *lock_at(int i) { return ls_lock_get(ADDR(i), LS_KIND_MUTEX); }
 static void acquire(ls_thread_state *t, ls_lock *l, uint8_t mode)
 {
 	ls_order_before_acquire(t, l, mode);
-	ls_held *h = ls_held_push(t);
+	ls_held *h = ls_held_push(t, &(ls_hold){ .addr = l->addr, .lock = l, .lock_id = l->id, .mode = mode });
 	ck_assert_ptr_nonnull(h);
-	h->addr = l->addr;
-	h->lock = l;
-	h->lock_id = l->id;
-	h->mode = mode;
-	h->count = 1;
 }
 
 static void release(ls_thread_state *t, ls_lock *l)

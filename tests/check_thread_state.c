@@ -3,6 +3,7 @@
 
 #include <check.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -10,12 +11,11 @@
 
 static ls_held *hold(ls_thread_state *t, uintptr_t addr)
 {
-	ls_held *h = ls_held_push(t);
+	ls_held *h = ls_held_push(t, &(ls_hold){ .addr = addr, .lock_id = addr * 10, .flags = LS_RELEASE_CALL });
 	ck_assert_ptr_nonnull(h);
-	ck_assert_uint_eq(h->addr, 0); /* pushed entries start zeroed */
-	h->addr = addr;
-	h->lock_id = addr * 10;
-	h->count = 1;
+	ck_assert_ptr_eq(h, ls_held_top(t));
+	ck_assert_uint_eq(ls_held_addr(h), addr);
+	ck_assert_uint_eq(ls_held_depth(h), 1);
 	return h;
 }
 
@@ -24,10 +24,18 @@ static void assert_held_order(ls_thread_state *t, const uintptr_t *expected, uin
 	ck_assert_uint_eq(ls_held_count(t), n);
 	ls_held *h = ls_held_array(t);
 	for (uint32_t i = 0; i < n; i++) {
-		ck_assert_msg(h[i].addr == expected[i], "held[%u] is %#lx, expected %#lx", i,
-			      (unsigned long)h[i].addr, (unsigned long)expected[i]);
-		ck_assert_uint_eq(h[i].lock_id, expected[i] * 10);
+		ck_assert_msg(ls_held_addr(&h[i]) == expected[i], "held[%u] is %#lx, expected %#lx", i,
+			      (unsigned long)ls_held_addr(&h[i]), (unsigned long)expected[i]);
+		ck_assert_uint_eq(ls_held_lock_id(&h[i]), expected[i] * 10);
+		/* each entry's signature is that of the set up to it */
+		uint64_t sig = 0;
+		for (uint32_t k = 0; k <= i; k++)
+			sig ^= ls_held_sig_of(expected[k] * 10, LS_MODE_EXCL);
+		ck_assert_uint_eq(h[i].prefix_sig, sig);
+		/* and the key says how it is released */
+		ck_assert_uint_eq(h[i].key, expected[i] ^ LS_RELEASE_CALL);
 	}
+	ck_assert_uint_eq(ls_held_sig(t), n ? h[n - 1].prefix_sig : 0);
 }
 
 START_TEST(test_register)
@@ -67,7 +75,7 @@ START_TEST(test_held_grows_past_inline)
 		expected[i] = (uintptr_t)(i + 1) * 8;
 		hold(t, expected[i]);
 	}
-	ck_assert_ptr_ne(ls_held_array(t), t->inline_held);
+	ck_assert_ptr_ne(ls_held_array(t), t->inline_held + 1);
 	ck_assert_uint_ge(t->cap_held, N);
 	assert_held_order(t, expected, N);
 	ck_assert_ptr_nonnull(ls_held_find(t, expected[LS_INLINE_HELD]));
@@ -75,6 +83,48 @@ START_TEST(test_held_grows_past_inline)
 	for (int i = 0; i < N / 2; i++)
 		ls_held_remove(t, ls_held_find(t, expected[i]));
 	assert_held_order(t, expected + N / 2, N - N / 2);
+}
+END_TEST
+
+/* A held entry keeps what its call was when the call cache entry it points
+ * at is reused; a depth above one changes the key (the release fast path
+ * then leaves it to the slow path). */
+START_TEST(test_held_unpin_and_depth)
+{
+	ls_thread_state *t = ls_thread_register();
+	struct ls_call_cache_entry *e = &t->call_cache[3];
+	*e = (struct ls_call_cache_entry){ .site = 0x77, .addr = 0x1000, .lock_id = 42, .stack = 9,
+					   .mode = LS_MODE_READ, .sig = ls_held_sig_of(42, LS_MODE_READ) };
+	ls_held *h = ls_held_push(t, &(ls_hold){ .call = e, .flags = LS_RELEASE_READ });
+	ck_assert_ptr_eq(ls_held_call(h), e);
+	ck_assert_uint_eq(ls_held_sig(t), e->sig);
+	ls_held_unpin(t, e);
+	memset(e, 0, sizeof *e);
+	ls_held_view v;
+	ck_assert(ls_held_read(h, &v));
+	ck_assert_uint_eq(v.site, 0x77);
+	ck_assert_uint_eq(v.addr, 0x1000);
+	ck_assert_uint_eq(v.lock_id, 42);
+	ck_assert_uint_eq(v.site_stack, 9);
+	ck_assert_uint_eq(v.mode, LS_MODE_READ);
+	ck_assert_uint_eq(v.depth, 1);
+	ck_assert_uint_eq(h->key, 0x1000 ^ LS_RELEASE_READ);
+	ls_held_set_depth(h, 3);
+	ck_assert_uint_eq(ls_held_depth(h), 3);
+	ck_assert_uint_eq(h->key, 0x1000 ^ LS_RELEASE_READ ^ LS_RELEASE_DEEP);
+	ls_held_set_depth(h, 1);
+	ck_assert_uint_eq(h->key, 0x1000 ^ LS_RELEASE_READ);
+	/* a copy saved and pushed back follows its own copy of the call */
+	ls_held saved;
+	ls_held_save(&saved, h);
+	ls_held_remove(t, h);
+	ck_assert_uint_eq(ls_held_count(t), 0);
+	ck_assert_uint_eq(ls_held_sig(t), 0);
+	ls_held *back = ls_held_push_copy(t, &saved);
+	ck_assert_ptr_eq(ls_held_call(back), &back->own);
+	ck_assert_uint_eq(ls_held_addr(back), 0x1000);
+	ck_assert_uint_eq(ls_held_sig(t), ls_held_sig_of(42, LS_MODE_READ));
+	ls_held_remove(t, back);
 }
 END_TEST
 
@@ -103,7 +153,7 @@ START_TEST(test_unregister_and_reuse)
 	ls_thread_state *c = ls_thread_register();
 	ck_assert_ptr_eq(c, b);
 	ck_assert_uint_eq(ls_held_count(c), 0);
-	ck_assert_ptr_eq(ls_held_array(c), c->inline_held);
+	ck_assert_ptr_eq(ls_held_array(c), c->inline_held + 1);
 	ck_assert_uint_eq(c->cap_held, LS_INLINE_HELD);
 	ck_assert_ptr_ne(c, a);
 }
@@ -116,6 +166,7 @@ static Suite *thread_state_suite(void)
 	tcase_add_test(tc, test_register);
 	tcase_add_test(tc, test_held_push_find_remove_keeps_order);
 	tcase_add_test(tc, test_held_grows_past_inline);
+	tcase_add_test(tc, test_held_unpin_and_depth);
 	tcase_add_test(tc, test_unregister_and_reuse);
 	suite_add_tcase(s, tc);
 	return s;

@@ -16,21 +16,25 @@ static int block_mutex(const ls_lock_call *c) { return pthread_mutex_lock(c->loc
 static ls_lock_call mutex_call(pthread_mutex_t *m)
 {
 	return (ls_lock_call){ .lock = m, .attempt = try_mutex, .block = block_mutex,
-			       .busy_code = EBUSY, .owner_dead_code = EOWNERDEAD };
+			       .busy_code = EBUSY, .owner_dead_code = EOWNERDEAD, .release = LS_RELEASE_CALL };
+}
+
+static bool fast_entry(ls_thread_state *t, uintptr_t site, void *lock)
+{
+	ls_fast f;
+	return ls_fast_entry(t, site, (uintptr_t)lock, LS_MODE_EXCL, &f);
 }
 
 /* What an interposer does: the fast path when it may, else the tracker. */
 static int lock(ls_thread_state *t, pthread_mutex_t *m, uintptr_t site)
 {
-	struct ls_call_cache_entry *e = ls_fast_entry(t, site, (uintptr_t)m, LS_MODE_EXCL);
+	ls_fast f;
 	ls_lock_call c = mutex_call(m);
-	if (!e)
+	if (!ls_fast_entry(t, site, (uintptr_t)m, LS_MODE_EXCL, &f))
 		return ls_track_lock(t, &c, LS_KIND_MUTEX, LS_MODE_EXCL, site);
 	int r = pthread_mutex_trylock(m);
-	if (r == 0) {
-		ls_note_acquired(t, e, LS_MODE_EXCL);
-		return 0;
-	}
+	if (r == 0)
+		return ls_note_acquired_fast(t, &f, (uintptr_t)m, LS_MODE_EXCL, LS_RELEASE_CALL);
 	return ls_track_lock_after_attempt(t, &c, LS_MODE_EXCL, site, r);
 }
 
@@ -40,9 +44,12 @@ static uint64_t acquisitions_of(pthread_mutex_t *m)
 	return atomic_load(&ls_lock_find((uintptr_t)m)->acquisitions);
 }
 
+/* What the release interposer does: the fast pop when the newest entry
+ * is m held once, else the slow path. */
 static void unlock(ls_thread_state *t, pthread_mutex_t *m)
 {
-	ls_track_unlock_slow(t, m);
+	if (!ls_track_unlock_fast(t, m, LS_RELEASE_CALL))
+		ls_track_unlock_slow(t, m);
 	pthread_mutex_unlock(m);
 }
 
@@ -97,6 +104,9 @@ START_TEST(test_acquire_release_and_recursion)
 	ls_lock *l = ls_lock_find((uintptr_t)&m);
 	ck_assert_uint_eq(acquisitions_of(&m), 2);
 	ck_assert_ptr_eq(ls_held_find(t, (uintptr_t)&m)->lock, l);
+	ck_assert_uint_eq(ls_held_depth(ls_held_find(t, (uintptr_t)&m)), 2);
+	/* held twice: the release's fast compare does not match */
+	ck_assert_ptr_null(ls_track_unlock_fast(t, &m, LS_RELEASE_CALL));
 	unlock(t, &m);
 	ck_assert_uint_eq(ls_held_count(t), 1);
 	unlock(t, &m);
@@ -115,13 +125,13 @@ START_TEST(test_nested_acquisition_keeps_order)
 	lock(t, &a, 0x4444);
 	lock(t, &b, 0x4445);
 	ck_assert_uint_eq(ls_held_count(t), 2);
-	ck_assert_uint_eq(ls_held_array(t)[0].addr, (uintptr_t)&a);
-	ck_assert_uint_eq(ls_held_array(t)[1].addr, (uintptr_t)&b);
-	ck_assert_uint_eq(ls_held_array(t)[1].site, 0x4445);
+	ck_assert_uint_eq(ls_held_addr(&ls_held_array(t)[0]), (uintptr_t)&a);
+	ck_assert_uint_eq(ls_held_addr(&ls_held_array(t)[1]), (uintptr_t)&b);
+	ck_assert_uint_eq(ls_held_site(&ls_held_array(t)[1]), 0x4445);
 	/* Released out of order: what remains is still in acquisition order. */
 	unlock(t, &a);
 	ck_assert_uint_eq(ls_held_count(t), 1);
-	ck_assert_uint_eq(ls_held_array(t)[0].addr, (uintptr_t)&b);
+	ck_assert_uint_eq(ls_held_addr(&ls_held_array(t)[0]), (uintptr_t)&b);
 	unlock(t, &b);
 	ls_track_destroy(&a);
 	ls_track_destroy(&b);
@@ -134,23 +144,23 @@ START_TEST(test_fast_path_needs_a_known_held_set)
 {
 	ls_thread_state *t = ls_thread_register();
 	pthread_mutex_t a = PTHREAD_MUTEX_INITIALIZER, b = PTHREAD_MUTEX_INITIALIZER;
-	ck_assert_ptr_null(ls_fast_entry(t, 0x5550, (uintptr_t)&a, LS_MODE_EXCL));
+	ck_assert(!fast_entry(t, 0x5550, &a));
 	lock(t, &a, 0x5550);
 	unlock(t, &a);
-	ck_assert_uint_eq(t->held_sig, 0);
-	ck_assert_ptr_nonnull(ls_fast_entry(t, 0x5550, (uintptr_t)&a, LS_MODE_EXCL));
+	ck_assert_uint_eq(ls_held_sig(t), 0);
+	ck_assert(fast_entry(t, 0x5550, &a));
 	/* b under a: not seen yet */
 	lock(t, &a, 0x5550);
-	ck_assert_ptr_null(ls_fast_entry(t, 0x5551, (uintptr_t)&b, LS_MODE_EXCL));
+	ck_assert(!fast_entry(t, 0x5551, &b));
 	size_t edges = ls_order_edge_count();
 	lock(t, &b, 0x5551);
 	ck_assert_uint_eq(ls_order_edge_count(), edges + 1);
 	unlock(t, &b);
-	ck_assert_ptr_nonnull(ls_fast_entry(t, 0x5551, (uintptr_t)&b, LS_MODE_EXCL));
+	ck_assert(fast_entry(t, 0x5551, &b));
 	unlock(t, &a);
 	/* b alone is another held set (the empty one) */
-	ck_assert_ptr_null(ls_fast_entry(t, 0x5551, (uintptr_t)&b, LS_MODE_EXCL));
-	ck_assert_uint_eq(t->held_sig, 0);
+	ck_assert(!fast_entry(t, 0x5551, &b));
+	ck_assert_uint_eq(ls_held_sig(t), 0);
 	for (int i = 0; i < 10; i++) {
 		lock(t, &a, 0x5550);
 		lock(t, &b, 0x5551);
@@ -170,7 +180,7 @@ START_TEST(test_eviction_keeps_counts)
 {
 	ls_thread_state *t = ls_thread_register();
 	pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
-	uintptr_t sites[3] = { 0x6660, 0x6660 + 2 * LS_CALL_CACHE_SIZE, 0x6660 + 4 * LS_CALL_CACHE_SIZE };
+	uintptr_t sites[3] = { 0x6660, 0x6660 + LS_CALL_SET_SPAN, 0x6660 + 2 * LS_CALL_SET_SPAN };
 	for (int s = 1; s < 3; s++)
 		ck_assert_ptr_eq(ls_call_set(t, sites[0], (uintptr_t)&m), ls_call_set(t, sites[s], (uintptr_t)&m));
 	for (int i = 0; i < 5; i++)
@@ -193,17 +203,16 @@ START_TEST(test_colliding_calls_stay_cached)
 {
 	ls_thread_state *t = ls_thread_register();
 	pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
-	uintptr_t site = 0x7770, other = site + 2 * LS_CALL_CACHE_SIZE;
+	uintptr_t site = 0x7770, other = site + LS_CALL_SET_SPAN;
 	ck_assert_ptr_eq(ls_call_set(t, site, (uintptr_t)&m), ls_call_set(t, other, (uintptr_t)&m));
 	lock(t, &m, site);
 	unlock(t, &m);
 	lock(t, &m, other);
 	unlock(t, &m);
-	struct ls_call_cache_entry *e = ls_fast_entry(t, site, (uintptr_t)&m, LS_MODE_EXCL);
-	struct ls_call_cache_entry *f = ls_fast_entry(t, other, (uintptr_t)&m, LS_MODE_EXCL);
-	ck_assert_ptr_nonnull(e);
-	ck_assert_ptr_nonnull(f);
-	ck_assert_ptr_ne(e, f);
+	ls_fast e, f;
+	ck_assert(ls_fast_entry(t, site, (uintptr_t)&m, LS_MODE_EXCL, &e));
+	ck_assert(ls_fast_entry(t, other, (uintptr_t)&m, LS_MODE_EXCL, &f));
+	ck_assert_ptr_ne(e.e, f.e);
 	ls_track_destroy(&m);
 }
 END_TEST

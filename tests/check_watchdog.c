@@ -34,8 +34,7 @@ static ls_thread_state *new_thread(pid_t tid)
 {
 	ls_thread_state *t = build(sizeof *t);
 	t->tid = tid;
-	t->cap_held = LS_INLINE_HELD;
-	atomic_store(&t->held, t->inline_held);
+	ls_held_init(t);
 	atomic_store(&t->alive, true);
 	return t;
 }
@@ -50,12 +49,8 @@ static ls_lock *new_lock(uint64_t id, uintptr_t addr)
 
 static void hold(ls_thread_state *t, ls_lock *l, uint8_t mode)
 {
-	ls_held *h = ls_held_push(t);
-	h->addr = l->addr;
-	h->lock = l;
-	h->lock_id = l->id;
-	h->mode = mode;
-	h->count = 1;
+	ls_held *h = ls_held_push(t, &(ls_hold){ .addr = l->addr, .lock = l, .lock_id = l->id, .mode = mode });
+	ck_assert_ptr_nonnull(h);
 }
 
 static void wait_lock(ls_thread_state *t, ls_lock *l, uint8_t mode, uint64_t since)

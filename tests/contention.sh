@@ -15,9 +15,17 @@ line() { grep -n "/\* $2 \*/" "$top_srcdir/samples/$1.c" | cut -d: -f1; }
 
 run_sample() {
 	name=$1; shift
-	if ! "$lockscope" run --format=json -o "$tmp/$name.json" -- "$top_builddir/samples/$name" "$@" \
-		>"$tmp/$name.out" 2>"$tmp/$name.err"; then
-		echo "FAIL: $name exited non-zero"; cat "$tmp/$name.err"; status=1; return 1
+	run_as "$name" "$name" "$@"
+}
+
+# run_as REPORT SAMPLE [lockscope flags --] ARGS: the report in REPORT.json
+run_as() {
+	report=$1 name=$2 flags=
+	shift 2
+	if [ "${1:-}" = --hold-time ]; then flags=$1; shift; fi
+	if ! "$lockscope" run $flags --format=json -o "$tmp/$report.json" -- "$top_builddir/samples/$name" "$@" \
+		>"$tmp/$report.out" 2>"$tmp/$report.err"; then
+		echo "FAIL: $name exited non-zero"; cat "$tmp/$report.err"; status=1; return 1
 	fi
 }
 
@@ -81,17 +89,32 @@ run_sample contention_rwcache 5000 50 && check "$tmp/contention_rwcache.json" "
     eq('lock total', c['acquisitions'], 20050)
 "
 
-run_sample contention_convoy 2000 && check "$tmp/contention_convoy.json" "
+# The convoy's exact counts and its blame, with or without hold times.
+convoy="
     h = lock('hot_lock')
     eq('lock total', h['acquisitions'], 8040)
     append = site(h, $(line contention_convoy APPEND_LOCK_LINE))
     flush = site(h, $(line contention_convoy FLUSH_LOCK_LINE))
     eq('append site', append['acquisitions'], 8000)
     eq('flush site', flush['acquisitions'], 40)
+    assert flush['blamed_wait_ns'] > append['blamed_wait_ns'], \
+        'flush not blamed: flush %d append %d' % (flush['blamed_wait_ns'], append['blamed_wait_ns'])"
+
+run_sample contention_convoy 2000 && check "$tmp/contention_convoy.json" "$convoy
     assert append['contended'] > 0, 'nobody waited at the append line'
     assert append['wait_ns'] > flush['wait_ns'], 'waits are not at the append line'
-    assert flush['blamed_wait_ns'] > append['blamed_wait_ns'], \
-        'flush not blamed: flush %d append %d' % (flush['blamed_wait_ns'], append['blamed_wait_ns'])
+"
+
+# Hold times (taken on the fast path: the tail calls of the blame mark and
+# charge start and stop the clock): the flush's 40 holds of 500 us or more
+# are at its line, the lock's total covers its sites, the counts and the
+# blame are as without hold times.
+run_as convoy_hold contention_convoy --hold-time 2000 && check "$tmp/convoy_hold.json" "$convoy
+    assert flush['hold_ns'] >= 40 * 500000, 'flush held %d ns in all' % flush['hold_ns']
+    assert h['max_hold_ns'] >= 500000, 'longest hold %d ns' % h['max_hold_ns']
+    assert append['hold_ns'] > 0, 'append holds not timed'
+    assert append['hold_ns'] < flush['hold_ns'], 'append %d >= flush %d' % (append['hold_ns'], flush['hold_ns'])
+    eq('lock hold total', h['hold_ns'], append['hold_ns'] + flush['hold_ns'])
 "
 
 # C11 mutexes (mtx_plain and mtx_timed are glibc normal mutexes, taken by

@@ -182,14 +182,22 @@ static void gather_thread(ls_thread_state *t, void *ctx)
 	/* The owner changes its held set under us: copy what is there now;
 	 * the arena never unmaps, so a stale array is still readable, and the
 	 * count read first never exceeds the array read after it. */
-	uint32_t n = ls_held_count(t);
+	uint32_t n = ls_held_count(t), kept = 0;
 	ls_held *held = ls_held_array(t);
-	o->n_held = n;
-	for (uint32_t i = 0; i < n && i < LS_LIVE_HELD; i++) {
-		o->held_addr[i] = held[i].addr;
-		o->held_mode[i] = held[i].mode;
-		o->held_site[i] = held[i].site;
+	for (uint32_t i = 0; i < n; i++) {
+		/* (a semaphore that showed it is a signal is not held: its
+		 * taker keeps the entry until it notices) */
+		ls_held_view v;
+		if (!ls_held_read(&held[i], &v) || ls_lock_is_signal(v.lock))
+			continue;
+		if (kept < LS_LIVE_HELD) {
+			o->held_addr[kept] = v.addr;
+			o->held_mode[kept] = v.mode;
+			o->held_site[kept] = v.site;
+		}
+		kept++;
 	}
+	o->n_held = kept;
 }
 
 /* Exclusive holds, (lock address, holder tid), sorted by address: the
@@ -206,12 +214,13 @@ static void gather_exclusive_holds(ls_thread_state *t, void *ctx)
 	uint32_t n = ls_held_count(t);
 	ls_held *held = ls_held_array(t);
 	for (uint32_t i = 0; i < n; i++) {
-		if (held[i].mode == LS_MODE_READ || ls_lock_is_signal(held[i].lock))
+		ls_held_view v;
+		if (!ls_held_read(&held[i], &v) || v.mode == LS_MODE_READ || ls_lock_is_signal(v.lock))
 			continue;
 		struct exclusive_hold *o = vec_push(ctx);
 		if (!o)
 			return;
-		*o = (struct exclusive_hold){ held[i].addr, (uint64_t)t->tid };
+		*o = (struct exclusive_hold){ v.addr, (uint64_t)t->tid };
 	}
 }
 

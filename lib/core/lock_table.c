@@ -24,6 +24,7 @@ static ls_lock *retired;
 static ls_lock *kept_dead;       /* dead locks kept for their statistics */
 static size_t n_kept_dead;
 static atomic_uint_fast64_t next_lock_id = 1;
+uint64_t ls_lock_blame_word_start;
 
 static size_t page_slot(uintptr_t addr) { return ls_hash64(addr >> PAGE_SHIFT) & (PAGE_FILTER_SIZE - 1); }
 
@@ -94,6 +95,7 @@ static ls_lock *new_record(uintptr_t addr, enum ls_lock_kind kind)
 	l->addr = addr;
 	l->kind = (uint8_t)kind;
 	l->id = atomic_fetch_add(&next_lock_id, 1);
+	atomic_store_explicit(&l->blame_word, ls_lock_blame_word_start, memory_order_relaxed);
 	atomic_store_explicit(&l->live_id, l->id, memory_order_relaxed);
 	return l;
 }

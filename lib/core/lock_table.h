@@ -52,8 +52,10 @@ typedef struct ls_lock {
 	 * time (the wait area, in ticks of the statistics clock), written by
 	 * waiters under blame_lock inside the sequence count blame_seq, read
 	 * by holders without writing anything.  blame_word is the area << 8
-	 * with the waiter count (at most 255) in the low byte: one load tells
-	 * a holder both that nobody waits and the area. */
+	 * with the waiter count (at most 127) in the low byte, and its top bit
+	 * set while hold times are measured (LS_BLAME_TIMED, site_stats.h):
+	 * one load tells a holder that nobody waits, nothing is timed, and
+	 * the area. */
 	_Atomic uint64_t blame_word;
 	_Atomic uint32_t waiters;
 	_Atomic uint32_t blame_seq;
@@ -140,6 +142,8 @@ static inline ls_lock *ls_lock_find(uintptr_t addr)
 }
 
 ls_lock *ls_lock_create(uintptr_t addr, enum ls_lock_kind kind);
+/* The blame word of a new record (site_stats.h sets it). */
+extern uint64_t ls_lock_blame_word_start __attribute__((visibility("hidden")));
 
 /* The record of the lock at addr, created on first use. */
 static inline ls_lock *ls_lock_get(uintptr_t addr, enum ls_lock_kind kind)

@@ -59,7 +59,7 @@ static bool thread_holds_id(ls_thread_state *t, uint64_t id)
 {
 	ls_held *h = ls_held_array(t);
 	for (uint32_t i = 0, n = ls_held_count(t); i < n; i++)
-		if (h[i].lock_id == id)
+		if (ls_held_lock_id(&h[i]) == id)
 			return true;
 	return false;
 }
@@ -79,8 +79,8 @@ static uint8_t collect_gates(ls_thread_state *t, uint64_t from_id, uint64_t *gat
 	ls_held *h = ls_held_array(t);
 	uint8_t n = 0;
 	for (uint32_t i = 0, cnt = ls_held_count(t); i < cnt && n < LS_MAX_GATES; i++)
-		if (h[i].lock_id != from_id)
-			gates[n++] = h[i].lock_id;
+		if (ls_held_lock_id(&h[i]) != from_id)
+			gates[n++] = ls_held_lock_id(&h[i]);
 	return n;
 }
 
@@ -457,12 +457,12 @@ static ls_edge *edge_create_locked(ls_thread_state *t, const ls_held *h, ls_lock
 	ls_lock *from = h->lock;
 	e->from = from;
 	e->to = to;
-	e->from_id = h->lock_id;
+	e->from_id = ls_held_lock_id(h);
 	e->to_id = to->id;
-	e->from_mode = h->mode;
+	e->from_mode = ls_held_mode(h);
 	e->to_mode = to_mode;
-	e->n_gates = collect_gates(t, h->lock_id, e->gates);
-	e->held_stack = h->site_stack;
+	e->n_gates = collect_gates(t, ls_held_lock_id(h), e->gates);
+	e->held_stack = ls_held_site_stack(h);
 	e->acquire_stack = acquire_stack;
 	e->tid = t->tid;
 	prctl(PR_GET_NAME, e->thread_name, 0, 0, 0);
@@ -487,7 +487,7 @@ static ls_edge *edge_create_locked(ls_thread_state *t, const ls_held *h, ls_lock
 
 /* The slow path: the edge is new to this thread's cache, or gated by a
  * lock this thread does not hold now. */
-static bool held_life_ended(const ls_held *h) { return h->lock->dead || h->lock->id != h->lock_id; }
+static bool held_life_ended(const ls_held *h) { return h->lock->dead || h->lock->id != ls_held_lock_id(h); }
 
 static ls_edge *record_edge(ls_thread_state *t, const ls_held *h, ls_lock *to, uint8_t mode)
 {
@@ -495,7 +495,7 @@ static ls_edge *record_edge(ls_thread_state *t, const ls_held *h, ls_lock *to, u
 	 * record may already serve another lock: no edge from a past life. */
 	if (held_life_ended(h))
 		return NULL;
-	ls_edge *e = edge_lookup(h->lock_id, to->id, h->mode, mode);
+	ls_edge *e = edge_lookup(ls_held_lock_id(h), to->id, ls_held_mode(h), mode);
 	uint32_t acquire_stack = 0;
 	if (!e) /* unwind before taking the graph lock: it is slow */
 		acquire_stack = ls_capture_to_depot(stack_depth);
@@ -507,7 +507,7 @@ static ls_edge *record_edge(ls_thread_state *t, const ls_held *h, ls_lock *to, u
 		ls_spin_unlock(&graph_lock);
 		return NULL;
 	}
-	e = edge_lookup(h->lock_id, to->id, h->mode, mode);
+	e = edge_lookup(ls_held_lock_id(h), to->id, ls_held_mode(h), mode);
 	if (!e) {
 		e = edge_create_locked(t, h, to, mode, acquire_stack);
 		if (e)
@@ -536,17 +536,17 @@ void ls_order_before_acquire(ls_thread_state *t, ls_lock *l, uint8_t mode)
 		/* a signal held (its taker's entry, until it notices) orders nothing */
 		if (ls_lock_is_signal(h->lock))
 			continue;
-		uint8_t modes = pack_modes(h->mode, mode);
-		size_t slot = (h->lock_id * 0x9e3779b97f4a7c15ULL ^ l->id) >> 58;
+		uint8_t modes = pack_modes(ls_held_mode(h), mode);
+		size_t slot = (ls_held_lock_id(h) * 0x9e3779b97f4a7c15ULL ^ l->id) >> 58;
 		ls_edge *e = NULL;
-		if (t->edge_cache[slot].from_id == h->lock_id && t->edge_cache[slot].to_id == l->id &&
+		if (t->edge_cache[slot].from_id == ls_held_lock_id(h) && t->edge_cache[slot].to_id == l->id &&
 		    t->edge_cache[slot].modes == modes)
 			e = t->edge_cache[slot].edge;
 		if (LS_LIKELY(e && (e->n_gates == 0 || all_gates_held(t, e))))
 			continue;
 		e = record_edge(t, h, l, mode);
 		if (e) {
-			t->edge_cache[slot].from_id = h->lock_id;
+			t->edge_cache[slot].from_id = ls_held_lock_id(h);
 			t->edge_cache[slot].to_id = l->id;
 			t->edge_cache[slot].modes = modes;
 			t->edge_cache[slot].edge = e;

@@ -97,17 +97,18 @@ static struct ls_call_cache_entry *sem_entry(ls_thread_state *t, void *sem, uint
 	return e;
 }
 
-/* An acquisition through e: a lock-like semaphore is held; a signal is
- * only counted.  mark: the order edges from the held set of signature
- * held_sig are known (the fast path may take this call from now on).
+/* An acquisition through e by call c: a lock-like semaphore is held
+ * (released as c->release says); a signal is only counted.  mark: the
+ * order edges from the held set of signature held_sig are known (the
+ * fast path may take this call from now on).
  * fresh: e was filled by this call.  Every acquisition of an
  * interpreter's locks comes from one call site (CPython's
  * PyThread_acquire_lock_timed), so the stack of the site's first call
  * would say nothing about this lock: a lock-like semaphore's entry gets
  * the stack of its own first acquisition (a signal's never needs one:
  * it is never the held end of an order edge). */
-static void sem_acquired(ls_thread_state *t, struct ls_call_cache_entry *e, uint64_t held_sig, bool mark,
-			 bool fresh)
+static void sem_acquired(ls_thread_state *t, struct ls_call_cache_entry *e, const ls_lock_call *c,
+			 uint64_t held_sig, bool mark, bool fresh)
 {
 	if (ls_lock_is_signal(e->lock)) {
 		e->count++;
@@ -115,9 +116,9 @@ static void sem_acquired(ls_thread_state *t, struct ls_call_cache_entry *e, uint
 	}
 	if (fresh)
 		e->stack = ls_capture_to_depot(ls_opts.stack_depth);
-	ls_note_acquired_slow(t, e, LS_MODE_EXCL);
+	ls_note_acquired_slow(t, e, LS_MODE_EXCL, c->release);
 	if (mark)
-		e->edges_known_sig = held_sig ^ LS_MODE_EXCL;
+		e->edges_known_sig = ls_edges_known(held_sig, e->lock_id, LS_MODE_EXCL);
 }
 
 /* A wait published for the watchdog but not counted as contention:
@@ -186,7 +187,7 @@ int ls_track_sem_wait(ls_thread_state *t, const ls_lock_call *c, uintptr_t site)
 		return c->block(c);
 	ls_lock *l = e->lock;
 	check_taken_twice(t, c->lock, l);
-	uint64_t held_sig = t->held_sig;
+	uint64_t held_sig = ls_held_sig(t);
 	bool lock_like = !ls_lock_is_signal(l);
 	if (lock_like && ls_opts.detect && ls_held_count(t) > 0)
 		ls_order_before_acquire(t, l, LS_MODE_EXCL);
@@ -194,7 +195,7 @@ int ls_track_sem_wait(ls_thread_state *t, const ls_lock_call *c, uintptr_t site)
 	if (r == c->busy_code)
 		r = wait_busy(t, e, c, lock_like);
 	if (r == 0)
-		sem_acquired(t, e, held_sig, lock_like, fresh);
+		sem_acquired(t, e, c, held_sig, lock_like, fresh);
 	return r;
 }
 
@@ -205,7 +206,7 @@ int ls_track_sem_wait_after_attempt(ls_thread_state *t, const ls_lock_call *c, u
 	struct ls_call_cache_entry *e = ls_call_find(t, site, (uintptr_t)c->lock);
 	int r = attempted == c->busy_code ? wait_busy(t, e, c, true) : attempted;
 	if (r == 0)
-		ls_note_acquired_slow(t, e, LS_MODE_EXCL);
+		ls_note_acquired_slow(t, e, LS_MODE_EXCL, c->release);
 	ls_busy_end();
 	return r;
 }
@@ -228,7 +229,7 @@ int ls_track_sem_trywait(ls_thread_state *t, const ls_lock_call *c, uintptr_t si
 		return 0;
 	ls_lock *l = e->lock;
 	check_taken_twice(t, c->lock, l);
-	uint64_t held_sig = t->held_sig;
+	uint64_t held_sig = ls_held_sig(t);
 	/* With nothing held there is no edge to miss: the fast path may take
 	 * the next such call whatever it means.  Otherwise only a blocking
 	 * intent records edges and marks them known, so that the same call
@@ -245,7 +246,7 @@ int ls_track_sem_trywait(ls_thread_state *t, const ls_lock_call *c, uintptr_t si
 				ls_order_before_acquire(t, l, LS_MODE_EXCL);
 		}
 	}
-	sem_acquired(t, e, held_sig, blocking, fresh);
+	sem_acquired(t, e, c, held_sig, blocking, fresh);
 	return 0;
 }
 
@@ -293,8 +294,8 @@ void ls_track_once_run(ls_thread_state *t, void *control, uintptr_t site)
 {
 	ls_clear_wait(t);
 	struct ls_call_cache_entry *e = ls_call_lookup(t, site, (uintptr_t)control, LS_KIND_ONCE);
-	if (e && e->lock != &ls_lock_private)
-		ls_note_acquired_slow(t, e, LS_MODE_EXCL);
+	if (e && e->lock != &ls_lock_private) /* (released by ls_track_once_ran) */
+		ls_note_acquired_slow(t, e, LS_MODE_EXCL, LS_RELEASE_CALL);
 }
 
 void ls_track_once_ran(ls_thread_state *t, void *control) { ls_track_unlock_slow(t, control); }

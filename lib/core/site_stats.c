@@ -165,16 +165,25 @@ static void change_waiters(ls_lock *l, uint64_t now, int delta)
 		atomic_store_explicit(&l->area_updated, now, memory_order_relaxed);
 	n += (uint32_t)delta;
 	atomic_store_explicit(&l->waiters, n, memory_order_relaxed);
-	atomic_store_explicit(&l->blame_word, area << LS_BLAME_AREA_SHIFT | (n < 255 ? n : 255), memory_order_relaxed);
+	uint64_t shown = n < LS_BLAME_MAX_WAITERS ? n : LS_BLAME_MAX_WAITERS;
+	atomic_store_explicit(&l->blame_word, area << LS_BLAME_AREA_SHIFT | shown | ls_lock_blame_word_start,
+			      memory_order_relaxed);
 	atomic_store_explicit(&l->blame_seq, seq + 2, memory_order_release);
 	ls_spin_unlock(&l->blame_lock);
 }
+
+void ls_blame_set_timed(bool timed) { ls_lock_blame_word_start = timed ? LS_BLAME_TIMED : 0; }
 
 void ls_blame_wait_begin(ls_lock *l, uint64_t now) { change_waiters(l, now, 1); }
 void ls_blame_wait_end(ls_lock *l, uint64_t now) { change_waiters(l, now, -1); }
 
 uint64_t ls_blame_area_slow(ls_lock *l)
 {
+	/* Nobody waits (only the hold_time bit, if anything, is set): the
+	 * area does not grow, the word is the area (as in ls_blame_area_still). */
+	uint64_t quiet = atomic_load_explicit(&l->blame_word, memory_order_relaxed);
+	if ((quiet & LS_BLAME_MAX_WAITERS) == 0)
+		return quiet & ~(uint64_t)((1u << LS_BLAME_AREA_SHIFT) - 1);
 	for (;;) {
 		uint32_t seq = atomic_load_explicit(&l->blame_seq, memory_order_acquire);
 		if (seq & 1)

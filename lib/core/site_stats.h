@@ -88,8 +88,20 @@ void ls_blame_wait_end(ls_lock *l, uint64_t now);
 /* The wait area now, for a holder, as a mark: the area << 8 (marks only
  * ever differ by area).  With nobody waiting the area does not grow: the
  * blame word is then the mark, one load and no clock.  Otherwise a
- * consistent reading of the sequence count and the clock. */
+ * consistent reading of the sequence count and the clock.
+ *
+ * Hold times (the hold_time option) ride on the same test: every lock's
+ * blame word then has LS_BLAME_TIMED in its low byte, so no word is ever
+ * a plain mark and every exclusive hold goes, on the fast path, through
+ * the functions that read the mark slowly and charge the blame after the
+ * release (tracker.h), which start and stop the hold clock as well.
+ * Without the option the fast path pays nothing for it. */
 #define LS_BLAME_AREA_SHIFT 8
+#define LS_BLAME_TIMED 0x80u
+#define LS_BLAME_MAX_WAITERS 0x7fu
+/* Hold times measured or not: the low byte of every blame word, from now
+ * (call it before any lock record exists: at start-up). */
+void ls_blame_set_timed(bool timed);
 uint64_t ls_blame_area_slow(ls_lock *l);
 static inline __attribute__((always_inline)) bool ls_blame_area_still(ls_lock *l, uint64_t *area)
 {

@@ -30,43 +30,50 @@ struct ls_site_stat;
  * lock_id (ids are never reused; a dead lock's live_id is 0).  It is also
  * where the thread counts that call's acquisitions: one increment stands
  * for the lock's, the site's and the thread's counters, added to them in
- * batches (tracker.h: ls_counts_collect). */
+ * batches (ls_counts_collect).  A held entry points at the entry of the
+ * call that took it (see ls_held): an entry is never changed while a held
+ * entry points at it (ls_held_unpin first gives those holds a copy). */
 struct ls_call_cache_entry {
 	uintptr_t site, addr;
 	struct ls_lock *lock;       /* &ls_lock_private: a library lockscope itself uses */
 	uint64_t lock_id;
-	/* The thread's held-set signature (xor mode) under which every order
-	 * edge into this lock is known: seeing it again needs no graph work. */
+	/* The thread's held-set signature under which every order edge into
+	 * this lock is known (ls_edges_known: xor the lock id and the mode):
+	 * seeing it again needs no graph work. */
 	uint64_t edges_known_sig;
 	uint64_t sig;               /* this lock's part of a held-set signature */
 	uint64_t count;             /* acquisitions (only the owner thread writes) */
 	uint32_t stack;             /* depot id of the first stack seen at site */
+	uint8_t mode;               /* enum ls_mode of the calls at site (a call site calls one function) */
 } __attribute__((aligned(64))); /* one cache line; indexing is a shift */
 
-/* The fields both kinds of entry share, in the same place: the fast path
- * copies them into a held entry as one block. */
-#define LS_HELD_HEAD_BYTES (4 * sizeof(uint64_t))
+/* How a hold is released, in the low bits of its held entry's key (the
+ * lock's address xor these): the release's fast path compares the key with
+ * the address it is given xor what it can do, one compare for "this lock,
+ * held once, in this way".  Flags below 8 never make one lock's key equal
+ * another live lock's address xor flags (they would overlap in memory). */
+#define LS_RELEASE_INLINE 0u /* exclusive; the interposer releases it inline */
+#define LS_RELEASE_DEEP 1u   /* held more than once (recursion): the slow path */
+#define LS_RELEASE_READ 2u   /* shared: the real function, no blame */
+#define LS_RELEASE_CALL 4u   /* exclusive; the real function releases it */
 
+/* An entry of a thread's held set.  The fast path writes only the first
+ * five fields; what the call was (site, address, lock id, first stack,
+ * mode) is read through `entry`, the call cache entry of the acquisition,
+ * or the entry's own copy `own` once the cache entry was reused
+ * (ls_held_unpin).  Other threads read held entries with ls_held_read. */
 typedef struct ls_held {
-	uintptr_t site;         /* return address of the acquiring call */
-	uintptr_t addr;
+	uintptr_t key;          /* the address ^ LS_RELEASE_* flags */
 	ls_lock *lock;
-	uint64_t lock_id;       /* (the four above as in the call cache) */
+	_Atomic(const struct ls_call_cache_entry *) entry;
+	uint64_t prefix_sig;    /* the held-set signature up to this entry (xor of sig) */
 	uint64_t blame_mark;    /* exclusive holds: the lock's wait area when taken (site_stats.h) */
-	uint64_t sig;           /* its part of the held-set signature */
-	uint32_t count;         /* recursion depth */
-	uint8_t mode;           /* enum ls_mode */
-	uint32_t site_stack;    /* depot id of where it was taken */
-	/* (the fast path touches only the cache line above) */
-	uint64_t since_ns __attribute__((aligned(64))); /* when taken (only with hold_time) */
+	uint64_t since_ns;      /* when taken (only with hold_time) */
+	uint32_t depth;         /* recursion depth, when the key says LS_RELEASE_DEEP */
+	struct ls_call_cache_entry own; /* (the second cache line) */
 } __attribute__((aligned(64))) ls_held; /* a power of two: indexing is a shift */
 
-_Static_assert(offsetof(ls_held, site) == offsetof(struct ls_call_cache_entry, site) &&
-		       offsetof(ls_held, addr) == offsetof(struct ls_call_cache_entry, addr) &&
-		       offsetof(ls_held, lock) == offsetof(struct ls_call_cache_entry, lock) &&
-		       offsetof(ls_held, lock_id) == offsetof(struct ls_call_cache_entry, lock_id) &&
-		       offsetof(ls_held, blame_mark) == LS_HELD_HEAD_BYTES && sizeof(ls_held) == 128,
-	       "ls_held starts like ls_call_cache_entry");
+_Static_assert(sizeof(ls_held) == 128, "ls_held is two cache lines");
 
 /* The signature part of one held lock: lock id and mode, well mixed, so
  * that the xor of a held set's parts identifies the set. */
@@ -89,15 +96,21 @@ enum ls_wait_kind { LS_WAIT_NONE, LS_WAIT_LOCK, LS_WAIT_COND, LS_WAIT_JOIN, LS_W
 #define LS_WAIT_FLAG_JOIN 1
 
 typedef struct ls_thread_state {
+	/* the fast path's fields, first */
 	pid_t tid;
+	/* The held set: held[0 .. n-1], oldest first, below a sentinel
+	 * held[-1] (key ~0: no release matches it; prefix_sig 0), so that the
+	 * newest entry, held_top, is always readable: held_top == held - 1
+	 * when nothing is held.  held_limit is the last slot. */
+	ls_held *held_top;
+	ls_held *held_limit;
+	ls_held *held;
+	uint32_t cap_held;
+	_Atomic uint32_t held_moves;        /* odd while the held set moves to a larger array */
 	pthread_t self;
 	_Atomic bool alive;
 	_Atomic bool parked;                /* exited; free for a new thread */
-	_Atomic uint32_t n_held;
-	uint32_t cap_held;
-	_Atomic(ls_held *) held;
-	uint64_t held_sig;                  /* xor of the held entries' sig */
-	ls_held inline_held[LS_INLINE_HELD];
+	ls_held inline_held[1 + LS_INLINE_HELD]; /* the sentinel, then the first entries */
 	/* the wait in progress, published for the watchdog */
 	_Atomic int wait_kind;              /* enum ls_wait_kind */
 	_Atomic(ls_lock *) waiting_on;
@@ -131,6 +144,9 @@ void ls_thread_unregister(ls_thread_state *t);
 /* Iterates live states (lock-free snapshot). */
 void ls_thread_foreach(void (*fn)(ls_thread_state *, void *), void *ctx);
 size_t ls_thread_live_count(void);
+/* An empty held set in the state's own slots (registration does it; for
+ * states built by hand in tests). */
+void ls_held_init(ls_thread_state *t);
 
 /* Acquisition counting (see struct ls_call_cache_entry).  Collecting adds
  * what the call caches counted since the last collection to the locks',
@@ -142,57 +158,109 @@ void ls_counts_collect(void);
 void ls_thread_collect_counts(ls_thread_state *t);
 void ls_call_cache_evict(ls_thread_state *t, struct ls_call_cache_entry *e);
 
-/* Returns the held entries (valid until the owner changes them). */
+/* ---- the held set ---------------------------------------------------------
+ * Only the owner writes it.  Other threads read it without a lock: the
+ * count and array with ls_held_count and ls_held_array (the array only
+ * ever moves to a larger copy, so a count read before it never exceeds
+ * it), each entry with ls_held_read. */
+
 static inline ls_held *ls_held_array(ls_thread_state *t)
 {
-	return atomic_load_explicit(&t->held, memory_order_relaxed);
-}
-static inline uint32_t ls_held_count(ls_thread_state *t)
-{
-	return atomic_load_explicit(&t->n_held, memory_order_relaxed);
+	return __atomic_load_n(&t->held, __ATOMIC_ACQUIRE);
 }
 
-/* The held-set operations run on every lock call: inline, newest first. */
+static inline ls_held *ls_held_top(ls_thread_state *t)
+{
+	return __atomic_load_n(&t->held_top, __ATOMIC_ACQUIRE);
+}
+
+/* The number of held entries (any thread may ask: a count caught while
+ * the array grows is read again). */
+uint32_t ls_held_count_racy(ls_thread_state *t);
+static inline uint32_t ls_held_count(ls_thread_state *t)
+{
+	uint32_t moves = atomic_load_explicit(&t->held_moves, memory_order_acquire);
+	ls_held *base = ls_held_array(t);
+	ptrdiff_t n = ls_held_top(t) + 1 - base;
+	atomic_thread_fence(memory_order_acquire);
+	if (__builtin_expect(!(moves & 1) && atomic_load_explicit(&t->held_moves, memory_order_relaxed) == moves &&
+			     n >= 0 && n <= (ptrdiff_t)t->cap_held, 1))
+		return (uint32_t)n;
+	return ls_held_count_racy(t);
+}
+
+/* The held-set signature (xor of the held entries' sig). */
+static inline uint64_t ls_held_sig(ls_thread_state *t) { return ls_held_top(t)->prefix_sig; }
+
+/* What the acquiring call of a held entry was.  The owner may read it
+ * directly; other threads through ls_held_read. */
+static inline const struct ls_call_cache_entry *ls_held_call(const ls_held *h)
+{
+	return atomic_load_explicit(&h->entry, memory_order_acquire);
+}
+static inline uintptr_t ls_held_addr(const ls_held *h) { return ls_held_call(h)->addr; }
+static inline uint64_t ls_held_lock_id(const ls_held *h) { return ls_held_call(h)->lock_id; }
+static inline uint8_t ls_held_mode(const ls_held *h) { return ls_held_call(h)->mode; }
+static inline uint32_t ls_held_site_stack(const ls_held *h) { return ls_held_call(h)->stack; }
+static inline uintptr_t ls_held_site(const ls_held *h) { return ls_held_call(h)->site; }
+/* The release flags of h (LS_RELEASE_*, DEEP included). */
+static inline uintptr_t ls_held_flags(const ls_held *h) { return h->key ^ ls_held_addr(h); }
+static inline uint32_t ls_held_depth(const ls_held *h)
+{
+	return (ls_held_flags(h) & LS_RELEASE_DEEP) ? h->depth : 1;
+}
+/* This entry's part of the signature. */
+static inline uint64_t ls_held_own_sig(const ls_held *h) { return h->prefix_sig ^ h[-1].prefix_sig; }
+
+/* A held entry as another thread sees it, read consistently. */
+typedef struct ls_held_view {
+	uintptr_t site, addr;
+	ls_lock *lock;
+	uint64_t lock_id;
+	uint32_t site_stack;
+	uint32_t depth;
+	uint8_t mode;
+} ls_held_view;
+/* Copies h into v; false when the owner changed it under us too often. */
+bool ls_held_read(const ls_held *h, ls_held_view *v);
+
 static inline ls_held *ls_held_find(ls_thread_state *t, uintptr_t addr)
 {
 	ls_held *h = ls_held_array(t);
 	for (uint32_t i = ls_held_count(t); i-- > 0;)
-		if (h[i].addr == addr)
+		if (ls_held_addr(&h[i]) == addr)
 			return &h[i];
 	return 0;
 }
 
 ls_held *ls_held_grow(ls_thread_state *t);
 
-/* A new (uninitialized) entry on top; NULL only when out of memory.  The
- * caller fills it and adds its sig to held_sig (ls_held_sign). */
-static inline ls_held *ls_held_push(ls_thread_state *t)
-{
-	uint32_t n = ls_held_count(t);
-	if (__builtin_expect(n == t->cap_held, 0) && !ls_held_grow(t))
-		return 0;
-	ls_held *h = ls_held_array(t);
-	atomic_store_explicit(&t->n_held, n + 1, memory_order_release);
-	return &h[n];
-}
-
-static inline void ls_held_sign(ls_thread_state *t, ls_held *h, uint64_t sig)
-{
-	h->sig = sig;
-	t->held_sig ^= sig;
-}
-
-void ls_held_remove_inner(ls_thread_state *t, ls_held *h);
-
-static inline void ls_held_remove(ls_thread_state *t, ls_held *h)
-{
-	t->held_sig ^= h->sig;
-	uint32_t n = ls_held_count(t);
-	if (__builtin_expect(h == &ls_held_array(t)[n - 1], 1))
-		atomic_store_explicit(&t->n_held, n - 1, memory_order_release);
-	else
-		ls_held_remove_inner(t, h);
-}
+/* What a held entry is made from in the slow paths (the fast path pushes
+ * itself, tracker.h). */
+typedef struct ls_hold {
+	const struct ls_call_cache_entry *call; /* NULL: use the fields below */
+	uintptr_t site, addr;
+	ls_lock *lock;
+	uint64_t lock_id;
+	uint32_t site_stack;
+	uint8_t mode;
+	uintptr_t flags;                    /* LS_RELEASE_* */
+} ls_hold;
+/* Pushes a hold on top (and adds its part to the signature); NULL only
+ * when out of memory. */
+ls_held *ls_held_push(ls_thread_state *t, const ls_hold *hold);
+/* Pushes a copy of an entry taken off the held set earlier (condition
+ * waits), on top. */
+ls_held *ls_held_push_copy(ls_thread_state *t, const ls_held *saved);
+/* Copies h out of the held set (its `entry` follows its own copy, and its
+ * prefix_sig is its own part of the signature), for ls_held_push_copy. */
+void ls_held_save(ls_held *to, const ls_held *h);
+void ls_held_remove(ls_thread_state *t, ls_held *h);
+/* Before the call cache entry e changes: held entries that point at it
+ * get their own copy of it. */
+void ls_held_unpin(ls_thread_state *t, const struct ls_call_cache_entry *e);
+/* Sets the recursion depth of h. */
+void ls_held_set_depth(ls_held *h, uint32_t depth);
 
 /* Marks a call site as a library lockscope uses itself (libunwind): its
  * lock calls are not the program's. */

@@ -10,7 +10,15 @@
 #include "core/stack_depot.h"
 #include "core/tracker.h"
 
-__thread struct ls_tls ls_tls __attribute__((tls_model("initial-exec")));
+/* The fast path's state of threads that may not take it: no call matches
+ * its (empty) call cache and no release its held set's sentinel. */
+ls_thread_state ls_no_fast_state = {
+	.inline_held = { [0] = { .key = ~(uintptr_t)0, .own = { .addr = ~(uintptr_t)0 } } },
+	.held_top = &ls_no_fast_state.inline_held[0],
+	.held_limit = &ls_no_fast_state.inline_held[0],
+	.held = &ls_no_fast_state.inline_held[1],
+};
+__thread struct ls_tls ls_tls __attribute__((tls_model("initial-exec"))) = { .fast = &ls_no_fast_state };
 ls_options ls_opts = { .detect = true, .stack_depth = 32, .stats = true };
 bool ls_tracking_enabled = true;
 
@@ -131,7 +139,7 @@ int ls_wait_contended(ls_thread_state *t, ls_lock *l, const ls_lock_call *c, uin
 ls_held *ls_held_entry(ls_thread_state *t, uintptr_t addr, const ls_lock *l)
 {
 	ls_held *h = ls_held_find(t, addr);
-	if (LS_UNLIKELY(h && h->lock_id != l->id)) {
+	if (LS_UNLIKELY(h && ls_held_lock_id(h) != l->id)) {
 		ls_held_remove(t, h);
 		h = NULL;
 	}
@@ -175,7 +183,7 @@ static int relock(ls_thread_state *t, const ls_lock_call *c, struct ls_call_cach
 		  uint8_t mode)
 {
 	ls_lock *l = e->lock;
-	bool forever = relock_waits_forever(l, c->lock, already->mode, mode);
+	bool forever = relock_waits_forever(l, c->lock, ls_held_mode(already), mode);
 	if (forever)
 		ls_publish_wait(t, LS_WAIT_LOCK, l, (uintptr_t)c->lock, mode, call_deadline(c));
 	int r = c->block(c);
@@ -183,7 +191,7 @@ static int relock(ls_thread_state *t, const ls_lock_call *c, struct ls_call_cach
 		ls_clear_wait(t);
 	if (r == 0 || r == c->owner_dead_code) {
 		e->count++;
-		already->count++;
+		ls_held_set_depth(already, ls_held_depth(already) + 1);
 	}
 	return r;
 }
@@ -193,10 +201,15 @@ static int relock(ls_thread_state *t, const ls_lock_call *c, struct ls_call_cach
  * mode it was set for) and the start of the hold time.  since_ns holds
  * ticks of the statistics clock (ls_stat_ticks); it is only written, and only
  * read, with hold_time on. */
-void ls_note_acquired_slow(ls_thread_state *t, struct ls_call_cache_entry *e, uint8_t mode)
+void ls_note_acquired_slow(ls_thread_state *t, struct ls_call_cache_entry *e, uint8_t mode, uintptr_t release)
 {
-	e->sig = ls_held_sig_of(e->lock_id, mode);
-	ls_held *h = ls_note_acquired(t, e, mode);
+	uint64_t sig = ls_held_sig_of(e->lock_id, mode);
+	if (LS_UNLIKELY(e->mode != mode || e->sig != sig)) {
+		ls_held_unpin(t, e); /* holds taken in the other mode keep theirs */
+		e->mode = mode;
+		e->sig = sig;
+	}
+	ls_held *h = ls_note_acquired(t, e, mode, release);
 	if (h && ls_opts.hold_time)
 		h->since_ns = ls_stat_ticks();
 }
@@ -214,16 +227,16 @@ static int track_lock_general(ls_thread_state *t, const ls_lock_call *c, struct 
 		l->init_stack = e->stack;
 	if (already)
 		return relock(t, c, e, already, mode);
-	uint64_t held_sig = t->held_sig;
+	uint64_t held_sig = ls_held_sig(t);
 	if (ls_opts.detect && ls_held_count(t) > 0)
 		ls_order_before_acquire(t, l, mode);
 	int r = c->attempt(c->lock);
 	if (r == c->busy_code)
 		r = ls_wait_contended(t, l, c, mode, e->site, e->stack);
 	if (r == 0 || r == c->owner_dead_code) {
-		ls_note_acquired_slow(t, e, mode);
+		ls_note_acquired_slow(t, e, mode, c->release);
 		/* the edges from this held set are in the graph now */
-		e->edges_known_sig = held_sig ^ mode;
+		e->edges_known_sig = ls_edges_known(held_sig, e->lock_id, mode);
 	}
 	return r;
 }
@@ -246,40 +259,30 @@ int ls_track_lock_after_attempt(ls_thread_state *t, const ls_lock_call *c, uint8
 	if (r == c->busy_code)
 		r = ls_wait_contended(t, e->lock, c, mode, site, e->stack);
 	if (r == 0 || r == c->owner_dead_code)
-		ls_note_acquired_slow(t, e, mode);
+		ls_note_acquired_slow(t, e, mode, c->release);
 	ls_busy_end();
 	return r;
 }
 
-ls_held *ls_note_acquired(ls_thread_state *t, struct ls_call_cache_entry *e, uint8_t mode)
+ls_held *ls_note_acquired(ls_thread_state *t, struct ls_call_cache_entry *e, uint8_t mode, uintptr_t release)
 {
-	uint32_t n = ls_held_count(t);
-	ls_held *held = ls_held_array(t);
-	if (LS_UNLIKELY(n == t->cap_held) && !(held = ls_held_grow(t))) {
-		e->count++; /* counted even when it cannot be held */
-		return NULL;
-	}
-	ls_held *h = ls_held_push_acquired(t, held, n, e, mode);
-	if (mode != LS_MODE_READ)
+	e->count++; /* counted even when it cannot be held */
+	ls_held *h = ls_held_push(t, &(ls_hold){ .call = e, .flags = release });
+	if (h && mode != LS_MODE_READ)
 		h->blame_mark = ls_blame_area(e->lock);
 	return h;
-}
-
-int ls_note_acquired_guarded(ls_thread_state *t, struct ls_call_cache_entry *e, uint8_t mode)
-{
-	ls_busy_begin();
-	ls_note_acquired(t, e, mode);
-	ls_busy_end();
-	return 0;
 }
 
 int ls_blame_mark_acquired(ls_held *h)
 {
 	h->blame_mark = ls_blame_area_slow(h->lock);
+	if (ls_opts.hold_time) /* (every blame word is LS_BLAME_TIMED then) */
+		h->since_ns = ls_stat_ticks();
 	return 0;
 }
 
-void ls_track_trylock_acquired(ls_thread_state *t, void *lock, enum ls_lock_kind kind, uint8_t mode, uintptr_t site)
+void ls_track_trylock_acquired(ls_thread_state *t, void *lock, enum ls_lock_kind kind, uint8_t mode, uintptr_t site,
+			       uintptr_t release)
 {
 	uintptr_t addr = (uintptr_t)lock;
 	struct ls_call_cache_entry *e = ls_call_lookup(t, site, addr, kind);
@@ -291,9 +294,9 @@ void ls_track_trylock_acquired(ls_thread_state *t, void *lock, enum ls_lock_kind
 	ls_held *already = ls_held_entry(t, addr, l);
 	if (already) {
 		e->count++;
-		already->count++;
+		ls_held_set_depth(already, ls_held_depth(already) + 1);
 	} else {
-		ls_note_acquired_slow(t, e, mode);
+		ls_note_acquired_slow(t, e, mode, release);
 	}
 }
 
@@ -339,6 +342,8 @@ struct ls_call_cache_entry *ls_call_cache_fill(ls_thread_state *t, struct ls_cal
 	}
 	e->lock = l;
 	e->lock_id = l->id;
+	e->mode = LS_MODE_EXCL; /* until an acquisition says otherwise */
+	e->sig = ls_held_sig_of(l->id, LS_MODE_EXCL);
 	/* the site's statistics record exists from the first call on */
 	ls_site_get(l, site, stack);
 	return e;
@@ -347,29 +352,29 @@ struct ls_call_cache_entry *ls_call_cache_fill(ls_thread_state *t, struct ls_cal
 int ls_note_blame_released(ls_lock *l, const ls_held *h, uint64_t mark, int result)
 {
 	uint64_t blamed = ls_blame_charge(l, mark);
-	if (blamed) {
+	if (blamed || ls_opts.hold_time) {
 		ls_busy_begin();
-		ls_site_stat *ss = ls_site_get(l, h->site, h->site_stack);
-		/* released: other holders may update the record now */
-		if (ss)
-			ls_site_note_blame(ss, blamed, false);
+		ls_note_hold_end(l, h, blamed);
 		ls_busy_end();
 	}
 	return result;
 }
 
+/* Hold times and blame are added with atomic adds: the fast path adds
+ * them after the release (ls_note_blame_released), when the next holder
+ * may be adding its own. */
 void ls_note_hold_end(ls_lock *l, const ls_held *h, uint64_t blamed_ns)
 {
 	uint64_t held_for = ls_opts.hold_time ? ls_stat_ticks_to_ns(ls_stat_ticks() - h->since_ns) : 0;
 	if (held_for) {
-		ls_stat_add(&l->hold_ns, held_for, true);
+		ls_stat_add(&l->hold_ns, held_for, false);
 		stat_max(&l->max_hold_ns, held_for);
 	}
-	ls_site_stat *ss = ls_site_get(l, h->site, h->site_stack);
-	if (ss) {
-		ls_site_note_hold(ss, held_for, true);
-		ls_site_note_blame(ss, blamed_ns, true);
-	}
+	ls_site_stat *ss = ls_site_get(l, ls_held_site(h), ls_held_site_stack(h));
+	if (ss && held_for)
+		ls_site_note_hold(ss, held_for, false);
+	if (ss && blamed_ns)
+		ls_site_note_blame(ss, blamed_ns, false);
 }
 
 /* The end of hold h (an unlock, or a condition wait releasing the mutex):
@@ -377,7 +382,7 @@ void ls_note_hold_end(ls_lock *l, const ls_held *h, uint64_t blamed_ns)
  * set. */
 static void end_hold(ls_thread_state *t, ls_held *h)
 {
-	if (h->mode != LS_MODE_READ) {
+	if (ls_held_mode(h) != LS_MODE_READ) {
 		ls_lock *l = h->lock;
 		uint64_t blamed = ls_blame_charge(l, h->blame_mark);
 		if (ls_opts.hold_time || blamed != 0)
@@ -391,8 +396,9 @@ void ls_track_unlock_slow(ls_thread_state *t, void *lock)
 	ls_held *h = ls_held_find(t, (uintptr_t)lock);
 	if (!h)
 		return;
-	if (h->count > 1) {
-		h->count--;
+	uint32_t depth = ls_held_depth(h);
+	if (depth > 1) {
+		ls_held_set_depth(h, depth - 1);
 		return;
 	}
 	ls_busy_begin();
@@ -439,7 +445,7 @@ void ls_track_cond_wait_begin(ls_thread_state *t, void *cond, void *mutex, uint6
 	s->had_mutex = h != NULL;
 	ls_lock *l;
 	if (h) {
-		s->saved = *h;
+		ls_held_save(&s->saved, h);
 		l = h->lock;
 		/* the condition wait releases the mutex: the hold ends here */
 		end_hold(t, h);
@@ -458,11 +464,9 @@ void ls_track_cond_wait_end(ls_thread_state *t, void *mutex, ls_cond_wait_state 
 	ls_clear_wait(t);
 	if (!s->had_mutex)
 		return;
-	ls_held *h = ls_held_push(t);
+	ls_held *h = ls_held_push_copy(t, &s->saved);
 	if (!h)
 		return;
-	*h = s->saved;
-	ls_held_sign(t, h, s->saved.sig);
 	ls_lock *l = h->lock;
 	(void)mutex;
 	/* The re-acquisition inside the condition wait counts for the lock but

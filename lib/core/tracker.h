@@ -25,25 +25,27 @@
 
 /* One thread-local block, so the fast path reaches it with one GOT load. */
 struct ls_tls {
-	/* state when the fast path may run: not busy, and no option that
-	 * needs the slow path on every call (hold_time); else NULL */
+	/* state when the fast path may run (not busy); else
+	 * &ls_no_fast_state, whose call cache and held set match nothing, so
+	 * that the fast path needs no test of its own for it */
 	ls_thread_state *fast;
 	ls_thread_state *state;  /* NULL until the thread's first tracked call */
 	unsigned busy;           /* inside lockscope (nesting depth): pass lock calls through */
 };
 extern __thread struct ls_tls ls_tls __attribute__((tls_model("initial-exec")));
 extern ls_options ls_opts __attribute__((visibility("hidden")));
+extern ls_thread_state ls_no_fast_state __attribute__((visibility("hidden")));
 extern bool ls_tracking_enabled __attribute__((visibility("hidden")));
 
 /* The reentrancy guard: every change of busy or state goes through these. */
 static inline void ls_tls_refresh(void)
 {
-	ls_tls.fast = ls_tls.busy == 0 && !ls_opts.hold_time ? ls_tls.state : 0;
+	ls_tls.fast = ls_tls.busy == 0 && ls_tls.state ? ls_tls.state : &ls_no_fast_state;
 }
 static inline void ls_busy_begin(void)
 {
 	ls_tls.busy++;
-	ls_tls.fast = 0;
+	ls_tls.fast = &ls_no_fast_state;
 }
 static inline void ls_busy_end(void)
 {
@@ -76,6 +78,7 @@ typedef struct ls_lock_call {
 	int arg2;           /* clockid, for clock variants */
 	int busy_code;      /* what `attempt` returns when the lock is taken */
 	int owner_dead_code;/* an acquisition that also reports a dead owner (EOWNERDEAD), or -1 */
+	uintptr_t release;  /* how the hold is released: LS_RELEASE_* (thread_state.h) */
 } ls_lock_call;
 
 /* Statistics of an exclusively held lock are only written by its holder, so
@@ -104,34 +107,46 @@ uint64_t ls_deadline_ns(clockid_t clock, const struct timespec *abstime);
 /* The thread's held entry of lock l at addr, if it holds l (an entry of
  * an earlier life at addr is dropped). */
 ls_held *ls_held_entry(ls_thread_state *t, uintptr_t addr, const ls_lock *l);
-/* An acquisition through entry e on a slow path: counted, pushed, its
- * signature part set, and the hold time started when hold_time is on. */
-void ls_note_acquired_slow(ls_thread_state *t, struct ls_call_cache_entry *e, uint8_t mode);
+/* An acquisition through entry e on a slow path, to be released as
+ * `release` says (LS_RELEASE_*): counted, pushed, the entry's mode and
+ * signature part set (holds of the other mode keep theirs), and the hold
+ * time started when hold_time is on. */
+void ls_note_acquired_slow(ls_thread_state *t, struct ls_call_cache_entry *e, uint8_t mode, uintptr_t release);
 
 /* ---- the fast path --------------------------------------------------------
  *
  * A blocking acquisition costs, when nothing new is seen: one probe of the
- * thread's call cache, the first attempt (the real trylock, or glibc's own
- * instructions made inline: preload/mutex_inline.h), one increment, a
- * push on the held set and one load of the lock's blame word; a release,
- * one pop and that load again.  "Nothing new" is decided by one compare:
- * the cache entry remembers the signature of the held set (the xor of the
- * held locks' mixed ids and modes) under which its order edges were last
- * checked, so nested locking in a steady pattern stays on the fast path.
- * The fast path takes no lock, calls nothing but the real lock functions,
- * and so needs no reentrancy guard of its own; everything else goes to the
- * slow functions below, which set it.
+ * thread's call cache (the set is the call site xor the lock address, no
+ * multiply), one load of the lock record's life, one compare of the held
+ * set's signature, the first attempt (the real trylock, or glibc's own
+ * instructions made inline: preload/mutex_inline.h), one increment, four
+ * stores of a held entry and one load of the lock's blame word; a release,
+ * one compare of the newest held entry's key, its pop, the release and
+ * that load again.  "Nothing new" is decided by one compare: the cache
+ * entry remembers the signature of the held set (the xor of the held locks'
+ * mixed ids and modes) under which its order edges were last checked, so
+ * nested locking in a steady pattern stays on the fast path; each held
+ * entry carries the signature of the set up to it, so a release changes
+ * nothing but the top.  The fast path takes no lock, calls nothing but the
+ * real lock functions, and so needs no reentrancy guard of its own;
+ * everything else goes to the slow functions below, which set it.
  */
 
-/* The thread's state when the fast path may run (see struct ls_tls). */
+/* The thread's state when the fast path may run, else &ls_no_fast_state
+ * (see struct ls_tls): never NULL, and nothing matches in the latter. */
 static inline ls_thread_state *ls_fast_state(void) { return ls_tls.fast; }
 
 /* The call cache is two-way set associative: a (site, lock) pair lives in
  * either entry of its set, so two hot pairs that hash alike (nested locks
- * taken a few bytes apart) do not evict each other on every call. */
+ * taken a few bytes apart) do not evict each other on every call.  The set
+ * is bits 5-11 of the lock's address xor bits 7-13 of the call site: a
+ * shift, an xor and an and. */
+#define LS_CALL_SET_BYTES (2 * sizeof(struct ls_call_cache_entry))
+#define LS_CALL_SET_SPAN ((uintptr_t)(LS_CALL_CACHE_SIZE / 2) * LS_CALL_SET_BYTES) /* sites this far apart share sets */
 static inline struct ls_call_cache_entry *ls_call_set(ls_thread_state *t, uintptr_t site, uintptr_t addr)
 {
-	return &t->call_cache[(((site >> 2) ^ (addr >> 5)) & (LS_CALL_CACHE_SIZE / 2 - 1)) * 2];
+	uintptr_t offset = ((addr << 2) ^ site) & (LS_CALL_SET_SPAN - LS_CALL_SET_BYTES);
+	return (struct ls_call_cache_entry *)((char *)t->call_cache + offset);
 }
 
 static inline bool ls_call_is(const struct ls_call_cache_entry *e, uintptr_t site, uintptr_t addr)
@@ -159,61 +174,111 @@ static inline bool ls_call_alive(const struct ls_call_cache_entry *e)
  * the odds of a 64-bit collision). */
 #define LS_SIG_UNCHECKED 0x8f3c5a1e6b2d4907ULL
 
-/* The entry for a blocking acquisition of the lock at addr from site in
- * mode when the fast path may take it: a lock known and alive, and every
- * order edge from the locks held now already checked.  NULL otherwise. */
-static inline __attribute__((always_inline)) struct ls_call_cache_entry *
-ls_fast_entry(ls_thread_state *t, uintptr_t site, uintptr_t addr, uint8_t mode)
+/* The newest held entry (the sentinel when none), for the owner. */
+static inline ls_held *ls_fast_top(ls_thread_state *t) { return t->held_top; }
+
+/* What the fast path found for a call it may take: its cache entry, the
+ * newest held entry (there is room above it) and the lock's record, read
+ * once, before the attempt. */
+typedef struct ls_fast {
+	struct ls_call_cache_entry *e;
+	ls_held *top;
+	ls_lock *lock;
+} ls_fast;
+
+/* ls_fast for a try acquisition of the lock at addr from site: a lock
+ * known and alive, and room on the held set.  A try never makes an order
+ * edge, so the held set does not matter; only for kinds whose try fails on
+ * a lock the thread holds (a default mutex, a spinlock), since the fast
+ * path does not look for recursion.  False otherwise. */
+static inline __attribute__((always_inline)) bool ls_fast_found(ls_thread_state *t, uintptr_t site, uintptr_t addr,
+								ls_fast *f)
 {
 	struct ls_call_cache_entry *e = ls_call_find(t, site, addr);
-	if (__builtin_expect(e && e->edges_known_sig == (t->held_sig ^ mode) && ls_call_alive(e), 1))
-		return e;
-	return 0;
+	if (__builtin_expect(!e, 0))
+		return false;
+	f->e = e;
+	f->lock = e->lock;
+	f->top = ls_fast_top(t);
+	return __builtin_expect(f->top != t->held_limit, 1);
 }
 
-/* Counts the acquisition of entry e and pushes it as held[n], the new top
- * of the held set (which has room for it). */
-static inline __attribute__((always_inline)) ls_held *
-ls_held_push_acquired(ls_thread_state *t, ls_held *held, uint32_t n, struct ls_call_cache_entry *e, uint8_t mode)
+static inline __attribute__((always_inline)) bool ls_fast_try_entry(ls_thread_state *t, uintptr_t site,
+								    uintptr_t addr, ls_fast *f)
 {
-	e->count++;
-	ls_held *h = &held[n];
-	memcpy(h, e, LS_HELD_HEAD_BYTES); /* site, addr, lock, lock_id */
-	h->site_stack = e->stack;
-	h->count = 1;
-	h->mode = mode;
-	ls_held_sign(t, h, e->sig);
-	atomic_store_explicit(&t->n_held, n + 1, memory_order_release);
-	return h;
+	return ls_fast_found(t, site, addr, f) &&
+	       __builtin_expect(atomic_load_explicit(&f->lock->live_id, memory_order_relaxed) == f->e->lock_id, 1);
 }
 
-/* The call of entry e acquired its lock: count it, push it on the held
- * set, and for an exclusive hold start the blame.  The start of the hold
- * time is the slow path's business.  Returns the held entry (NULL only
- * when the held set could not grow).  Slow paths only: it may allocate. */
-ls_held *ls_note_acquired(ls_thread_state *t, struct ls_call_cache_entry *e, uint8_t mode);
+/* ls_fast for a blocking acquisition of the lock at addr from site in
+ * mode: as above, and every order edge from the locks held now already
+ * checked (which also rules out recursion: a held set that holds the lock
+ * was never checked for it).  False otherwise.  The entry keeps the
+ * signature xor the lock's id (ls_edges_known), so that one compare with
+ * the held set's signature xor the record's live id says both "alive" (a
+ * dead record's live id is 0) and "nothing new". */
+static inline __attribute__((always_inline)) bool ls_fast_entry(ls_thread_state *t, uintptr_t site, uintptr_t addr,
+								uint8_t mode, ls_fast *f)
+{
+	return ls_fast_found(t, site, addr, f) &&
+	       __builtin_expect((f->top->prefix_sig ^ atomic_load_explicit(&f->lock->live_id, memory_order_relaxed)) ==
+					(f->e->edges_known_sig ^ mode),
+				1);
+}
 
-/* ls_note_acquired for the fast path, under the reentrancy guard; 0. */
-int ls_note_acquired_guarded(ls_thread_state *t, struct ls_call_cache_entry *e, uint8_t mode);
+/* What an entry of lock id `id` keeps once the order edges from the held
+ * set of signature `held_sig` into it, in mode, are known. */
+static inline uint64_t ls_edges_known(uint64_t held_sig, uint64_t id, uint8_t mode) { return held_sig ^ id ^ mode; }
+
+/* ls_fast again for entry e, which ls_fast_entry or ls_fast_try_entry
+ * found (in a function the fast path tail-calls: the real try of a
+ * family that is not inline). */
+static inline ls_fast ls_fast_again(ls_thread_state *t, struct ls_call_cache_entry *e)
+{
+	return (ls_fast){ e, ls_fast_top(t), e->lock };
+}
+
 /* The blame mark of a hold taken while somebody waits; 0. */
 int ls_blame_mark_acquired(ls_held *h);
 
-/* ls_note_acquired on the fast path (hold_time off), returning the
- * acquisition's result, 0.  Whatever needs a call (a held set to grow, a
- * blame to mark) is a tail call, so that the interposer, when the first
- * attempt is inline too, needs no stack frame: nothing of the fast path
- * is stored on the program's stack. */
-static inline __attribute__((always_inline)) int
-ls_note_acquired_fast(ls_thread_state *t, struct ls_call_cache_entry *e, uint8_t mode)
+/* The call f.e acquired the lock at addr (f.e->addr) in mode, held once,
+ * to be released as `release` says (LS_RELEASE_*): counts it, pushes it on
+ * the held set and, for an exclusive hold, reads the blame mark.  Returns
+ * 0, the result of the acquisition.  A blame mark that needs a clock is a
+ * tail call, so that the interposer, when the first attempt is inline too,
+ * needs no stack frame: nothing of the fast path is stored on the
+ * program's stack.  Under hold_time the blame word is never a plain mark
+ * (site_stats.h), so that tail call also starts the hold clock. */
+static inline __attribute__((always_inline)) int ls_note_acquired_fast(ls_thread_state *t, const ls_fast *f,
+								      uintptr_t addr, uint8_t mode,
+								      uintptr_t release)
 {
-	uint32_t n = ls_held_count(t);
-	if (__builtin_expect(n == t->cap_held, 0))
-		return ls_note_acquired_guarded(t, e, mode);
-	ls_held *h = ls_held_push_acquired(t, ls_held_array(t), n, e, mode);
-	if (mode != LS_MODE_READ && !ls_blame_area_still(e->lock, &h->blame_mark))
+	ls_held *h = f->top + 1;
+	f->e->count++;
+	h->key = addr ^ release;
+	h->lock = f->lock;
+	atomic_store_explicit(&h->entry, f->e, memory_order_relaxed);
+	h->prefix_sig = f->top->prefix_sig ^ f->e->sig;
+	__atomic_store_n(&t->held_top, h, __ATOMIC_RELEASE);
+	if (mode != LS_MODE_READ && !ls_blame_area_still(f->lock, &h->blame_mark))
 		return ls_blame_mark_acquired(h);
 	return 0;
 }
+
+/* ls_note_acquired_fast after such a real try succeeded. */
+static inline __attribute__((always_inline)) int ls_note_acquired_again(ls_thread_state *t,
+								       struct ls_call_cache_entry *e, uintptr_t addr,
+								       uint8_t mode, uintptr_t release)
+{
+	ls_fast f = ls_fast_again(t, e);
+	return ls_note_acquired_fast(t, &f, addr, mode, release);
+}
+
+/* The call of entry e acquired its lock (slow paths: it may allocate):
+ * count it, push it on the held set, and for an exclusive hold read the
+ * blame mark.  Returns the held entry (NULL only when the held set could
+ * not grow). */
+ls_held *ls_note_acquired(ls_thread_state *t, struct ls_call_cache_entry *e, uint8_t mode, uintptr_t release);
 
 /* Slow paths.  ls_track_lock: a blocking acquisition the fast path could
  * not take (first sight of a call or lock, new nesting, recursion, a call
@@ -223,15 +288,17 @@ ls_note_acquired_fast(ls_thread_state *t, struct ls_call_cache_entry *e, uint8_t
 int ls_track_lock(ls_thread_state *t, const ls_lock_call *c, enum ls_lock_kind kind, uint8_t mode, uintptr_t site);
 int ls_track_lock_after_attempt(ls_thread_state *t, const ls_lock_call *c, uint8_t mode, uintptr_t site,
 				int attempt_result);
-/* A try acquisition that succeeded (never an order edge); guard held. */
-void ls_track_trylock_acquired(ls_thread_state *t, void *lock, enum ls_lock_kind kind, uint8_t mode, uintptr_t site);
+/* A try acquisition that succeeded (never an order edge); guard held.
+ * `release` as in ls_lock_call. */
+void ls_track_trylock_acquired(ls_thread_state *t, void *lock, enum ls_lock_kind kind, uint8_t mode, uintptr_t site,
+			       uintptr_t release);
 
 static inline __attribute__((always_inline)) int
 ls_track_trylock(ls_thread_state *t, const ls_lock_call *call, enum ls_lock_kind kind, uint8_t mode, uintptr_t site)
 {
 	int r = call->attempt(call->lock);
 	if (r == 0 || r == call->owner_dead_code)
-		ls_track_trylock_acquired(t, call->lock, kind, mode, site);
+		ls_track_trylock_acquired(t, call->lock, kind, mode, site, call->release);
 	return r;
 }
 /* The end of an exclusive hold that needs more than the inline path: hold
@@ -258,23 +325,21 @@ static inline struct ls_call_cache_entry *ls_call_lookup(ls_thread_state *t, uin
 
 void ls_track_unlock_slow(ls_thread_state *t, void *lock);
 
-/* Bookkeeping before the real unlock on the fast path (so hold_time is
- * off), when it is simple: the lock is the newest held and held once.
- * Pops it and returns its entry (readable until the thread's next lock
- * call: copy what is needed before releasing); NULL, having changed
- * nothing, otherwise (the caller then goes to ls_track_unlock_slow).  The
- * blame of an exclusive hold is the caller's, after the release
- * (ls_blame_after_release). */
-static inline __attribute__((always_inline)) ls_held *ls_track_unlock_fast(ls_thread_state *t, void *lock)
+/* Bookkeeping before the real unlock on the fast path, when it is
+ * simple: the newest held entry is the lock at `lock`,
+ * held once, released as `release` says (LS_RELEASE_*: the key compare
+ * checks all three at once).  Pops it and returns it (readable until the
+ * thread's next lock call: copy what is needed before releasing); NULL,
+ * having changed nothing, otherwise (the caller then tries another way of
+ * release, or goes to ls_track_unlock_slow).  The blame of an exclusive
+ * hold is the caller's, after the release (ls_blame_after_release). */
+static inline __attribute__((always_inline)) ls_held *ls_track_unlock_fast(ls_thread_state *t, void *lock,
+									  uintptr_t release)
 {
-	uint32_t n = ls_held_count(t);
-	if (__builtin_expect(n == 0, 0))
+	ls_held *h = ls_fast_top(t);
+	if (__builtin_expect(h->key != ((uintptr_t)lock ^ release), 0))
 		return 0;
-	ls_held *h = &ls_held_array(t)[n - 1];
-	if (__builtin_expect(h->addr != (uintptr_t)lock || h->count != 1, 0))
-		return 0;
-	t->held_sig ^= h->sig;
-	atomic_store_explicit(&t->n_held, n - 1, memory_order_release);
+	__atomic_store_n(&t->held_top, h - 1, __ATOMIC_RELEASE);
 	return h;
 }
 
@@ -286,15 +351,14 @@ int ls_note_blame_released(ls_lock *l, const ls_held *h, uint64_t mark, int resu
 
 /* After the fast path released an exclusive hold: when somebody waited
  * during it (the wait area moved since the mark, or somebody waits now),
- * its blame.  Done after the release, so that the critical section is not
+ * its blame, and under hold_time its hold time.  Done after the release, so that the critical section is not
  * made longer for the very threads that wait for it; the reading is then a
  * few ns late, which only adds those ns of waiting to the charge.
  * Returns `result` (the release's). */
 static inline __attribute__((always_inline)) int ls_blame_after_release(ls_lock *l, const ls_held *h,
 									 uint64_t mark, int result)
 {
-	uint64_t area;
-	if (__builtin_expect(ls_blame_area_still(l, &area) && area == mark, 1))
+	if (__builtin_expect(atomic_load_explicit(&l->blame_word, memory_order_relaxed) == mark, 1))
 		return result;
 	return ls_note_blame_released(l, h, mark, result);
 }

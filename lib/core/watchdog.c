@@ -59,14 +59,15 @@ size_t ls_wd_snapshot_add(ls_wd_snapshot *snap, ls_thread_state *t)
 	w->first_held = snap->n_held;
 	if (reserve(&snap->held, &snap->cap_held, snap->n_held + n, sizeof *snap->held)) {
 		for (uint32_t i = 0; i < n; i++) {
-			if (ls_lock_is_signal(h[i].lock))
-				continue; /* a signal taken is not held (its taker may not know yet) */
+			ls_held_view v;
+			if (!ls_held_read(&h[i], &v) || ls_lock_is_signal(v.lock))
+				continue; /* (a signal taken is not held: its taker may not know yet) */
 			ls_wd_held *c = &snap->held[snap->n_held++];
-			c->addr = h[i].addr;
-			c->lock = h[i].lock;
-			c->lock_id = h[i].lock_id;
-			c->site_stack = h[i].site_stack;
-			c->mode = h[i].mode;
+			c->addr = v.addr;
+			c->lock = v.lock;
+			c->lock_id = v.lock_id;
+			c->site_stack = v.site_stack;
+			c->mode = v.mode;
 		}
 	}
 	w->n_held = snap->n_held - w->first_held;

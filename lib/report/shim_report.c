@@ -384,15 +384,16 @@ ls_thread *ls_shim_add_thread(ls_report *r, ls_symbolizer *s, ls_thread_state *t
 	for (uint32_t i = 0; i < n; i++) {
 		/* a semaphore that showed it is a signal is not held (its taker
 		 * keeps the entry until it notices) */
-		if (ls_lock_is_signal(held[i].lock))
+		ls_held_view v;
+		if (!ls_held_read(&held[i], &v) || ls_lock_is_signal(v.lock))
 			continue;
 		ls_held_lock *hl = ls_array_push(&th->held, &th->n_held, sizeof *hl);
 		if (!hl)
 			break;
-		ls_shim_lock_ref(&hl->lock, s, held[i].lock);
-		hl->lock.address = held[i].addr;
-		hl->mode = strdup(ls_mode_name(held[i].mode));
-		ls_shim_fill_stack(&hl->stack, s, held[i].site_stack);
+		ls_shim_lock_ref(&hl->lock, s, v.lock);
+		hl->lock.address = v.addr;
+		hl->mode = strdup(ls_mode_name(v.mode));
+		ls_shim_fill_stack(&hl->stack, s, v.site_stack);
 	}
 	th->state = strdup(th->n_held ? "holding locks" : "running");
 	return th;
