@@ -8,6 +8,7 @@
 #include "sem_inline.h"
 
 bool ls_sem_inline;
+uint8_t ls_sem_fast_class = 0xff;
 
 _Static_assert(sizeof(sem_t) >= sizeof(uint64_t), "a semaphore holds at least its word");
 
@@ -34,7 +35,12 @@ static bool protocol_as_expected(const ls_glibc_sem_functions *glibc, int pshare
 	return ls_sem_try_inline(&s) == 0 && word_is(&s, 2) && ls_sem_post_uncontended(&s) && word_is(&s, 3) &&
 	       glibc->trywait(&s) == 0 && glibc->trywait(&s) == 0 && glibc->trywait(&s) == 0 && word_is(&s, 0) &&
 	       ls_sem_try_inline(&s) == EAGAIN && ls_sem_post_uncontended(&s) && glibc->trywait(&s) == 0 &&
-	       word_is(&s, 0);
+	       word_is(&s, 0) &&
+	       /* the lock-like pair, against glibc's other half */
+	       ls_sem_take_free(&s) == EAGAIN && glibc->post(&s) == 0 && ls_sem_take_free(&s) == 0 && word_is(&s, 0) &&
+	       ls_sem_give_back(&s) && word_is(&s, 1) && glibc->trywait(&s) == 0 && ls_sem_give_back(&s) &&
+	       glibc->post(&s) == 0 && word_is(&s, 2) && !ls_sem_give_back(&s) &&
+	       ls_sem_take_free(&s) == LS_SEM_NOT_INLINE && word_is(&s, 2);
 }
 
 void ls_sem_inline_check(const ls_glibc_sem_functions *glibc)
@@ -42,5 +48,6 @@ void ls_sem_inline_check(const ls_glibc_sem_functions *glibc)
 	int saved = errno;
 	ls_sem_inline = glibc->init && glibc->trywait && glibc->post && glibc_has_word_layout() &&
 			protocol_as_expected(glibc, 0) && protocol_as_expected(glibc, 1);
+	ls_sem_fast_class = ls_sem_inline ? LS_SEM_LOCK : 0xff;
 	errno = saved;
 }

@@ -35,13 +35,12 @@
 
 /* ---- adapters (core/semaphore.h: 0 or an errno value) ------------------- */
 
-static inline __attribute__((always_inline)) int sem_try(sem_t *s)
+static int sem_attempt(void *s)
 {
 	if (LS_LIKELY(ls_sem_inline))
 		return ls_sem_try_inline(s);
 	return real.sem_trywait(s) == 0 ? 0 : errno;
 }
-static int sem_attempt(void *s) { return sem_try(s); }
 static int sem_block(const ls_lock_call *c) { return real.sem_wait(c->lock) == 0 ? 0 : errno; }
 static int sem_block_timed(const ls_lock_call *c) { return real.sem_timedwait(c->lock, c->arg1) == 0 ? 0 : errno; }
 static int sem_block_clock(const ls_lock_call *c)
@@ -54,13 +53,15 @@ enum sem_variant { SEM_WAIT, SEM_TIMEDWAIT, SEM_CLOCKWAIT };
 static int (*const sem_blocks[])(const ls_lock_call *) = { sem_block, sem_block_timed, sem_block_clock };
 
 /* How a lock-like semaphore's hold is released (the key of its held
- * entry, tracker.h): by the sem_post interposer, inline when nobody waits
- * and through glibc's sem_post otherwise, one way for every hold. */
+ * entry, tracker.h): LS_RELEASE_INLINE, by the sem_post interposer's fast
+ * path (inline when nobody waits, else glibc's); without the inline
+ * protocol, LS_RELEASE_CALL, which that fast path never matches. */
 #define SEM_RELEASE LS_RELEASE_INLINE
+static uintptr_t sem_release_way(void) { return ls_sem_inline ? SEM_RELEASE : LS_RELEASE_CALL; }
 
 #define SEM_CALL(s, block_fn, abstime, clock) \
 	{ .lock = (s), .attempt = sem_attempt, .block = block_fn, .arg1 = abstime, .arg2 = clock, \
-	  .busy_code = EAGAIN, .owner_dead_code = -1, .release = SEM_RELEASE }
+	  .busy_code = EAGAIN, .owner_dead_code = -1, .release = sem_release_way() }
 
 static int sem_answer(int r)
 {
@@ -70,17 +71,37 @@ static int sem_answer(int r)
 	return -1;
 }
 
-/* Whether the fast path may take an acquisition of s from site (filling
- * *f): a lock-like semaphore whose order edges from the held set are
- * known.  The class is one more load from the record's first cache line,
- * which ls_fast_entry has just read the life from (a record of another
- * kind keeps LS_SEM_LOCK there). */
-static inline __attribute__((always_inline)) bool sem_fast_entry(ls_thread_state *t, uintptr_t site, sem_t *s,
-								 ls_fast *f)
+/* ---- the fast path ---------------------------------------------------------
+ * An acquisition the fast path takes is one of two kinds, told apart by
+ * the call's cache entry (ls_fast_found: found, with room on the held
+ * set) and one compare each:
+ *  - a lock-like semaphore whose order edges from the held set are known
+ *    (ls_fast_entry's compare) and whose record still says lock-like with
+ *    the inline protocol on (ls_sem_fast_class: one more load from the
+ *    record's first cache line): the attempt is one compare-and-swap of
+ *    the word from 1 to 0, then the hold is counted and pushed as a
+ *    mutex's;
+ *  - a semaphore the slow path saw as a signal from this call
+ *    (ls_sem_signal_known): the attempt is glibc's, inline, and only
+ *    counted.
+ * Everything else, and any attempt that does not succeed at once, goes to
+ * the slow path. */
+
+static inline __attribute__((always_inline)) bool sem_lock_fast(const ls_fast *f)
 {
-	return ls_fast_entry(t, site, (uintptr_t)s, LS_MODE_EXCL, f) &&
-	       LS_LIKELY(atomic_load_explicit(&f->lock->sem_class, memory_order_relaxed) != LS_SEM_SIGNAL);
+	return LS_LIKELY((f->top->prefix_sig ^ atomic_load_explicit(&f->lock->live_id, memory_order_relaxed)) ==
+			 f->e->edges_known_sig) &&
+	       LS_LIKELY(atomic_load_explicit(&f->lock->sem_class, memory_order_relaxed) == ls_sem_fast_class);
 }
+
+static inline __attribute__((always_inline)) bool sem_signal_fast(const ls_fast *f)
+{
+	return ls_sem_signal_known(atomic_load_explicit(&f->lock->live_id, memory_order_relaxed)) ==
+		       f->e->edges_known_sig &&
+	       LS_LIKELY(ls_sem_inline);
+}
+
+_Static_assert(LS_MODE_EXCL == 0, "a semaphore's edges are known as ls_edges_known(sig, id, 0): sig ^ id");
 
 /* ---- acquisitions ------------------------------------------------------- */
 
@@ -100,18 +121,26 @@ static __attribute__((noinline, cold)) int sem_acquire_slow(sem_t *s, enum sem_v
 }
 
 /* A blocking acquisition (the caller made glibc's checks: cancellation,
- * a valid deadline). */
+ * a valid deadline).  Busy on the lock path: the slow path waits, the
+ * attempt made (contention); a word the inline attempt does not handle,
+ * or a signal that is not free: the slow path from the start. */
 static inline __attribute__((always_inline)) int sem_acquire(sem_t *s, enum sem_variant how,
 							      const struct timespec *abstime, clockid_t clock,
 							      uintptr_t site)
 {
 	ls_thread_state *t = ls_fast_state();
 	ls_fast f;
-	if (LS_LIKELY(sem_fast_entry(t, site, s, &f))) {
-		int r = sem_try(s);
-		if (LS_LIKELY(r == 0))
-			return ls_note_acquired_fast(t, &f, (uintptr_t)s, LS_MODE_EXCL, SEM_RELEASE);
-		return sem_acquire_slow(s, how, abstime, clock, site, r);
+	if (LS_LIKELY(ls_fast_found(t, site, (uintptr_t)s, &f))) {
+		if (LS_LIKELY(sem_lock_fast(&f))) {
+			int r = ls_sem_take_free(s);
+			if (LS_LIKELY(r == 0))
+				return ls_note_acquired_fast(t, &f, (uintptr_t)s, LS_MODE_EXCL, SEM_RELEASE);
+			if (r == EAGAIN)
+				return sem_acquire_slow(s, how, abstime, clock, site, r);
+		} else if (sem_signal_fast(&f) && ls_sem_try_inline(s) == 0) {
+			f.e->count++;
+			return 0;
+		}
 	}
 	return sem_acquire_slow(s, how, abstime, clock, site, NOT_ATTEMPTED);
 }
@@ -155,57 +184,86 @@ static __attribute__((noinline, cold)) int sem_trywait_slow(sem_t *s, uintptr_t 
 	return sem_answer(r);
 }
 
-/* CPython's every `with lock:` starts here (core/semaphore.h). */
+static __attribute__((noinline)) int sem_busy(void)
+{
+	errno = EAGAIN;
+	return -1;
+}
+
+/* CPython's every `with lock:` starts here (core/semaphore.h).  A lock
+ * that is taken answers at once (a failed try records nothing). */
 EXPORT int sem_trywait(sem_t *s)
 {
 	ls_thread_state *t = ls_fast_state();
 	ls_fast f;
-	if (LS_LIKELY(sem_fast_entry(t, CALLER, s, &f))) {
-		int r = sem_try(s);
-		if (LS_LIKELY(r == 0))
-			return ls_note_acquired_fast(t, &f, (uintptr_t)s, LS_MODE_EXCL, SEM_RELEASE);
-		return sem_answer(r);
+	if (LS_LIKELY(ls_fast_found(t, CALLER, (uintptr_t)s, &f))) {
+		if (LS_LIKELY(sem_lock_fast(&f))) {
+			int r = ls_sem_take_free(s);
+			if (LS_LIKELY(r == 0))
+				return ls_note_acquired_fast(t, &f, (uintptr_t)s, LS_MODE_EXCL, SEM_RELEASE);
+			if (r == EAGAIN)
+				return sem_busy();
+		} else if (sem_signal_fast(&f)) {
+			if (ls_sem_try_inline(s) != 0)
+				return sem_busy();
+			f.e->count++;
+			return 0;
+		}
 	}
 	return sem_trywait_slow(s, CALLER);
 }
 
 /* ---- posts ---------------------------------------------------------------- */
 
-static inline __attribute__((always_inline)) bool sem_post_inline(sem_t *s)
-{
-	return LS_LIKELY(ls_sem_inline) && LS_LIKELY(ls_sem_post_uncontended(s));
-}
-
-static __attribute__((noinline, cold)) int sem_post_slow(sem_t *s)
+static __attribute__((noinline, cold)) int sem_post_slow(sem_t *s, uintptr_t site)
 {
 	ls_thread_state *t = ls_enter();
 	if (t) {
-		ls_track_sem_post(t, s);
+		ls_track_sem_post(t, s, site);
 		ls_leave();
 	}
-	if (sem_post_inline(s))
+	if (LS_LIKELY(ls_sem_inline) && ls_sem_post_uncontended(s))
 		return 0;
 	return real.sem_post ? real.sem_post(s) : 0;
 }
 
-/* The post of a hold when somebody waits (or the inline post is off). */
+/* The post of a hold when somebody waits (or the value is not 0). */
 static __attribute__((noinline)) int sem_post_call(sem_t *s, ls_lock *lock, const ls_held *h, uint64_t mark)
 {
 	return ls_blame_after_release(lock, h, mark, real.sem_post(s));
 }
 
-/* The fast path: the newest held entry is this semaphore's hold (one
- * compare); anything else, a post by a thread that did not take it
- * included, is the slow path's.  As the mutex releases do, every call
- * out is a tail call. */
+/* A post that is not of the newest hold: from a call the slow path saw
+ * post a signal (ls_sem_signal_known: alive, a signal, and no entry of it
+ * in the thread's held set), nothing to track; anything else is the slow
+ * path's (a hold further down, a lock-like semaphore posted by a thread
+ * that does not hold it, which makes it a signal, a first sight). */
+static __attribute__((noinline)) int sem_post_other(sem_t *s, ls_thread_state *t, uintptr_t site)
+{
+	const struct ls_call_cache_entry *e = ls_call_find(t, site, (uintptr_t)s);
+	if (LS_LIKELY(e != NULL) &&
+	    LS_LIKELY(ls_sem_signal_known(atomic_load_explicit(&e->lock->live_id, memory_order_relaxed)) ==
+		      e->edges_known_sig) &&
+	    LS_LIKELY(ls_sem_inline)) {
+		if (LS_LIKELY(ls_sem_post_uncontended(s)))
+			return 0;
+		return real.sem_post(s);
+	}
+	return sem_post_slow(s, site);
+}
+
+/* The fast path: the newest held entry is this semaphore's hold, taken
+ * with the inline protocol (one compare); as the mutex releases do, every
+ * call out is a tail call. */
 EXPORT int sem_post(sem_t *s)
 {
-	ls_held *h = ls_track_unlock_fast(ls_fast_state(), s, SEM_RELEASE);
+	ls_thread_state *t = ls_fast_state();
+	ls_held *h = ls_track_unlock_fast(t, s, SEM_RELEASE);
 	if (!LS_LIKELY(h != NULL))
-		return sem_post_slow(s);
+		return sem_post_other(s, t, CALLER);
 	ls_lock *lock = h->lock;
 	uint64_t mark = h->blame_mark;
-	if (LS_LIKELY(sem_post_inline(s)))
+	if (LS_LIKELY(ls_sem_give_back(s)))
 		return ls_blame_after_release(lock, h, mark, 0);
 	return sem_post_call(s, lock, h, mark);
 }

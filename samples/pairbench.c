@@ -11,6 +11,11 @@
  *   wrlock   wrlock/unlock a rwlock
  *   spin     lock/unlock a spinlock
  *   c11      mtx_lock/mtx_unlock an mtx_plain
+ *   sem      sem_wait/sem_post a binary semaphore used as a lock
+ *   semtry   sem_trywait/sem_post it (CPython's uncontended threading.Lock)
+ *   semnested sem_wait A, sem_wait B, sem_post B, sem_post A (two pairs)
+ *   signal   sem_post/sem_wait a semaphore used as a signal (one thread
+ *            posts what it then takes: never held)
  * -t: a second thread exists (idle, blocked in read(2)) while the pairs
  * run: glibc's and the shim's lock and unlock then take the atomic
  * instructions they skip while a program has one thread.
@@ -20,6 +25,7 @@
  * is timed and nothing depends on time: the counts are the same run to run.
  */
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +38,7 @@ static pthread_mutex_t normal;
 static pthread_rwlock_t rwlock = PTHREAD_RWLOCK_INITIALIZER;
 static pthread_spinlock_t spin;
 static mtx_t c11;
+static sem_t sem_a, sem_b, sem_signal;
 static volatile long counter;
 
 /* One round of each mode: the pairs it makes. */
@@ -49,6 +56,27 @@ ROUND(rdlock, pthread_rwlock_rdlock, pthread_rwlock_unlock, &rwlock)
 ROUND(wrlock, pthread_rwlock_wrlock, pthread_rwlock_unlock, &rwlock)
 ROUND(spin, pthread_spin_lock, pthread_spin_unlock, &spin)
 ROUND(c11, mtx_lock, mtx_unlock, &c11)
+ROUND(sem, sem_wait, sem_post, &sem_a)
+ROUND(signal, sem_post, sem_wait, &sem_signal)
+
+static int round_semtry(void)
+{
+	if (sem_trywait(&sem_a) == 0) {
+		counter++;
+		sem_post(&sem_a);
+	}
+	return 1;
+}
+
+static int round_semnested(void)
+{
+	sem_wait(&sem_a);
+	sem_wait(&sem_b);
+	counter++;
+	sem_post(&sem_b);
+	sem_post(&sem_a);
+	return 2;
+}
 
 static int round_nested(void)
 {
@@ -75,7 +103,8 @@ static const struct mode {
 } modes[] = {
 	{ "mutex", round_mutex },   { "nested", round_nested }, { "normal", round_normal },
 	{ "trylock", round_trylock }, { "rdlock", round_rdlock }, { "wrlock", round_wrlock },
-	{ "spin", round_spin },     { "c11", round_c11 },
+	{ "spin", round_spin },     { "c11", round_c11 },       { "sem", round_sem },
+	{ "semtry", round_semtry }, { "semnested", round_semnested }, { "signal", round_signal },
 };
 
 /* The measured part: nothing but the rounds. */
@@ -104,7 +133,8 @@ int main(int argc, char **argv)
 	argv += threaded;
 	argc -= threaded;
 	if (argc != 3 || (pairs = atol(argv[2])) <= 0) {
-		fprintf(stderr, "usage: pairbench [-t] mutex|nested|normal|trylock|rdlock|wrlock|spin|c11 PAIRS\n");
+		fprintf(stderr, "usage: pairbench [-t] mutex|nested|normal|trylock|rdlock|wrlock|spin|c11|sem|semtry|"
+				"semnested|signal PAIRS\n");
 		return 2;
 	}
 	if (threaded && (pipe(idle_pipe) != 0 || pthread_create(&idler, NULL, idle, NULL) != 0)) {
@@ -118,6 +148,9 @@ int main(int argc, char **argv)
 	pthread_mutexattr_destroy(&attr);
 	pthread_spin_init(&spin, PTHREAD_PROCESS_PRIVATE);
 	mtx_init(&c11, mtx_plain);
+	sem_init(&sem_a, 0, 1);
+	sem_init(&sem_b, 0, 1);
+	sem_init(&sem_signal, 0, 0);
 	for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++)
 		if (!strcmp(argv[1], modes[i].name)) {
 			run_pairs(modes[i].round, 8); /* first sights: the slow path */

@@ -3,7 +3,10 @@
  * glibc's sem_trywait and sem_post would; the inline post refuses (and
  * changes nothing) while a thread waits in glibc's sem_wait, whose post
  * glibc then makes and wakes it; a semaphore at its maximum value is left
- * to glibc (EOVERFLOW). */
+ * to glibc (EOVERFLOW).  The fast path's pair (take a free lock-like
+ * semaphore, give back a held one) acts only on those two words and
+ * leaves every other to the general functions or to glibc, a waiter's
+ * post included. */
 #include "config.h"
 
 #include <check.h>
@@ -27,6 +30,7 @@ static void setup(void)
 START_TEST(test_enabled_on_this_glibc)
 {
 	ck_assert(ls_sem_inline);
+	ck_assert_uint_eq(ls_sem_fast_class, LS_SEM_LOCK); /* the lock fast path is open */
 }
 END_TEST
 
@@ -104,6 +108,48 @@ START_TEST(test_process_shared_too)
 }
 END_TEST
 
+START_TEST(test_lock_pair_as_glibc_and_only_on_its_words)
+{
+	sem_t ours, theirs;
+	ck_assert_int_eq(sem_init(&ours, 0, 1), 0);
+	ck_assert_int_eq(sem_init(&theirs, 0, 1), 0);
+	ck_assert_int_eq(ls_sem_take_free(&ours), 0);
+	ck_assert_int_eq(sem_trywait(&theirs), 0);
+	ck_assert_mem_eq(&ours, &theirs, SEM_SIGNIFICANT_BYTES);
+	ck_assert_int_eq(ls_sem_take_free(&ours), EAGAIN);
+	ck_assert(ls_sem_give_back(&ours));
+	ck_assert_int_eq(sem_post(&theirs), 0);
+	ck_assert_mem_eq(&ours, &theirs, SEM_SIGNIFICANT_BYTES);
+	/* a value of 2 (posted by somebody else meanwhile): neither acts */
+	ck_assert_int_eq(sem_post(&ours), 0);
+	ck_assert(!ls_sem_give_back(&ours));
+	ck_assert_int_eq(ls_sem_take_free(&ours), LS_SEM_NOT_INLINE);
+	ck_assert_uint_eq(__atomic_load_n(ls_sem_word(&ours), __ATOMIC_RELAXED), 2);
+}
+END_TEST
+
+/* A waiter registered in the word of a held semaphore: giving back is
+ * glibc's post, which wakes it. */
+START_TEST(test_give_back_with_waiter_goes_to_glibc)
+{
+	ck_assert_int_eq(sem_init(&waited, 0, 1), 0);
+	ck_assert_int_eq(ls_sem_take_free(&waited), 0);
+	woken = 0;
+	pthread_t t;
+	ck_assert_int_eq(pthread_create(&t, NULL, waiter, NULL), 0);
+	for (int i = 0; i < 5000 && (__atomic_load_n(ls_sem_word(&waited), __ATOMIC_RELAXED) >> LS_SEM_NWAITERS_SHIFT) == 0;
+	     i++)
+		nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
+	uint64_t before = __atomic_load_n(ls_sem_word(&waited), __ATOMIC_RELAXED);
+	ck_assert_uint_eq(before >> LS_SEM_NWAITERS_SHIFT, 1);
+	ck_assert(!ls_sem_give_back(&waited));
+	ck_assert_uint_eq(__atomic_load_n(ls_sem_word(&waited), __ATOMIC_RELAXED), before);
+	ck_assert_int_eq(sem_post(&waited), 0);
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
+	ck_assert_int_eq(woken, 1);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("sem_inline");
@@ -114,6 +160,8 @@ int main(void)
 	tcase_add_test(tc, test_post_with_waiter_goes_to_glibc);
 	tcase_add_test(tc, test_at_maximum_goes_to_glibc);
 	tcase_add_test(tc, test_process_shared_too);
+	tcase_add_test(tc, test_lock_pair_as_glibc_and_only_on_its_words);
+	tcase_add_test(tc, test_give_back_with_waiter_goes_to_glibc);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

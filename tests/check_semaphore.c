@@ -3,8 +3,9 @@
  * shows it is a signal (posted by a thread not holding it, taken twice,
  * counting); a cycle through it waits for confirmation and is rejected
  * when it turns out a signal; a C program's sem_trywait never orders;
- * once controls are held while their routine runs; barrier waits are
- * published. */
+ * calls that took or posted a signal are marked for the fast path (and a
+ * post's entry makes no call site); once controls are held while their
+ * routine runs; barrier waits are published. */
 #include "config.h"
 
 #include <check.h>
@@ -14,6 +15,7 @@
 
 #include "core/order_graph.h"
 #include "core/semaphore.h"
+#include "core/site_stats.h"
 
 static int sem_try(void *s) { return sem_trywait(s) == 0 ? 0 : errno; }
 static int sem_block(const ls_lock_call *c) { return sem_wait(c->lock) == 0 ? 0 : errno; }
@@ -46,9 +48,11 @@ static void take(ls_thread_state *t, sem_t *s, uintptr_t site)
 	ck_assert_int_eq(ls_track_sem_wait(t, &c, site), 0);
 }
 
+#define POST_SITE 0x180
+
 static void give(ls_thread_state *t, sem_t *s)
 {
-	ls_track_sem_post(t, s);
+	ls_track_sem_post(t, s, POST_SITE);
 	sem_post(s);
 }
 
@@ -203,6 +207,39 @@ START_TEST(test_c_trywait_under_a_lock_is_a_try)
 }
 END_TEST
 
+/* The mark the fast path looks for on (site, s) in t's call cache. */
+static bool signal_marked(ls_thread_state *t, uintptr_t site, sem_t *s)
+{
+	const struct ls_call_cache_entry *e = ls_call_find(t, site, (uintptr_t)s);
+	return e && e->edges_known_sig == ls_sem_signal_known(atomic_load(&e->lock->live_id));
+}
+
+START_TEST(test_signal_calls_marked_for_the_fast_path)
+{
+	ls_thread_state *taker = ls_thread_register(), *poster = ls_thread_register();
+	sem_t s;
+	make(taker, &s, 1);
+	take(taker, &s, 0x160);
+	ck_assert(!signal_marked(taker, 0x160, &s)); /* a lock's call: edges known instead */
+	give(poster, &s);                            /* a signal from now on */
+	ck_assert(signal_marked(poster, POST_SITE, &s));
+	ck_assert_ptr_null(ls_site_find(record_of(&s)->id, POST_SITE)); /* a post is no acquisition site */
+	/* the taker still holds its entry from before: the next take drops it
+	 * first, and only then marks the call */
+	ck_assert_ptr_nonnull(ls_held_find(taker, (uintptr_t)&s));
+	take(taker, &s, 0x160);
+	ck_assert_ptr_null(ls_held_find(taker, (uintptr_t)&s));
+	ck_assert(signal_marked(taker, 0x160, &s));
+	/* a post by a thread that holds no entry of it marks that call too */
+	give(taker, &s);
+	ck_assert(signal_marked(taker, POST_SITE, &s));
+	/* a new life is a new semaphore: no mark */
+	make(taker, &s, 1);
+	ck_assert(!signal_marked(taker, 0x160, &s));
+	ck_assert(!signal_marked(taker, POST_SITE, &s));
+}
+END_TEST
+
 static pthread_once_t control;
 
 START_TEST(test_once_control_held_while_its_routine_runs)
@@ -253,6 +290,7 @@ int main(void)
 	tcase_add_test(tc, test_cycle_through_a_lock_like_semaphore_is_confirmed);
 	tcase_add_test(tc, test_cycle_through_a_signal_is_rejected);
 	tcase_add_test(tc, test_c_trywait_under_a_lock_is_a_try);
+	tcase_add_test(tc, test_signal_calls_marked_for_the_fast_path);
 	tcase_add_test(tc, test_once_control_held_while_its_routine_runs);
 	tcase_add_test(tc, test_barrier_wait_published_with_its_count);
 	suite_add_tcase(s, tc);

@@ -14,7 +14,7 @@
 void ls_sem_becomes_signal(ls_lock *l, enum ls_sem_reason why)
 {
 	uint8_t expected = LS_SEM_LOCK;
-	if (l->kind != LS_KIND_SEM ||
+	if (l->kind != LS_KIND_SEM || ls_lock_is_signal(l) || /* (no atomic write on a known signal's line) */
 	    !atomic_compare_exchange_strong_explicit(&l->sem_class, &expected, LS_SEM_SIGNAL, memory_order_relaxed,
 						     memory_order_relaxed))
 		return;
@@ -111,7 +111,9 @@ static void sem_acquired(ls_thread_state *t, struct ls_call_cache_entry *e, cons
 			 uint64_t held_sig, bool mark, bool fresh)
 {
 	if (ls_lock_is_signal(e->lock)) {
+		/* (the callers dropped any entry the thread held of it) */
 		e->count++;
+		e->edges_known_sig = ls_sem_signal_known(e->lock_id);
 		return;
 	}
 	if (fresh)
@@ -205,8 +207,11 @@ int ls_track_sem_wait_after_attempt(ls_thread_state *t, const ls_lock_call *c, u
 	/* the entry the fast path found: nothing ran on this thread since */
 	struct ls_call_cache_entry *e = ls_call_find(t, site, (uintptr_t)c->lock);
 	int r = attempted == c->busy_code ? wait_busy(t, e, c, true) : attempted;
+	/* (a signal by now, if its post came from a thread not holding it:
+	 * not held; the thread held none of it, or the fast path would not
+	 * have taken the call) */
 	if (r == 0)
-		ls_note_acquired_slow(t, e, LS_MODE_EXCL, c->release);
+		sem_acquired(t, e, c, 0, false, false);
 	ls_busy_end();
 	return r;
 }
@@ -250,7 +255,7 @@ int ls_track_sem_trywait(ls_thread_state *t, const ls_lock_call *c, uintptr_t si
 	return 0;
 }
 
-void ls_track_sem_post(ls_thread_state *t, void *sem)
+void ls_track_sem_post(ls_thread_state *t, void *sem, uintptr_t site)
 {
 	ls_lock *l = ls_lock_get((uintptr_t)sem, LS_KIND_SEM);
 	if (!l || l->kind != LS_KIND_SEM)
@@ -259,6 +264,14 @@ void ls_track_sem_post(ls_thread_state *t, void *sem)
 		ls_track_unlock_slow(t, sem);
 	else
 		ls_sem_becomes_signal(l, LS_SEM_POSTED_BY_OTHER);
+	if (!ls_lock_is_signal(l))
+		return;
+	/* A signal, and the thread holds no entry of it now (nor will: the
+	 * fast path takes no lock-like hold of a signal): this call's next
+	 * posts are the fast path's. */
+	struct ls_call_cache_entry *e = ls_call_lookup_other(t, site, (uintptr_t)sem, LS_KIND_SEM);
+	if (e && e->lock == l)
+		e->edges_known_sig = ls_sem_signal_known(e->lock_id);
 }
 
 /* ---- once controls --------------------------------------------------- */

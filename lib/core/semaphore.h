@@ -42,6 +42,18 @@
 
 #include "core/tracker.h"
 
+/* What an entry's edges_known_sig (tracker.h) holds once the slow path
+ * has taken or posted its semaphore as a signal from that call, with no
+ * entry of it left in the thread's held set: the fast path may then take
+ * that call's attempts as a signal's (counted, never held) and its posts
+ * (nothing to track), which it checks with one compare that also says
+ * "alive":
+ * ls_sem_signal_known(live_id) == edges_known_sig.  (A lock path's value,
+ * ls_edges_known, equals it only if a held set's signature is this
+ * constant: the odds of a 64-bit collision.) */
+#define LS_SEM_SIGNAL_KNOWN 0x3c6ef372fe94f82bULL
+static inline uint64_t ls_sem_signal_known(uint64_t lock_id) { return lock_id ^ LS_SEM_SIGNAL_KNOWN; }
+
 /* sem_init(sem, value) succeeded: a new life. */
 void ls_track_sem_init(ls_thread_state *t, void *sem, unsigned value, uintptr_t site);
 /* sem_open returned sem (value: its value now); sem_close(sem) is about
@@ -58,7 +70,7 @@ int ls_track_sem_wait_after_attempt(ls_thread_state *t, const ls_lock_call *c, u
 /* sem_trywait: the same adapters; 0 or EAGAIN. */
 int ls_track_sem_trywait(ls_thread_state *t, const ls_lock_call *c, uintptr_t site);
 /* Before the real sem_post when the fast path did not take it. */
-void ls_track_sem_post(ls_thread_state *t, void *sem);
+void ls_track_sem_post(ls_thread_state *t, void *sem, uintptr_t site);
 /* Semaphore l shows it is a signal, for `why`. */
 void ls_sem_becomes_signal(ls_lock *l, enum ls_sem_reason why);
 const char *ls_sem_class_name(const ls_lock *l);

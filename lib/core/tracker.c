@@ -321,11 +321,14 @@ struct ls_call_cache_entry *ls_call_victim(ls_thread_state *t, struct ls_call_ca
 	return &set[t->call_cache_turn++ & 1];
 }
 
-struct ls_call_cache_entry *ls_call_cache_fill(ls_thread_state *t, struct ls_call_cache_entry *e, uintptr_t site,
-					       uintptr_t addr, enum ls_lock_kind kind)
+/* Fills e for (site, addr): for an acquisition, with the site's first
+ * stack and its statistics record, which exists from the first call on;
+ * otherwise with neither. */
+static struct ls_call_cache_entry *fill(ls_thread_state *t, struct ls_call_cache_entry *e, uintptr_t site,
+					uintptr_t addr, enum ls_lock_kind kind, bool acquisition)
 {
 	ls_call_cache_evict(t, e);
-	uint32_t stack = site_stack_of(site);
+	uint32_t stack = acquisition ? site_stack_of(site) : ls_site_is_private(site) ? LS_PRIVATE_SITE : 0;
 	e->site = site;
 	e->addr = addr;
 	e->edges_known_sig = LS_SIG_UNCHECKED;
@@ -344,9 +347,24 @@ struct ls_call_cache_entry *ls_call_cache_fill(ls_thread_state *t, struct ls_cal
 	e->lock_id = l->id;
 	e->mode = LS_MODE_EXCL; /* until an acquisition says otherwise */
 	e->sig = ls_held_sig_of(l->id, LS_MODE_EXCL);
-	/* the site's statistics record exists from the first call on */
-	ls_site_get(l, site, stack);
+	if (acquisition)
+		ls_site_get(l, site, stack);
 	return e;
+}
+
+struct ls_call_cache_entry *ls_call_cache_fill(ls_thread_state *t, struct ls_call_cache_entry *e, uintptr_t site,
+					       uintptr_t addr, enum ls_lock_kind kind)
+{
+	return fill(t, e, site, addr, kind, true);
+}
+
+struct ls_call_cache_entry *ls_call_lookup_other(ls_thread_state *t, uintptr_t site, uintptr_t addr,
+						 enum ls_lock_kind kind)
+{
+	struct ls_call_cache_entry *e = ls_call_find(t, site, addr);
+	if (e && ls_call_alive(e))
+		return e;
+	return fill(t, e ? e : ls_call_victim(t, ls_call_set(t, site, addr)), site, addr, kind, false);
 }
 
 int ls_note_blame_released(ls_lock *l, const ls_held *h, uint64_t mark, int result)

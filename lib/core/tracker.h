@@ -323,6 +323,13 @@ static inline struct ls_call_cache_entry *ls_call_lookup(ls_thread_state *t, uin
 	return ls_call_cache_fill(t, e ? e : ls_call_victim(t, ls_call_set(t, site, addr)), site, addr, kind);
 }
 
+/* The cache entry of (site, addr) for a call that is not an acquisition
+ * (a semaphore's post, which the fast path may take once the slow path
+ * has seen it): as ls_call_lookup, but the site gets no statistics
+ * record and the entry no stack. */
+struct ls_call_cache_entry *ls_call_lookup_other(ls_thread_state *t, uintptr_t site, uintptr_t addr,
+						 enum ls_lock_kind kind);
+
 void ls_track_unlock_slow(ls_thread_state *t, void *lock);
 
 /* Bookkeeping before the real unlock on the fast path, when it is
