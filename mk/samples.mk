@@ -79,7 +79,7 @@ samples_lockbench_LDFLAGS = -pthread
 samples_pairbench_CFLAGS = -std=gnu11 $(WARN_CFLAGS) -O2 -g -pthread
 samples_pairbench_LDFLAGS = -pthread
 dist_noinst_SCRIPTS += scripts/bench.sh
-EXTRA_DIST += scripts/lockbench-common.sh
+EXTRA_DIST += scripts/lockbench-common.sh scripts/bench-python-lock.py
 
 bench: all
 	$(SHELL) $(srcdir)/scripts/bench.sh $(abs_top_builddir)

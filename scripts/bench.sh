@@ -15,18 +15,24 @@
 # a counter with the default options and with --no-stats (detection
 # only); a binary semaphore used as a lock (sem_wait/sem_post, and
 # sem_trywait/sem_post, how CPython takes an uncontended threading.Lock)
-# and one used as a signal (sem_post/sem_wait); then real programs: zstd -T2 and xz -T2 -1 compressing a
+# and one used as a signal (sem_post/sem_wait); Debian's Python (always
+# /usr/bin/python3, not whatever python3 is first on PATH) looping `with
+# lock:` on a threading.Lock (scripts/bench-python-lock.py: the loop's
+# own time per iteration); then real programs: zstd -T2 and xz -T2 -1 compressing a
 # generated ~100 MB text file, whole-program times.
 #
 # Usage: scripts/bench.sh [BUILD_DIR]
 # Environment: ITER (iterations per loop, default 3000000), RUNS (default
-# 7), REAL (the real programs: "zstd xz" by default, or none), OPTS
-# (LOCKSCOPE_OPTIONS for the shim runs).
+# 7), PY_ITER (`with lock:` iterations, default 1000000; 0 skips the
+# Python row), REAL (the real programs: "zstd xz" by default, or none),
+# OPTS (LOCKSCOPE_OPTIONS for the shim runs).
 set -eu
 build=${1:-_build}
 iter=${ITER:-3000000}
 runs=${RUNS:-7}
 real_programs=${REAL:-zstd xz}
+py_iter=${PY_ITER:-1000000}
+python=/usr/bin/python3
 script=bench.sh
 . "$(dirname "$0")/lockbench-common.sh"
 
@@ -56,6 +62,12 @@ if [ -n "$reals" ]; then
 		     for (i = 0; i < 2800000; i++) printf "%08d %s %s %08x %s\n", i, w[int(rand() * n) + 1], w[int(rand() * n) + 1],
 							     int(rand() * 4294967295), w[int(rand() * n) + 1] }' >"$real_input"
 fi
+if [ "$py_iter" -gt 0 ] && [ ! -x "$python" ]; then
+	echo "$script: $python (Debian's python3) is not installed (PY_ITER=0 skips the Python row)" >&2
+	exit 1
+fi
+py_loop=$(cd "$(dirname "$0")" && pwd)/bench-python-lock.py
+
 real_command() { # program
 	if [ "$1" = zstd ]; then echo "zstd -T2 -q -c"; else echo "xz -T2 -1 -q -c"; fi
 }
@@ -99,6 +111,15 @@ run_loop() { # side mode row [flags...]
 	fi | sed "s/^$mode /$row /" >>"$tmp/$side"
 }
 
+# run_python SIDE: one run of the Python loop, its line appended to SIDE's file.
+run_python() {
+	if [ "$1" = native ]; then
+		"$python" "$py_loop" "$py_iter"
+	else
+		shim -- "$python" "$py_loop" "$py_iter" 2>/dev/null
+	fi >>"$tmp/$1"
+}
+
 round() { # side
 	run_loop "$1" uncontended uncontended
 	run_loop "$1" nested nested
@@ -108,6 +129,7 @@ round() { # side
 	run_loop "$1" semaphore semaphore
 	run_loop "$1" sem-trywait sem-trywait
 	run_loop "$1" sem-signal sem-signal
+	if [ "$py_iter" -gt 0 ]; then run_python "$1"; fi
 	for p in $reals; do run_real "$1" "$p"; done
 }
 
@@ -124,6 +146,7 @@ stats() { grep "^$2 " "$1" | awk -v c="$3" '{ print $c }' | median_min_max; }
 
 printf '%-12s %-4s %24s %24s %7s\n' "" "" "native: median (min-max)" "lockscope: median (min-max)" "ratio"
 rows="uncontended nested threaded contended detect-only semaphore sem-trywait sem-signal"
+if [ "$py_iter" -gt 0 ]; then rows="$rows python-with"; fi
 for p in $reals; do rows="$rows real-$p"; done
 for row in $rows; do
 	for col in 2 3; do
@@ -135,8 +158,11 @@ done | awk '{ real = ($1 ~ /^real-/); unit = real ? 1e-9 : 1; f = real ? "%7.3f"
 		     $3 * unit, $4 * unit, $5 * unit, $6 * unit, $7 * unit, $8 * unit, $6 / $3 }'
 echo "(medians of $runs runs each, native and shim alternating; loop rows: ns per lock/unlock pair over"
 echo " $iter iterations, CPU time of the looping thread, or of the process for the two contended rows;"
+if [ "$py_iter" -gt 0 ]; then
+	echo " python-with: ns per 'with lock:' of $python over $py_iter iterations, the loop's thread;"
+fi
 for p in $reals; do
 	echo " real-$p: seconds for '$(real_command "$p")' on a generated $(($(wc -c <"$real_input") / 1000000)) MB file, under lockscope run;"
 done
-echo " targets: uncontended, nested, semaphore and sem-trywait <= 1.50x, contended <= 2.00x, real <= 1.05x,"
-echo " in the medians)"
+echo " targets: uncontended, nested, semaphore and sem-trywait <= 1.50x, contended <= 2.00x, python-with <= 1.10x,"
+echo " real <= 1.05x, in the medians)"
