@@ -33,7 +33,7 @@ tests_check_glibc_locks_LDADD = lib/libinternal.la $(CHECK_LIBS)
 # programs (no shim, no sanitizers), -g -O0 so frames and lines are exact.
 stack_samples = samples/stack_abba samples/stack_recursive samples/stack_rwlock \
 	samples/stack_sleeper samples/stack_idle samples/stack_churn \
-	samples/stack_sleeper_static
+	samples/stack_sleeper_static samples/stack_vanish
 check_PROGRAMS += $(stack_samples)
 STACK_SAMPLE_CFLAGS = -std=gnu11 $(WARN_CFLAGS) -g -O0 -pthread
 samples_stack_abba_CFLAGS = $(STACK_SAMPLE_CFLAGS)
@@ -48,6 +48,8 @@ samples_stack_idle_CFLAGS = $(STACK_SAMPLE_CFLAGS)
 samples_stack_idle_LDFLAGS = -pthread
 samples_stack_churn_CFLAGS = $(STACK_SAMPLE_CFLAGS)
 samples_stack_churn_LDFLAGS = -pthread
+samples_stack_vanish_CFLAGS = $(STACK_SAMPLE_CFLAGS)
+samples_stack_vanish_LDFLAGS = -pthread
 # A static binary: no libc module, no .gnu_debuglink to libc6-dbg.
 samples_stack_sleeper_static_SOURCES = samples/stack_sleeper.c
 samples_stack_sleeper_static_CFLAGS = $(STACK_SAMPLE_CFLAGS)
@@ -56,7 +58,7 @@ samples_stack_sleeper_static_LDFLAGS = -pthread -all-static
 # Integration tests: real targets, attached with `lockscope stack -p`.
 stack_tests = tests/stack_abba.sh tests/stack_recursive.sh tests/stack_rwlock.sh \
 	tests/stack_sleeper.sh tests/stack_idle.sh tests/stack_errors.sh tests/stack_churn.sh \
-	tests/stack_cache.sh
+	tests/stack_cache.sh tests/stack_vanish.sh
 TESTS += $(stack_tests)
 dist_noinst_SCRIPTS += $(stack_tests) tests/stack-common.sh
 

@@ -76,8 +76,8 @@ ls_pass "loop_stall off by default"
 
 # asyncio: a handler calling time.sleep(1.0) in a server.  The native part
 # of the stack (the thread, epoll_wait, the sleep in libc, the _asyncio
-# module stepping the task); the coroutine's own frame (handle,
-# loop_asyncio_block.py:12) needs the Python frame reader.
+# module stepping the task) and the coroutine's own frame (handle,
+# loop_asyncio_block.py:12) under the asyncio machinery's Python frames.
 ls_run asyncio-block --loop-stall=0.2 -- "$PYTHON" "$top_srcdir/samples/loop_asyncio_block.py"
 ls_expect_status 0 "loop_asyncio_block"
 ls_expect_line "$RUN_OUT" "loop_asyncio_block: reply PING" "the server answered"
@@ -85,6 +85,8 @@ expect_stall "$RUN_ERR" python3 epoll_wait '(0\.9|[1-9])[0-9.]*'
 section=$(stack_reported "$RUN_ERR")
 echo "$section" | grep -q '#0 .* in clock_nanosleep ' || ls_fail "asyncio: not stuck in the sleep: $section"
 echo "$section" | grep -q '_asyncio\.cpython' || ls_fail "asyncio: no task step on the stack: $section"
+echo "$section" | grep -q '\[python\] in handle .*loop_asyncio_block.py:12$' || ls_fail "asyncio: the blocking handler is not named: $section"
+echo "$section" | grep -q '\[python\] in Handle._run .*asyncio/events.py:[0-9]*$' || ls_fail "asyncio: no callback frame: $section"
 ls_pass "asyncio server with time.sleep in its handler: reported while stuck, then its length"
 
 # A healthy asyncio program: 5000 chained callbacks, 2000 tasks, short

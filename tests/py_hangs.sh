@@ -21,6 +21,10 @@ for py in $(ls_pythons 3.12 3.13); do
 		fail "python $version: each thread holds one lock and waits for the other's"
 	expect "$out" '^lockscope: lock-order inversion \(potential deadlock\)$' "python $version: the inversion reported too"
 	expect_not "$out" 'deadlock.py: finished' "python $version: the program did not finish"
+	expect "$WORK/cycle-$version.txt" 'holds left \(deadlock.py:10\) .* waits for right \(deadlock.py:11\)' "python $version: the locks named by their Python lines"
+	expect "$WORK/cycle-$version.txt" '\[python\] in worker .*deadlock.py:16$' "python $version: where each lock was taken, in Python"
+	expect "$out" 'Thread worker \(tid [0-9]+\): waiting on semaphore, used as a lock, initialized at deadlock.py:1[01], blocked on (left|right)' "python $version: thread states name where the lock was made"
+	expect "$out" '\[python\] in worker .*deadlock.py:18$' "python $version: each thread blocked at deadlock.py:18"
 	expect_not "$out" '^lockscope: (stall|hang)$' "python $version: no stall or hang on top of the deadlock"
 
 	out="$WORK/pool-$version.txt"
@@ -33,6 +37,11 @@ for py in $(ls_pythons 3.12 3.13); do
 		{ fail "python $version: the main thread and both workers wait on signals"; sed 's/^/    | /' "$WORK/stall-$version.txt"; }
 	expect "$WORK/stall-$version.txt" 'was made at:' "python $version: where each semaphore was made"
 	expect "$out" 'waiting on semaphore, used as a signal' "python $version: thread states in the dump"
-	expect_not "$out" 'pool_starvation.py:' "python $version: the program did not finish"
+	expect_not "$out" 'pool_starvation.py: [0-9]' "python $version: the program did not finish"
+	# each worker's waiter was made by its parent task's result(), main's by its own
+	[ "$(grep -c '^  Thread T[0-9]* (.*) waits for semaphore made at .*, from pool_starvation.py:24 ' "$WORK/stall-$version.txt")" -eq 2 ] ||
+		fail "python $version: both workers wait on a waiter made at pool_starvation.py:24 (parent)"
+	expect "$WORK/stall-$version.txt" 'waits for semaphore made at .*, from pool_starvation.py:28 ' "python $version: main waits on a waiter made at :28"
+	expect "$out" '\[python\] in parent .*pool_starvation.py:24$' "python $version: the parent task's Python frame in the dump"
 done
 finish

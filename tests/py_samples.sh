@@ -9,7 +9,6 @@
 # Condition, Event, Barrier, RLock, Semaphore, a pool and a Queue
 # correctly stays silent.  CPython 3.13 takes an uncontended lock without
 # a semaphore: only the silence is checked there.
-# (Python frames and lock names are asserted once lib/python provides them.)
 set -u
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/py-common.sh"
@@ -32,6 +31,23 @@ expect_two_semaphore_cycle()
 		"[('semaphore', 'lock', 'semaphore', 'lock'), ('semaphore', 'lock', 'semaphore', 'lock')]"
 	ls_expect_json "$1" "len({e['thread']['tid'] for e in d['inversions'][0]['cycle']})" 2
 	ls_expect_json "$1" "all(e['held_stack'] and e['acquire_stack'] for e in d['inversions'][0]['cycle'])" True
+}
+
+# expect_python_edge TEXT THREAD HELD HELD_AT ACQUIRED ACQUIRED_AT: the
+# inversion's edge of thread THREAD (named after its Thread target) took
+# ACQUIRED while holding HELD, with the innermost Python frames of both
+# stacks at HELD_AT and ACQUIRED_AT (file:line).
+expect_python_edge()
+{
+	awk -v thread="$2" -v held="$3" -v held_at="$4" -v acq="$5" -v acq_at="$6" '
+		index($0, "  Thread T") == 1 { edge = index($0, "(" thread ", tid ") && index($0, "acquired " acq " (") && index($0, "while holding " held " ("); part = 0; next }
+		edge && index($0, "    " held " was acquired at:") == 1 { part = 1; seen = 0; next }
+		edge && index($0, "    " acq " was acquired at:") == 1 { part = 2; seen = 0; next }
+		edge && part && !seen && /\[python\] in / { seen = 1; split($0, w, "/"); at = w[length(w)]
+			if (part == 1 && at == held_at) ok1 = 1
+			if (part == 2 && at == acq_at) ok2 = 1 }
+		END { exit !(ok1 && ok2) }' "$1" ||
+		ls_fail "edge of $2: $3 held at $4, $5 acquired at $6 (innermost Python frames)"
 }
 
 for py in $(ls_pythons 3.12 3.13); do
@@ -62,12 +78,19 @@ for py in $(ls_pythons 3.12 3.13); do
 	[ "$(grep -c '^  Thread T[12] .* acquired .* (semaphore 0x[0-9a-f]*) while holding .* (semaphore 0x[0-9a-f]*):$' "$TEXT_REPORT")" -eq 2 ] ||
 		ls_fail "$tag abba: two edges between semaphores"
 	expect_two_semaphore_cycle "$JSON_REPORT"
-	ls_pass "$tag: ABBA between two threading.Lock: one inversion"
+	ls_expect_line "$TEXT_REPORT" "Cycle of 2 locks: accounts_lock (abba.py:10) -> audit_lock (abba.py:11) -> accounts_lock (abba.py:10)"
+	expect_python_edge "$TEXT_REPORT" "transfer_in" "accounts_lock (abba.py:10)" "abba.py:18" "audit_lock (abba.py:11)" "abba.py:19"
+	expect_python_edge "$TEXT_REPORT" "audit" "audit_lock (abba.py:11)" "abba.py:25" "accounts_lock (abba.py:10)" "abba.py:26"
+	ls_expect_json "$JSON_REPORT" "sorted({(f['function'], f['file'].rsplit('/', 1)[-1], f['line']) for e in d['inversions'][0]['cycle'] for f in e['held_stack'] + e['acquire_stack'] if f.get('language') == 'python' and f['file'].endswith('abba.py')})" \
+		"[('audit', 'abba.py', 25), ('audit', 'abba.py', 26), ('transfer_in', 'abba.py', 18), ('transfer_in', 'abba.py', 19)]"
+	ls_pass "$tag: ABBA between two threading.Lock: one inversion, named and placed by Python"
 
 	ls_run_both lazy-$version -- "$py" "$PY_SAMPLES/lazy_init.py"
 	ls_expect_line "$TEXT_OUT" "lazy_init.py: 1 plugins, 1 hooks" "$tag lazy_init output"
 	ls_expect_report 1
 	expect_two_semaphore_cycle "$JSON_REPORT"
+	expect_python_edge "$TEXT_REPORT" "get_plugin" "registry_lock (lazy_init.py:12)" "lazy_init.py:29" "hooks_lock (lazy_init.py:13)" "lazy_init.py:21"
+	expect_python_edge "$TEXT_REPORT" "fire" "hooks_lock (lazy_init.py:13)" "lazy_init.py:37" "registry_lock (lazy_init.py:12)" "lazy_init.py:29"
 	ls_pass "$tag: lazy initialisation, registry -> hooks and hooks -> registry: one inversion"
 
 	ls_run_both counter-$version -- "$py" "$PY_SAMPLES/counter.py"
@@ -79,6 +102,7 @@ for py in $(ls_pythons 3.12 3.13); do
 	ls_expect_json "$JSON_REPORT" "[l['contended'] > 0 and l['wait_ns'] > 0 for l in d['locks'] if l['acquisitions'] == 100001]" "[True]"
 	grep -E -q '^  [0-9]+ +.* semaphore +100001 +[1-9][0-9]* ' "$TEXT_REPORT" ||
 		ls_fail "$tag counter: the text statistics show the lock, 100001 acquisitions, contended"
+	ls_expect_json "$JSON_REPORT" "[l['name'] for l in d['locks'] if l['acquisitions'] == 100001]" "['counter_lock (counter.py:15) (destroyed)']"
 	ls_pass "$tag: 50 threads, one counter lock: 100001 acquisitions, contended, nothing else"
 
 	ls_run_both pqueue-$version -- "$py" "$PY_SAMPLES/pqueue.py"

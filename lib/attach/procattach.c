@@ -18,6 +18,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -272,27 +274,81 @@ static int seize_new_threads(struct capture *c, size_t from)
 	return 0;
 }
 
+/* The index of thread tid among the seized ones, looking from `hint` on
+ * first (stops arrive about in the order the interrupts were sent). */
+static size_t seized_index(const struct capture *c, pid_t tid, size_t hint)
+{
+	size_t n = c->snap->n_threads;
+	for (size_t k = 0; k < n; k++) {
+		size_t i = (hint + k) % n;
+		if (c->snap->threads[i].tid == tid)
+			return i;
+	}
+	return SIZE_MAX;
+}
+
+static void note_wait_status(struct capture *c, size_t i, int status)
+{
+	if (WIFEXITED(status) || WIFSIGNALED(status)) {
+		c->state[i] = GONE;
+		return;
+	}
+	c->state[i] = STOPPED;
+	/* A signal-delivery stop (not our interrupt, not a group stop): the
+	 * signal was taken out of the thread's queue, so hand it back when
+	 * detaching. */
+	if (WIFSTOPPED(status) && (status >> 16) == 0)
+		c->pending_signal[i] = WSTOPSIG(status);
+}
+
+/* How long the stops of one round are waited for: a thread in an
+ * uninterruptible sleep stops only when it leaves it, and the dump must
+ * not wait for it forever. */
+#define STOP_WAIT_SECONDS 5.0
+
+/* Waits for the stops of the threads seized from index `from` on.  Any
+ * tracee's event is taken as it comes (waitpid(-1)), never one thread's
+ * in turn: when the process dies, the main thread's exit is reported only
+ * once every other thread has been reaped, so waiting for it first would
+ * wait forever.  A thread that has not stopped by the deadline stays
+ * SEIZED and is left out of the dump. */
 static void wait_for_stops(struct capture *c, size_t from)
 {
-	for (size_t i = from; i < c->snap->n_threads; i++) {
-		if (c->state[i] != SEIZED)
-			continue;
+	size_t pending = 0;
+	for (size_t i = from; i < c->snap->n_threads; i++)
+		pending += c->state[i] == SEIZED;
+	double deadline = now_seconds() + STOP_WAIT_SECONDS;
+	long pause_ns = 0;
+	size_t hint = from;
+	bool no_tracee = false;
+	while (pending > 0) {
 		int status;
-		pid_t r;
-		do
-			r = waitpid(c->snap->threads[i].tid, &status, __WALL);
-		while (r < 0 && errno == EINTR);
-		if (r < 0 || WIFEXITED(status) || WIFSIGNALED(status)) {
-			c->state[i] = GONE;
+		pid_t r = waitpid(-1, &status, __WALL | WNOHANG);
+		if (r > 0) {
+			size_t i = seized_index(c, r, hint);
+			if (i == SIZE_MAX)
+				continue;
+			if (c->state[i] == SEIZED)
+				pending--;
+			if (c->state[i] == SEIZED || WIFEXITED(status) || WIFSIGNALED(status))
+				note_wait_status(c, i, status);
+			hint = i + 1;
+			pause_ns = 0;
 			continue;
 		}
-		c->state[i] = STOPPED;
-		/* A signal-delivery stop (not our interrupt, not a group stop):
-		 * the signal was taken out of the thread's queue, so hand it back
-		 * when detaching. */
-		if (WIFSTOPPED(status) && (status >> 16) == 0)
-			c->pending_signal[i] = WSTOPSIG(status);
+		if (r < 0 && errno != EINTR) {
+			no_tracee = errno == ECHILD; /* every pending thread is gone */
+			break;
+		}
+		if (now_seconds() > deadline)
+			break;
+		/* Nothing yet: back off from a yield to a millisecond. */
+		pause_ns = pause_ns ? (pause_ns < 1000000 ? pause_ns * 2 : pause_ns) : 1000;
+		nanosleep(&(struct timespec){ 0, pause_ns }, NULL);
 	}
+	for (size_t i = from; no_tracee && i < c->snap->n_threads; i++)
+		if (c->state[i] == SEIZED)
+			c->state[i] = GONE;
 }
 
 static void detach_all(struct capture *c)

@@ -248,16 +248,25 @@ size_t ls_pystack_first_python(const uint64_t *pcs, size_t n)
 	return 0;
 }
 
+/* A call site in Python is the native return address and the whole Python
+ * chain that led there (code object and instruction of every frame, up to
+ * LS_PY_SITE_FRAMES): keyed by the innermost frame alone, every lock that
+ * threading.py's Condition.wait or Thread._bootstrap_inner makes would share
+ * the first stack seen there, whoever called them. */
+#define LS_PY_SITE_FRAMES 32
 uintptr_t ls_pystack_site_key(uintptr_t return_address)
 {
 	const ls_py_interp *ip = ls_py_self();
 	if (!ip || ip->status != LS_PY_SUPPORTED)
 		return return_address;
-	ls_py_raw_frame f;
-	if (ls_py_thread_frames(ip, 0, &f, 1) != 1 || !f.code)
+	ls_py_raw_frame f[LS_PY_SITE_FRAMES];
+	size_t n = ls_py_thread_frames(ip, 0, f, LS_PY_SITE_FRAMES);
+	if (n == 0 || !f[0].code)
 		return return_address;
-	return (uintptr_t)(ls_hash64(return_address ^ ls_hash64(f.code ^ (uint64_t)(uint32_t)f.lasti << 48)) |
-			   1ull << 63);
+	uint64_t h = ls_hash64(return_address);
+	for (size_t i = 0; i < n; i++)
+		h = ls_hash64(h ^ f[i].code ^ (uint64_t)(uint32_t)f[i].lasti << 48);
+	return (uintptr_t)(h | 1ull << 63);
 }
 
 void ls_pystack_atfork_prepare(void) { ls_spin_lock(&table_lock); }

@@ -48,10 +48,13 @@ int ls_shim_fill_stack(ls_stack *out, ls_symbolizer *s, uint32_t depot_id)
 static char *where_made(ls_symbolizer *s, bool inited, uint32_t stack)
 {
 	const uint64_t *pcs;
-	if (!ls_depot_get(stack, &pcs))
+	size_t n = ls_depot_get(stack, &pcs);
+	if (!n)
 		return NULL;
+	/* Python made it: its line says more than the interpreter's C code. */
+	uint64_t pc = pcs[ls_pystack_first_python(pcs, n)];
 	ls_frame chain[MAX_INLINE_CHAIN];
-	size_t k = ls_symbolize(s, pcs[0], true, chain, MAX_INLINE_CHAIN);
+	size_t k = ls_symbolize(s, pc, true, chain, MAX_INLINE_CHAIN);
 	char buf[512];
 	const ls_frame *f = &chain[0];
 	const char *what = inited ? "initialized" : "first locked";
@@ -64,7 +67,7 @@ static char *where_made(ls_symbolizer *s, bool inited, uint32_t stack)
 		const char *base = strrchr(f->module, '/');
 		snprintf(buf, sizeof buf, "%s in %s+0x%" PRIx64, what, base ? base + 1 : f->module, f->module_offset);
 	} else {
-		snprintf(buf, sizeof buf, "%s at 0x%" PRIx64, what, pcs[0]);
+		snprintf(buf, sizeof buf, "%s at 0x%" PRIx64, what, pc);
 	}
 	for (size_t j = 0; j < k; j++) {
 		free(chain[j].function);
