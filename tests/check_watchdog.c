@@ -415,6 +415,27 @@ START_TEST(joins_and_unheld_semaphores_are_not_hangs)
 }
 END_TEST
 
+/* CPython's Thread.join waits on the lock its thread holds while that
+ * thread waits for the interpreter's lock (a condition wait): not a
+ * hold-and-wait. */
+START_TEST(join_on_a_thread_in_a_condition_wait_is_not_hold_and_wait)
+{
+	ls_thread_state *joiner = new_thread(701), *worker = new_thread(702);
+	ls_lock *thread_lock = new_semaphore(13, 0xd000, LS_SEM_LOCK);
+	hold(worker, thread_lock, LS_MODE_EXCL);
+	wait_other(worker, LS_WAIT_COND, 0x99, 5 * S);
+	wait_lock(joiner, thread_lock, LS_MODE_EXCL, 1 * S);
+	atomic_store(&joiner->wait_flags, LS_WAIT_FLAG_JOIN);
+	ls_thread_state *all[] = { joiner, worker };
+	ls_wd_analyzer an = { .hang_ns = 0, .threshold_ns = S };
+	struct record r = { 0 };
+	scan(&an, all, 2, 10 * S, &r);
+	scan(&an, all, 2, 11 * S, &r);
+	ck_assert_uint_eq(r.count[LS_WD_HOLD_AND_WAIT], 0);
+	ls_wd_analyzer_free(&an);
+}
+END_TEST
+
 START_TEST(api_without_the_shim_does_nothing)
 {
 	ck_assert_int_eq(lockscope_watchdog_arm(0.5, "loop"), -1);
@@ -437,6 +458,7 @@ static Suite *watchdog_suite(void)
 	tcase_add_test(tc, readers_do_not_block_readers);
 	tcase_add_test(tc, hang_needs_the_timeout);
 	tcase_add_test(tc, holder_in_condition_wait_is_hold_and_wait);
+	tcase_add_test(tc, join_on_a_thread_in_a_condition_wait_is_not_hold_and_wait);
 	tcase_add_test(tc, stall_when_every_thread_waits);
 	tcase_add_test(tc, timed_wait_is_stalled_only_past_its_deadline);
 	tcase_add_test(tc, signal_wait_is_neither_hang_nor_cycle);

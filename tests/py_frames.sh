@@ -93,7 +93,11 @@ for py in $(ls_pythons 3.12 3.13); do
 	start_nested "$LS_WORK/quit-$v.out" "$LS_WORK/quit-$v.err" --format=json --output="$LS_WORK/quit-$v.json"
 	kill -QUIT "$target"
 	wait_for_line "$LS_WORK/quit-$v.err" '^lockscope: thread dump requested by SIGQUIT'
+	# the dump's document, as it is once the headline is out: the last
+	# report, which SIGTERM writes, rewrites the file (lockscope-dumps(7))
+	cp "$LS_WORK/quit-$v.json" "$LS_WORK/quit-$v.dump.json"
 	stop_nested
+	mv "$LS_WORK/quit-$v.dump.json" "$LS_WORK/quit-$v.json"
 	ls_expect_json "$LS_WORK/quit-$v.json" \
 		"sorted({(f['function'], f['file'].split('/')[-1], f['line']) for t in d['threads'] for f in t['stack'] if f.get('language') == 'python' and f['function'] in ('Worker.wait_at_gate', 'ticks')})" \
 		"[('Worker.wait_at_gate', 'nested_wait.py', $(line_of worker-wait "$nested")), ('ticks', 'nested_wait.py', $(line_of generator-wait "$nested"))]"

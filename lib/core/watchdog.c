@@ -276,13 +276,17 @@ bool ls_wd_stalled(const ls_wd_snapshot *snap, size_t i, uint64_t min_ns)
 	return !t->wait_deadline_ns || t->wait_deadline_ns <= snap->now_ns;
 }
 
-/* A thread waiting for a lock whose holder sits in a condition wait. */
+/* A thread waiting for a lock whose holder sits in a condition wait.  A
+ * join waits for its thread to end, not for a release (CPython's thread
+ * holds that lock while it waits for the interpreter's lock, a condition
+ * wait, as long as it runs): not one. */
 static void find_hold_and_wait(struct pass *p)
 {
 	const ls_wd_snapshot *snap = p->snap;
 	for (size_t i = 0; i < snap->n; i++) {
 		const ls_wd_thread *t = &snap->threads[i];
-		if (t->wait_kind != LS_WAIT_LOCK || p->in_finding[i] || waited(snap, t) < p->a->threshold_ns)
+		if (t->wait_kind != LS_WAIT_LOCK || p->in_finding[i] || waited(snap, t) < p->a->threshold_ns ||
+		    (t->wait_flags & LS_WAIT_FLAG_JOIN))
 			continue;
 		size_t holders[MAX_HOLDERS];
 		size_t n = ls_wd_holders(snap, i, holders, MAX_HOLDERS);

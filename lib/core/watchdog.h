@@ -19,7 +19,7 @@
  * A semaphore that showed it is a signal (lock_table.h) has no holder:
  * waiting on it is like a condition wait (never a hang, never a cycle).
  * A lock wait that is a join (LS_WAIT_FLAG_JOIN) is part of cycles but
- * never a hang, like pthread_join.
+ * never a hang or a hold-and-wait, like pthread_join.
  * Each finding is emitted once while it lasts: the analyzer remembers the
  * signatures it reported and forgets one when it is no longer seen.
  * Snapshot memory comes from the shim's arena (never malloc), so the
