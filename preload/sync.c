@@ -101,6 +101,18 @@ static inline __attribute__((always_inline)) bool sem_signal_fast(const ls_fast 
 	       LS_LIKELY(ls_sem_inline);
 }
 
+/* The lock path's attempt: 0 or EAGAIN.  A word other than a free lock's
+ * (a value left for a woken waiter, who has not taken it yet, is the
+ * usual one under contention) gets glibc's protocol in full, still
+ * inline. */
+static inline __attribute__((always_inline)) int sem_take(sem_t *s)
+{
+	int r = ls_sem_take_free(s);
+	if (__builtin_expect(r == LS_SEM_NOT_INLINE, 0))
+		r = ls_sem_try_inline(s);
+	return r;
+}
+
 _Static_assert(LS_MODE_EXCL == 0, "a semaphore's edges are known as ls_edges_known(sig, id, 0): sig ^ id");
 
 /* ---- acquisitions ------------------------------------------------------- */
@@ -122,8 +134,8 @@ static __attribute__((noinline, cold)) int sem_acquire_slow(sem_t *s, enum sem_v
 
 /* A blocking acquisition (the caller made glibc's checks: cancellation,
  * a valid deadline).  Busy on the lock path: the slow path waits, the
- * attempt made (contention); a word the inline attempt does not handle,
- * or a signal that is not free: the slow path from the start. */
+ * attempt made (contention); a signal that is not free: the slow path
+ * from the start. */
 static inline __attribute__((always_inline)) int sem_acquire(sem_t *s, enum sem_variant how,
 							      const struct timespec *abstime, clockid_t clock,
 							      uintptr_t site)
@@ -132,11 +144,10 @@ static inline __attribute__((always_inline)) int sem_acquire(sem_t *s, enum sem_
 	ls_fast f;
 	if (LS_LIKELY(ls_fast_found(t, site, (uintptr_t)s, &f))) {
 		if (LS_LIKELY(sem_lock_fast(&f))) {
-			int r = ls_sem_take_free(s);
+			int r = sem_take(s);
 			if (LS_LIKELY(r == 0))
 				return ls_note_acquired_fast(t, &f, (uintptr_t)s, LS_MODE_EXCL, SEM_RELEASE);
-			if (r == EAGAIN)
-				return sem_acquire_slow(s, how, abstime, clock, site, r);
+			return sem_acquire_slow(s, how, abstime, clock, site, r);
 		} else if (sem_signal_fast(&f) && ls_sem_try_inline(s) == 0) {
 			f.e->count++;
 			return 0;
@@ -198,11 +209,9 @@ EXPORT int sem_trywait(sem_t *s)
 	ls_fast f;
 	if (LS_LIKELY(ls_fast_found(t, CALLER, (uintptr_t)s, &f))) {
 		if (LS_LIKELY(sem_lock_fast(&f))) {
-			int r = ls_sem_take_free(s);
-			if (LS_LIKELY(r == 0))
+			if (LS_LIKELY(sem_take(s) == 0))
 				return ls_note_acquired_fast(t, &f, (uintptr_t)s, LS_MODE_EXCL, SEM_RELEASE);
-			if (r == EAGAIN)
-				return sem_busy();
+			return sem_busy();
 		} else if (sem_signal_fast(&f)) {
 			if (ls_sem_try_inline(s) != 0)
 				return sem_busy();
