@@ -13,7 +13,7 @@ jobs=$(nproc 2>/dev/null || echo 2)
 
 packages="build-essential autoconf automake libtool pkg-config libunwind-dev libdw-dev
 libelf-dev libdeflate-dev libncurses-dev check libsubunit-dev libjansson-dev elfutils libc6-dbg
-tmux graphviz clang libclang-rt-14-dev gdb python3 libpython3-dev procps valgrind zstd"
+tmux graphviz clang libclang-rt-14-dev gdb python3 libpython3-dev procps valgrind zstd xz-utils"
 
 install_missing() {
 	missing=

@@ -5,8 +5,11 @@
  * call cache, the attempt made inline, a push on the held set; the post
  * a pop and an inline post when nobody waits), and so does a successful
  * sem_trywait that sees nothing new, since CPython takes every
- * threading.Lock with one.  Everything else goes to the core's slow
- * functions.  The semaphore functions answer as glibc's do: -1 and errno.
+ * threading.Lock with one; a call the slow path saw take or post a
+ * signal takes a shorter one (counted, never held).  Everything else
+ * goes to the core's slow functions.  The semaphore functions answer as
+ * glibc's do: -1 and errno.  (No single-thread shortcut here:
+ * sem_inline.h.)
  *
  * glibc exports the semaphore functions at GLIBC_2.34 and at their older
  * versions (2.2.5; sem_clockwait 2.30), the same code on x86-64.  The
