@@ -66,23 +66,39 @@ static void *waiter(void *arg)
 	return NULL;
 }
 
+/* Starts a thread waiting in glibc's sem_wait on `waited` (initialized
+ * by the caller) and returns once glibc counts it in the word's high half
+ * (a bounded wait), the word then. */
+static uint64_t start_waiter(pthread_t *t)
+{
+	woken = 0;
+	ck_assert_int_eq(pthread_create(t, NULL, waiter, NULL), 0);
+	for (int i = 0; i < 5000 && (__atomic_load_n(ls_sem_word(&waited), __ATOMIC_RELAXED) >> LS_SEM_NWAITERS_SHIFT) == 0;
+	     i++)
+		nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
+	uint64_t word = __atomic_load_n(ls_sem_word(&waited), __ATOMIC_RELAXED);
+	ck_assert_uint_eq(word >> LS_SEM_NWAITERS_SHIFT, 1);
+	return word;
+}
+
+/* The post `refused` refused to act (the word unchanged): glibc's post
+ * wakes the waiter of start_waiter. */
+static void glibc_wakes_waiter(pthread_t t, bool refused, uint64_t before)
+{
+	ck_assert(refused);
+	ck_assert_uint_eq(__atomic_load_n(ls_sem_word(&waited), __ATOMIC_RELAXED), before);
+	ck_assert_int_eq(sem_post(&waited), 0);
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
+	ck_assert_int_eq(woken, 1);
+}
+
 /* A waiter registered in the word: the inline post leaves it to glibc. */
 START_TEST(test_post_with_waiter_goes_to_glibc)
 {
 	ck_assert_int_eq(sem_init(&waited, 0, 0), 0);
 	pthread_t t;
-	ck_assert_int_eq(pthread_create(&t, NULL, waiter, NULL), 0);
-	/* wait (bounded) until glibc counts the waiter in the high half */
-	for (int i = 0; i < 5000 && (__atomic_load_n(ls_sem_word(&waited), __ATOMIC_RELAXED) >> LS_SEM_NWAITERS_SHIFT) == 0;
-	     i++)
-		nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
-	uint64_t before = __atomic_load_n(ls_sem_word(&waited), __ATOMIC_RELAXED);
-	ck_assert_uint_eq(before >> LS_SEM_NWAITERS_SHIFT, 1);
-	ck_assert(!ls_sem_post_uncontended(&waited));
-	ck_assert_uint_eq(__atomic_load_n(ls_sem_word(&waited), __ATOMIC_RELAXED), before);
-	ck_assert_int_eq(sem_post(&waited), 0);
-	ck_assert_int_eq(pthread_join(t, NULL), 0);
-	ck_assert_int_eq(woken, 1);
+	uint64_t before = start_waiter(&t);
+	glibc_wakes_waiter(t, !ls_sem_post_uncontended(&waited), before);
 }
 END_TEST
 
@@ -134,19 +150,9 @@ START_TEST(test_give_back_with_waiter_goes_to_glibc)
 {
 	ck_assert_int_eq(sem_init(&waited, 0, 1), 0);
 	ck_assert_int_eq(ls_sem_take_free(&waited), 0);
-	woken = 0;
 	pthread_t t;
-	ck_assert_int_eq(pthread_create(&t, NULL, waiter, NULL), 0);
-	for (int i = 0; i < 5000 && (__atomic_load_n(ls_sem_word(&waited), __ATOMIC_RELAXED) >> LS_SEM_NWAITERS_SHIFT) == 0;
-	     i++)
-		nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
-	uint64_t before = __atomic_load_n(ls_sem_word(&waited), __ATOMIC_RELAXED);
-	ck_assert_uint_eq(before >> LS_SEM_NWAITERS_SHIFT, 1);
-	ck_assert(!ls_sem_give_back(&waited));
-	ck_assert_uint_eq(__atomic_load_n(ls_sem_word(&waited), __ATOMIC_RELAXED), before);
-	ck_assert_int_eq(sem_post(&waited), 0);
-	ck_assert_int_eq(pthread_join(t, NULL), 0);
-	ck_assert_int_eq(woken, 1);
+	uint64_t before = start_waiter(&t);
+	glibc_wakes_waiter(t, !ls_sem_give_back(&waited), before);
 }
 END_TEST
 
