@@ -66,6 +66,11 @@ struct ls_report *ls_output_new_report(const char *reason);
  * whole report so far.  Its findings (r->deadlocks) move to the exit
  * report; the caller still frees `event`. */
 void ls_output_event(struct ls_report *event, const char *headline);
+/* The same for an event whose threads are a thread dump: in JSON the dump
+ * is kept for every later report (lockscope-report(5), dumps) under
+ * `dump_reason` ("signal SIGQUIT", "timer", "watchdog"...); ls_output_event
+ * keeps it under the event's reason. */
+void ls_output_dump_event(struct ls_report *event, const char *headline, const char *dump_reason);
 /* write(2) a whole message to stderr (async-signal-safe). */
 void ls_write_stderr(const char *msg);
 
