@@ -397,6 +397,11 @@ const ls_deadlock *ls_output_kept_events(size_t *n)
 	return events;
 }
 
+uint64_t ls_output_dumps_made(void)
+{
+	return dumps_made;
+}
+
 const ls_loop_stall *ls_output_kept_loop_stalls(size_t *n)
 {
 	*n = n_stalls;

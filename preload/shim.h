@@ -43,6 +43,9 @@ size_t ls_output_findings_after_fork(void);
 bool ls_output_is_root_process(void);
 const ls_deadlock *ls_output_kept_events(size_t *n);
 const ls_loop_stall *ls_output_kept_loop_stalls(size_t *n);
+/* How many thread dumps this image made (JSON keeps them; each rewrote
+ * the report, so the report file has them). */
+uint64_t ls_output_dumps_made(void);
 /* The end of an event-loop stall reported earlier (the last one of thread
  * tid still open): its whole length into the kept finding, and `headline`
  * (one line) written, or the JSON report rewritten. */

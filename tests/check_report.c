@@ -366,6 +366,13 @@ START_TEST(test_text_kept_dumps)
 	ck_assert(deadlock && kept && threads && stats && deadlock < kept && kept < threads && threads < stats);
 	free(text);
 	ls_report_free(r);
+	/* none kept (a raw report): only the count */
+	r = ls_report_new();
+	r->dumps_omitted = 3;
+	text = render(ls_report_write_text, r);
+	ck_assert_contains(text, "lockscope: thread dumps made but not in this report: 3\n");
+	free(text);
+	ls_report_free(r);
 }
 END_TEST
 
