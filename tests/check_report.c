@@ -144,6 +144,17 @@ static ls_dump *add_dump(ls_report *r, uint64_t number, const char *reason, cons
 	return d;
 }
 
+/* The sample with a SIGQUIT dump (number 1) and a later one, `omitted`
+ * left out between them. */
+static ls_report *sample_with_dumps(uint64_t second, const char *second_reason, uint64_t omitted)
+{
+	ls_report *r = sample_report();
+	add_dump(r, 1, "signal SIGQUIT", "lockscope: thread dump requested by SIGQUIT", 41);
+	add_dump(r, second, second_reason, NULL, 42);
+	r->dumps_omitted = omitted;
+	return r;
+}
+
 /* Runs a writer into a malloc'd string. */
 static char *render(int (*writer)(const ls_report *, FILE *), const ls_report *r)
 {
@@ -344,10 +355,7 @@ END_TEST
  * a gap in their numbers says how many were not kept. */
 START_TEST(test_text_kept_dumps)
 {
-	ls_report *r = sample_report();
-	add_dump(r, 1, "signal SIGQUIT", "lockscope: thread dump requested by SIGQUIT", 41);
-	add_dump(r, 6, "deadlock", NULL, 42);
-	r->dumps_omitted = 4;
+	ls_report *r = sample_with_dumps(6, "deadlock", 4);
 	char *text = render(ls_report_write_text, r);
 	ck_assert_contains(text, "\nlockscope: thread dump requested by SIGQUIT\n"
 				 "  kept dump 1 (signal SIGQUIT), 1.500 s after start, at 2024-05-01T12:34:56.789Z\n"
@@ -361,9 +369,18 @@ START_TEST(test_text_kept_dumps)
 	ck_assert_contains(text, "      #1 0x000055555555532a in worker_2 abba.c:42\n");
 	/* in the order: findings, kept dumps, the report's own threads, statistics */
 	const char *deadlock = strstr(text, "lockscope: deadlock\n"), *kept = strstr(text, "kept dump 1 ");
-	const char *threads = strstr(text, "\nlockscope: thread dump (1 thread)\n");
+	const char *threads = strstr(text, "\nlockscope: thread dump (1 thread)\n");  /* its own, with a stack */
 	const char *stats = strstr(text, "lockscope: lock statistics");
 	ck_assert(deadlock && kept && threads && stats && deadlock < kept && kept < threads && threads < stats);
+	free(text);
+	ls_report_free(r);
+	/* threads without stacks after kept dumps are not a dump */
+	r = sample_with_dumps(2, "timer", 0);
+	ls_stack_free(&r->threads[0].stack);
+	text = render(ls_report_write_text, r);
+	ck_assert_contains(text, "\nlockscope: 1 thread when the report was written (no stacks: see the dumps above)\n"
+				 "  Thread worker_1 (tid 1234): waiting for lock");
+	ck_assert_ptr_null(strstr(text, "thread dump (1 thread)"));
 	free(text);
 	ls_report_free(r);
 	/* none kept (a raw report): only the count */
@@ -510,10 +527,7 @@ END_TEST
 
 START_TEST(test_json_dumps_round_trip)
 {
-	ls_report *r = sample_report();
-	add_dump(r, 1, "signal SIGQUIT", "lockscope: thread dump requested by SIGQUIT", 41);
-	add_dump(r, 9, "timer", NULL, 42);
-	r->dumps_omitted = 7;
+	ls_report *r = sample_with_dumps(9, "timer", 7);
 	char *first = render(ls_report_write_json, r);
 	ck_assert_contains(first, "\"dumps\": [\n");
 	ck_assert_contains(first, "\"reason\": \"signal SIGQUIT\",\n");

@@ -310,12 +310,38 @@ static void write_thread(FILE *out, const ls_thread *th)
 	}
 }
 
-static void write_thread_dump(FILE *out, const ls_thread *threads, size_t n)
+static void write_threads(FILE *out, const ls_thread *threads, size_t n)
 {
-	fprintf(out, "lockscope: thread dump (%zu thread%s)\n", n, n == 1 ? "" : "s");
 	for (size_t i = 0; i < n; i++)
 		write_thread(out, &threads[i]);
 	fputc('\n', out);
+}
+
+static void write_thread_dump(FILE *out, const ls_thread *threads, size_t n)
+{
+	fprintf(out, "lockscope: thread dump (%zu thread%s)\n", n, n == 1 ? "" : "s");
+	write_threads(out, threads, n);
+}
+
+static bool any_stack(const ls_thread *threads, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (threads[i].stack.n)
+			return true;
+	return false;
+}
+
+/* The report's own threads: a dump when they have stacks; after kept
+ * dumps, threads without stacks are said to be something else. */
+static void write_report_threads(FILE *out, const ls_report *r)
+{
+	if (!r->n_dumps || any_stack(r->threads, r->n_threads)) {
+		write_thread_dump(out, r->threads, r->n_threads);
+		return;
+	}
+	fprintf(out, "lockscope: %zu thread%s when the report was written (no stacks: see the dumps above)\n",
+		r->n_threads, r->n_threads == 1 ? "" : "s");
+	write_threads(out, r->threads, r->n_threads);
 }
 
 /* A kept dump: the line that opened it when it was made, when and why,
@@ -542,7 +568,7 @@ int ls_report_write_text_parts(const ls_report *r, FILE *out, unsigned parts)
 		write_kept_dumps(out, r);
 	/* the report written at a dump has it in threads[] and dumps[] */
 	if ((parts & LS_TEXT_THREADS) && r->n_threads && !ls_report_threads_repeat_last_dump(r))
-		write_thread_dump(out, r->threads, r->n_threads);
+		write_report_threads(out, r);
 	if ((parts & LS_TEXT_STATS) && r->n_locks)
 		write_lock_stats(out, r);
 	if (parts & LS_TEXT_SUMMARY) {
