@@ -20,6 +20,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -526,16 +527,25 @@ static void keep_events(ls_report *event)
 	keep_all(&stalls, &n_stalls, &event->loop_stalls, &event->n_loop_stalls, sizeof *stalls, drop_loop_stall);
 }
 
-/* "2024-05-01T12:34:56.789Z" (malloc'd), or NULL. */
+/* "2024-05-01T12:34:56.789Z" (malloc'd), or NULL.  Computed here, not
+ * with gmtime_r: glibc's takes the time-zone lock, which a crashed thread
+ * may hold while the watchdog writes its report. */
 static char *utc_time_now(void)
 {
 	struct timespec ts;
-	struct tm tm;
-	char buf[48];
-	if (clock_gettime(CLOCK_REALTIME, &ts) != 0 || !gmtime_r(&ts.tv_sec, &tm))
+	if (clock_gettime(CLOCK_REALTIME, &ts) != 0 || ts.tv_sec < 0)
 		return NULL;
-	size_t n = strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + n, sizeof buf - n, ".%03ldZ", ts.tv_nsec / 1000000);
+	int64_t days = ts.tv_sec / 86400, secs = ts.tv_sec % 86400;
+	/* the proleptic Gregorian date of a day count since 1970-01-01, in
+	 * 400-year eras of 146097 days, years starting on March 1st */
+	int64_t z = days + 719468, era = z / 146097, doe = z - era * 146097;
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
+	int64_t day = doy - (153 * mp + 2) / 5 + 1, month = mp < 10 ? mp + 3 : mp - 9;
+	int64_t year = yoe + era * 400 + (month <= 2);
+	char buf[160];
+	snprintf(buf, sizeof buf, "%04" PRId64 "-%02" PRId64 "-%02" PRId64 "T%02" PRId64 ":%02" PRId64 ":%02" PRId64 ".%03ldZ",
+		 year, month, day, secs / 3600, secs / 60 % 60, secs % 60, ts.tv_nsec / 1000000);
 	return strdup(buf);
 }
 

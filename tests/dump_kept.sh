@@ -33,14 +33,17 @@ wait_for() {
 # The kept dumps of a report, one line per fact, for expect.
 summarize() { # JSON OUT
 	python3 - "$1" >"$2" 2>&1 <<'PY' || fail "$1 parses"
-import json, sys
+import datetime, json, re, sys
 r = json.load(open(sys.argv[1]))
+def utc(t):  # "2024-05-01T12:34:56.789Z", a real date
+    return bool(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", t)) and \
+        datetime.datetime.strptime(t, "%Y-%m-%dT%H:%M:%S.%fZ").year >= 2020
 print("reason", r["reason"])
 print("threads with stacks", sum(1 for t in r["threads"] if t["stack"]))
 print("dumps", len(r["dumps"]), "omitted", r.get("dumps_omitted", 0))
 for d in r["dumps"]:
     print("dump", d["number"], d["reason"], "|", d["headline"], "|", len(d["threads"]), "threads",
-          "uptime", d["uptime_seconds"] > 0, "time", d["time"].endswith("Z"))
+          "uptime", d["uptime_seconds"] > 0, "time", utc(d["time"]))
     for t in d["threads"]:
         for f in t["stack"]:
             if f["function"] in ("shutdown_waiter", "counting_worker", "main"):
