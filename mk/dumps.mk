@@ -48,10 +48,12 @@ samples_dump_masked_LDFLAGS = $(sample_ldflags)
 
 if !SANITIZERS
 dump_tests = tests/dump_deadlock.sh tests/dump_hang.sh tests/dump_crash.sh tests/dump_signal.sh \
-	tests/dump_eventloop.sh tests/dump_selflock.sh tests/dump_rawcrash.sh tests/dump_masked.sh
+	tests/dump_eventloop.sh tests/dump_selflock.sh tests/dump_rawcrash.sh tests/dump_masked.sh \
+	tests/dump_kept.sh
 TESTS += $(dump_tests)
 endif
 EXTRA_DIST += tests/dump_deadlock.sh tests/dump_hang.sh tests/dump_crash.sh tests/dump_signal.sh \
-	tests/dump_eventloop.sh tests/dump_selflock.sh tests/dump_rawcrash.sh tests/dump_masked.sh tests/dump_lib.sh scripts/bench-dump.sh
+	tests/dump_eventloop.sh tests/dump_selflock.sh tests/dump_rawcrash.sh tests/dump_masked.sh tests/dump_kept.sh \
+	tests/dump_lib.sh scripts/bench-dump.sh
 
 dist_man_MANS += man/lockscope-dumps.7

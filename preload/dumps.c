@@ -397,13 +397,15 @@ static void capture_and_add_dump(ls_report *r)
 	}
 }
 
-static void write_dump(const char *reason, const char *headline)
+/* A dump of every thread; `dump_reason` names it among the kept dumps of
+ * the JSON report ("signal SIGQUIT", "timer", "watchdog"). */
+static void write_dump(const char *reason, const char *dump_reason, const char *headline)
 {
 	atomic_store(&dumping, true);
 	ls_report *r = ls_output_new_report(reason);
 	if (r) {
 		capture_and_add_dump(r);
-		ls_output_event(r, headline);
+		ls_output_dump_event(r, headline, dump_reason);
 		ls_report_free(r);
 	}
 	atomic_store(&dumping, false);
@@ -565,7 +567,7 @@ static void check_timer_dump(uint64_t now)
 	next_timer_dump_ns = ls_opts.dump_repeat ? next_timer_dump_ns + (uint64_t)(ls_opts.dump_after * 1e9) : 0;
 	char headline[96];
 	snprintf(headline, sizeof headline, "lockscope: thread dump after %.3f s", (double)(now - start_ns) / 1e9);
-	write_dump("dump", headline);
+	write_dump("dump", "timer", headline);
 }
 
 static void check_watches(uint64_t now)
@@ -585,7 +587,7 @@ static void check_watches(uint64_t now)
 		snprintf(headline, sizeof headline,
 			 "lockscope: hang: watchdog \"%s\" armed for %.3f s expired (%.3f s late) in thread %s (tid %d)",
 			 label, w->seconds, (double)(now - deadline) / 1e9, name, (int)tid);
-		write_dump("watchdog", headline);
+		write_dump("watchdog", "watchdog", headline);
 		act_on_hang();
 	}
 }
@@ -872,10 +874,11 @@ static void *watchdog_main(void *arg)
 		/* Once a thread crashed or the program exits, only answer. */
 		if (!atomic_load(&exiting) && !atomic_load(&crash.tid)) {
 			if (atomic_exchange(&dump_requests, 0)) {
-				char sig[32], headline[96];
-				snprintf(headline, sizeof headline, "lockscope: thread dump requested by %s",
-					 ls_signal_name(ls_opts.dump_signal, sig, sizeof sig));
-				write_dump("dump", headline);
+				char sig[32], headline[96], dump_reason[48];
+				ls_signal_name(ls_opts.dump_signal, sig, sizeof sig);
+				snprintf(headline, sizeof headline, "lockscope: thread dump requested by %s", sig);
+				snprintf(dump_reason, sizeof dump_reason, "signal %s", sig);
+				write_dump("dump", dump_reason, headline);
 			}
 			uint64_t now = ls_now_ns();
 			check_timer_dump(now);

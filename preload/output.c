@@ -9,15 +9,23 @@
  * FILE or FILE.PID, N the image's number in this pid), so the next image's
  * report does not overwrite it; a text FILE is continued by the next image.
  * Report files are created 0600 and never through a symbolic link.
+ *
+ * In JSON each thread dump (on the dump signal, a timer, a watchdog
+ * deadline, a deadlock, hang or stall, a crash) is kept, like the findings,
+ * for every report written after it (the rewrites at later events and the
+ * last report, however the image ends): its first LS_DUMPS_KEPT_FIRST and
+ * last LS_DUMPS_KEPT_LAST dumps, with a count of those left out.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/arena.h"
@@ -53,6 +61,14 @@ static size_t n_stalls;
  * findings the last report before an exec had. */
 static unsigned image_index = 1;
 static size_t findings_at_exec;
+/* Thread dumps kept (JSON), oldest first; how many this image made (their
+ * numbers), how many were left out, how many the last report before an
+ * exec had; when this image (or the fork that made it) started. */
+static ls_dump *dumps;
+static size_t n_dumps;
+static uint64_t dumps_made, dumps_omitted, dumps_at_exec;
+static uint64_t image_start_ns;
+static ls_dump *volatile abandoned_dumps;  /* a forked child's: its parent's */
 
 void ls_write_stderr(const char *msg)
 {
@@ -267,6 +283,9 @@ static void lend_kept(ls_report *r)
 	r->n_deadlocks = n_events;
 	r->loop_stalls = stalls;
 	r->n_loop_stalls = n_stalls;
+	r->dumps = dumps;
+	r->n_dumps = n_dumps;
+	r->dumps_omitted = dumps_omitted;
 }
 
 static void take_back_kept(ls_report *r)
@@ -275,6 +294,9 @@ static void take_back_kept(ls_report *r)
 	r->n_deadlocks = 0;
 	r->loop_stalls = NULL;
 	r->n_loop_stalls = 0;
+	r->dumps = NULL;
+	r->n_dumps = 0;
+	r->dumps_omitted = 0;
 }
 
 /* A report that is not the root's last one is listed in the root's. */
@@ -376,26 +398,38 @@ const ls_deadlock *ls_output_kept_events(size_t *n)
 	return events;
 }
 
+uint64_t ls_output_dumps_made(void)
+{
+	return dumps_made;
+}
+
 const ls_loop_stall *ls_output_kept_loop_stalls(size_t *n)
 {
 	*n = n_stalls;
 	return stalls;
 }
 
+/* Something the last report before an exec did not have: a finding, or
+ * a thread dump (the next image's report would overwrite FILE). */
+static bool new_since_exec_report(void)
+{
+	return own_findings() > findings_at_exec || dumps_made > dumps_at_exec;
+}
+
 bool ls_output_exec_report_due(void)
 {
 	confirm_pending_cycles();
-	return own_findings() > findings_at_exec;
+	return new_since_exec_report();
 }
 
 void ls_output_exec_report(void)
 {
 	confirm_pending_cycles();
 	ls_spin_lock(&output_lock);
-	size_t found = own_findings();
-	if (found > findings_at_exec) {
+	if (new_since_exec_report()) {
 		write_last_report("exec", true);
-		findings_at_exec = found;
+		findings_at_exec = own_findings();
+		dumps_at_exec = dumps_made;
 	}
 	ls_spin_unlock(&output_lock);
 }
@@ -443,6 +477,8 @@ static void continue_previous_image(void)
 
 void ls_output_claim_report(void)
 {
+	if (!image_start_ns)
+		image_start_ns = ls_now_ns();
 	ls_children_claim();
 	if (!ls_opts.output[0])
 		return;
@@ -491,9 +527,67 @@ static void keep_events(ls_report *event)
 	keep_all(&stalls, &n_stalls, &event->loop_stalls, &event->n_loop_stalls, sizeof *stalls, drop_loop_stall);
 }
 
+/* "2024-05-01T12:34:56.789Z" (malloc'd), or NULL.  Computed here, not
+ * with gmtime_r: glibc's takes the time-zone lock, which a crashed thread
+ * may hold while the watchdog writes its report. */
+static char *utc_time_now(void)
+{
+	struct timespec ts;
+	if (clock_gettime(CLOCK_REALTIME, &ts) != 0 || ts.tv_sec < 0)
+		return NULL;
+	int64_t days = ts.tv_sec / 86400, secs = ts.tv_sec % 86400;
+	/* the proleptic Gregorian date of a day count since 1970-01-01, in
+	 * 400-year eras of 146097 days, years starting on March 1st */
+	int64_t z = days + 719468, era = z / 146097, doe = z - era * 146097;
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
+	int64_t day = doy - (153 * mp + 2) / 5 + 1, month = mp < 10 ? mp + 3 : mp - 9;
+	int64_t year = yoe + era * 400 + (month <= 2);
+	char buf[160];
+	snprintf(buf, sizeof buf, "%04" PRId64 "-%02" PRId64 "-%02" PRId64 "T%02" PRId64 ":%02" PRId64 ":%02" PRId64 ".%03ldZ",
+		 year, month, day, secs / 3600, secs / 60 % 60, secs % 60, ts.tv_nsec / 1000000);
+	return strdup(buf);
+}
+
+/* Moves the event's thread dump (its threads) to the kept dumps, the
+ * oldest of the last ones making room when they are all taken.  Returns
+ * the kept dump, or NULL (no dump, text output, or no memory: the threads
+ * stay in the event). */
+static const ls_dump *keep_dump(ls_report *event, const char *reason, const char *headline)
+{
+	if (ls_opts.format != LS_FORMAT_JSON || !reason || !event->n_threads)
+		return NULL;
+	dumps_made++;
+	if (n_dumps == LS_DUMPS_KEPT_FIRST + LS_DUMPS_KEPT_LAST) {
+		ls_dump_free(&dumps[LS_DUMPS_KEPT_FIRST]);
+		memmove(&dumps[LS_DUMPS_KEPT_FIRST], &dumps[LS_DUMPS_KEPT_FIRST + 1],
+			(LS_DUMPS_KEPT_LAST - 1) * sizeof *dumps);
+		n_dumps--;
+		dumps_omitted++;
+	}
+	ls_dump *d = ls_array_push(&dumps, &n_dumps, sizeof *d);
+	if (!d) {
+		dumps_omitted++;
+		return NULL;
+	}
+	uint64_t now = ls_now_ns();
+	d->number = dumps_made;
+	d->reason = strdup(reason);
+	d->headline = ls_strdup_or_null(headline);
+	d->time = utc_time_now();
+	d->uptime_seconds = image_start_ns && now > image_start_ns ? (double)(now - image_start_ns) / 1e9 : 0;
+	d->threads = event->threads;
+	d->n_threads = event->n_threads;
+	event->threads = NULL;
+	event->n_threads = 0;
+	return d;
+}
+
 /* JSON: the whole report so far, rewritten: a program that never exits
- * (or is ended by on_hang) still leaves a complete document. */
-static void write_json_so_far(ls_report *event, const char *headline)
+ * (or is ended by on_hang) still leaves a complete document.  The event's
+ * thread dump, if it has one, is kept (under `dump_reason`) and shown both
+ * as the report's threads and as the last kept dump. */
+static void write_json_so_far(ls_report *event, const char *headline, const char *dump_reason)
 {
 	ls_symbolizer *s = ls_output_new_symbolizer();
 	if (s) {
@@ -504,13 +598,22 @@ static void write_json_so_far(ls_report *event, const char *headline)
 		ls_shim_add_order_edges(event, s);
 	}
 	keep_events(event);
+	const ls_dump *dump = keep_dump(event, dump_reason, headline);
 	lend_kept(event);
+	if (dump) {
+		event->threads = dump->threads;
+		event->n_threads = dump->n_threads;
+	}
 	FILE *out = open_destination(true);
 	if (out) {
 		ls_report_write_json(event, out);
 		fclose(out);
 	}
 	take_back_kept(event);
+	if (dump) {
+		event->threads = NULL;
+		event->n_threads = 0;
+	}
 	ls_symbolizer_free(s);
 	if (headline && ls_opts.output[0]) {
 		ls_write_stderr(headline);
@@ -518,13 +621,13 @@ static void write_json_so_far(ls_report *event, const char *headline)
 	}
 }
 
-void ls_output_event(ls_report *event, const char *headline)
+void ls_output_dump_event(ls_report *event, const char *headline, const char *dump_reason)
 {
 	ls_order_confirm_pending(); /* the inversions through semaphores so far, before the event */
 	ls_spin_lock(&output_lock);
 	name_python_threads(event);
 	if (ls_opts.format == LS_FORMAT_JSON) {
-		write_json_so_far(event, headline);
+		write_json_so_far(event, headline, dump_reason);
 	} else {
 		FILE *out = open_destination(false);
 		if (out) {
@@ -539,6 +642,11 @@ void ls_output_event(ls_report *event, const char *headline)
 	ls_spin_unlock(&output_lock);
 }
 
+void ls_output_event(ls_report *event, const char *headline)
+{
+	ls_output_dump_event(event, headline, event->reason);
+}
+
 void ls_output_loop_stall_ended(pid_t tid, double total_seconds, const char *headline)
 {
 	ls_spin_lock(&output_lock);
@@ -550,7 +658,7 @@ void ls_output_loop_stall_ended(pid_t tid, double total_seconds, const char *hea
 	if (ls_opts.format == LS_FORMAT_JSON) {
 		ls_report *r = ls_output_new_report("event-loop stall");
 		if (r)
-			write_json_so_far(r, headline);
+			write_json_so_far(r, headline, NULL);
 		ls_report_free(r);
 	} else {
 		FILE *out = open_destination(false);
@@ -573,6 +681,14 @@ void ls_output_atfork_child(void)
 	text_file_started = false;
 	image_index = 1;
 	findings_at_exec = 0;
+	/* The parent's dumps show the parent's threads: forgotten, not freed
+	 * (the watchdog may have been changing them when the fork came; kept
+	 * reachable so a leak checker does not count them). */
+	abandoned_dumps = dumps;
+	dumps = NULL;
+	n_dumps = 0;
+	dumps_made = dumps_omitted = dumps_at_exec = 0;
+	image_start_ns = ls_now_ns();
 }
 
 void ls_output_remember_module(const char *path, uint64_t base)

@@ -9,6 +9,10 @@
  * inversions and the kinds of the other findings, frames as module+offset
  * (no function names: symbolizing needs malloc), written to a temporary
  * name and renamed over the report so a reader never sees half of it.
+ * Thread dumps are not read here (the watchdog may be changing the kept
+ * ones): when the image made some, the report file holds them (each dump
+ * rewrote it), so it is moved aside to NAME.full first, and the raw
+ * report says so and counts them as not kept.
  */
 #include "config.h"
 
@@ -82,13 +86,9 @@ static void put_summary(ls_raw_writer *w, size_t inversions, const ls_deadlock *
 
 /* ---- JSON --------------------------------------------------------------- */
 
-static void put_json_string(ls_raw_writer *w, const char *s)
+/* The characters of a JSON string, escaped (no quotes around them). */
+static void put_json_chars(ls_raw_writer *w, const char *s)
 {
-	if (!s) {
-		ls_raw_str(w, "null");
-		return;
-	}
-	ls_raw_str(w, "\"");
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
 		char one[8] = { (char)c, 0 };
@@ -106,6 +106,16 @@ static void put_json_string(ls_raw_writer *w, const char *s)
 		}
 		ls_raw_str(w, one);
 	}
+}
+
+static void put_json_string(ls_raw_writer *w, const char *s)
+{
+	if (!s) {
+		ls_raw_str(w, "null");
+		return;
+	}
+	ls_raw_str(w, "\"");
+	put_json_chars(w, s);
 	ls_raw_str(w, "\"");
 }
 
@@ -211,7 +221,7 @@ static void put_json_loop_stall(ls_raw_writer *w, const ls_loop_stall *l)
 }
 
 static void put_json_report(ls_raw_writer *w, const char *reason, const char *program, size_t skip_findings,
-			    const ls_deadlock *events, size_t n_events)
+			    const ls_deadlock *events, size_t n_events, const char *full_report)
 {
 	ls_raw_str(w, "{\n  \"version\": 1,\n  \"program\": ");
 	put_json_string(w, program);
@@ -219,7 +229,12 @@ static void put_json_report(ls_raw_writer *w, const char *reason, const char *pr
 	ls_raw_dec(w, (uint64_t)getpid());
 	ls_raw_str(w, ",\n  \"reason\": \"");
 	ls_raw_str(w, reason);  /* ours: "signal SIGTERM", "_exit", ... */
-	ls_raw_str(w, " (raw: " RAW_NOTE "; frames are module+offset)\",\n  \"inversions\": [");
+	ls_raw_str(w, " (raw: " RAW_NOTE "; frames are module+offset");
+	if (full_report) {
+		ls_raw_str(w, "; the thread dumps are in the last full report, ");
+		put_json_chars(w, full_report);
+	}
+	ls_raw_str(w, ")\",\n  \"inversions\": [");
 	bool first = true;
 	for (const ls_inversion_finding *f = ls_order_findings(); f; f = f->next) {
 		if (f->seq <= skip_findings)
@@ -244,7 +259,9 @@ static void put_json_report(ls_raw_writer *w, const char *reason, const char *pr
 		ls_raw_str(w, i ? ",\n    " : "\n    ");
 		put_json_loop_stall(w, &stalls[i]);
 	}
-	ls_raw_str(w, "],\n  \"threads\": [],\n  \"locks\": [],\n  \"lock_order\": []\n}\n");
+	ls_raw_str(w, "],\n  \"threads\": [],\n  \"dumps\": [],\n  \"dumps_omitted\": ");
+	ls_raw_dec(w, ls_output_dumps_made());
+	ls_raw_str(w, ",\n  \"locks\": [],\n  \"lock_order\": []\n}\n");
 }
 
 /* ---- the report ------------------------------------------------------------ */
@@ -257,14 +274,26 @@ static char *append(char *p, const char *end, const char *s)
 	return p;
 }
 
+/* The report file as the last full report left it (with the kept thread
+ * dumps) moved to NAME.full; its name into `full`, or NULL. */
+static const char *keep_full_report(char *full, size_t len)
+{
+	char name[LS_OPTIONS_PATH_MAX + 64];
+	const char *path = ls_output_path(name, sizeof name, false);
+	if (!path || !ls_output_dumps_made())
+		return NULL;
+	append(append(full, full + len - 1, path), full + len - 1, ".full");
+	return rename(path, full) == 0 ? full : NULL;
+}
+
 void ls_raw_last_report(const char *reason)
 {
 	bool before_exec = !strcmp(reason, "exec");
 	size_t inversions = ls_output_findings_after_fork(), n_events, n_stalls;
 	const ls_deadlock *events = ls_output_kept_events(&n_events);
 	ls_output_kept_loop_stalls(&n_stalls);
-	bool found = inversions || n_events || n_stalls;
 	bool json = ls_opts.format == LS_FORMAT_JSON;
+	bool found = inversions || n_events || n_stalls || (json && ls_output_dumps_made());
 	/* The quiet rules of the full report: nothing from a process that found
 	 * nothing, except the root's summary line (and the next image writes
 	 * that one after an exec). */
@@ -277,6 +306,8 @@ void ls_raw_last_report(const char *reason)
 	char path_buf[LS_OPTIONS_PATH_MAX + 64], tmp[LS_OPTIONS_PATH_MAX + 80];
 	const char *path = ls_output_path(path_buf, sizeof path_buf, before_exec);
 	ls_raw_writer w = { .fd = STDERR_FILENO };
+	char full_buf[LS_OPTIONS_PATH_MAX + 80];
+	const char *full = json && path ? keep_full_report(full_buf, sizeof full_buf) : NULL;
 	if (json && path) {
 		append(append(tmp, tmp + sizeof tmp - 1, path), tmp + sizeof tmp - 1, ".raw");
 		w.fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -286,7 +317,7 @@ void ls_raw_last_report(const char *reason)
 	if (w.fd < 0)
 		w.fd = STDERR_FILENO;
 	if (json) {
-		put_json_report(&w, reason, program, ls_order_finding_count() - inversions, events, n_events);
+		put_json_report(&w, reason, program, ls_order_finding_count() - inversions, events, n_events, full);
 	} else {
 		ls_raw_str(&w, "lockscope: (raw report: " RAW_NOTE "; lock statistics omitted)\n");
 		put_summary(&w, inversions, events, n_events, n_stalls, program);

@@ -43,6 +43,9 @@ size_t ls_output_findings_after_fork(void);
 bool ls_output_is_root_process(void);
 const ls_deadlock *ls_output_kept_events(size_t *n);
 const ls_loop_stall *ls_output_kept_loop_stalls(size_t *n);
+/* How many thread dumps this image made (JSON keeps them; each rewrote
+ * the report, so the report file has them). */
+uint64_t ls_output_dumps_made(void);
 /* The end of an event-loop stall reported earlier (the last one of thread
  * tid still open): its whole length into the kept finding, and `headline`
  * (one line) written, or the JSON report rewritten. */
@@ -66,6 +69,11 @@ struct ls_report *ls_output_new_report(const char *reason);
  * whole report so far.  Its findings (r->deadlocks) move to the exit
  * report; the caller still frees `event`. */
 void ls_output_event(struct ls_report *event, const char *headline);
+/* The same for an event whose threads are a thread dump: in JSON the dump
+ * is kept for every later report (lockscope-report(5), dumps) under
+ * `dump_reason` ("signal SIGQUIT", "timer", "watchdog"...); ls_output_event
+ * keeps it under the event's reason. */
+void ls_output_dump_event(struct ls_report *event, const char *headline, const char *dump_reason);
 /* write(2) a whole message to stderr (async-signal-safe). */
 void ls_write_stderr(const char *msg);
 

@@ -1,14 +1,16 @@
-/* dump_busy [THREADS [SECONDS]] — a program at work: THREADS-1 workers
- * (default 4) take turns on counter_lock, one waiter sleeps in a condition
- * wait on shutdown_cond, and the main thread prints "dump_busy: ready" and
- * ends everything after SECONDS (default 2).  Used for dumps on demand
- * (SIGQUIT) and on a timer, and by scripts/bench-dump.sh. */
+/* dump_busy [THREADS [SECONDS [PROG ARGS...]]] — a program at work:
+ * THREADS-1 workers (default 4) take turns on counter_lock, one waiter
+ * sleeps in a condition wait on shutdown_cond, and the main thread prints
+ * "dump_busy: ready PID" and ends everything after SECONDS (default 2),
+ * then executes PROG if given.  Used for dumps on demand (SIGQUIT) and on
+ * a timer, and by scripts/bench-dump.sh. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 pthread_mutex_t counter_lock = PTHREAD_MUTEX_INITIALIZER;
 pthread_mutex_t shutdown_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -53,7 +55,7 @@ static void *shutdown_waiter(void *arg)
 	(void)arg;
 	pthread_mutex_lock(&shutdown_lock);
 	while (!stopping)
-		pthread_cond_wait(&shutdown_cond, &shutdown_lock);
+		pthread_cond_wait(&shutdown_cond, &shutdown_lock); /* LINE:waiter */
 	pthread_mutex_unlock(&shutdown_lock);
 	return NULL;
 }
@@ -68,7 +70,7 @@ int main(int argc, char **argv)
 	pthread_create(&t[0], NULL, shutdown_waiter, NULL);
 	for (int i = 1; i < threads; i++)
 		pthread_create(&t[i], NULL, counting_worker, NULL);
-	printf("dump_busy: ready\n");
+	printf("dump_busy: ready %d\n", (int)getpid());
 	fflush(stdout);
 	nap_ms((long)(seconds * 1000));
 	pthread_mutex_lock(&shutdown_lock);
@@ -78,6 +80,12 @@ int main(int argc, char **argv)
 	for (int i = 0; i < threads; i++)
 		pthread_join(t[i], NULL);
 	printf("dump_busy: counted %ld\n", counter);
+	fflush(stdout);
 	free(t);
+	if (argc > 3) {
+		execv(argv[3], argv + 3);
+		perror("dump_busy: execv");
+		return 1;
+	}
 	return 0;
 }

@@ -1,11 +1,12 @@
-/* exit_stuck_malloc — SIGTERM while the allocator is unusable.
+/* exit_stuck_malloc [SECONDS] — SIGTERM while the allocator is unusable.
  *
  * The program finds an inversion, then makes every allocation by any other
  * thread block for ever (as if the thread the signal interrupted held the
  * allocator's lock: it replaces malloc and friends for the whole process)
  * and sends itself SIGTERM.  Whoever writes the report with malloc never
  * finishes: the shim must still write the summary (text) or a valid JSON
- * report (raw) from the signal handler, and die by SIGTERM. */
+ * report (raw) from the signal handler, and die by SIGTERM.  With SECONDS
+ * it runs that long first (time for a timer dump). */
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -14,6 +15,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <stdio.h>
+#include <time.h>
 #include <unistd.h>
 
 extern void *__libc_malloc(size_t);
@@ -98,13 +100,17 @@ static void *collect(void *arg)
 	return NULL;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	pthread_t t;
 	pthread_create(&t, NULL, deliver, NULL);
 	pthread_join(t, NULL);
 	pthread_create(&t, NULL, collect, NULL);
 	pthread_join(t, NULL);
+	double seconds = argc > 1 ? atof(argv[1]) : 0;
+	struct timespec pause_for = { (time_t)seconds, (long)((seconds - (double)(time_t)seconds) * 1e9) };
+	while (seconds > 0 && nanosleep(&pause_for, &pause_for) != 0)
+		;
 	printf("exit_stuck_malloc: pid %d, allocator stuck from now on\n", (int)getpid());
 	fflush(stdout);
 	atomic_store(&stuck, true);

@@ -122,6 +122,39 @@ static ls_report *sample_report(void)
 	return r;
 }
 
+/* A kept dump of two threads, one waiting in worker_1 (abba.c:LINE). */
+static ls_dump *add_dump(ls_report *r, uint64_t number, const char *reason, const char *headline, int line)
+{
+	ls_dump *d = ls_array_push(&r->dumps, &r->n_dumps, sizeof *r->dumps);
+	ck_assert_ptr_nonnull(d);
+	d->number = number;
+	d->reason = ls_strdup_or_null(reason);
+	d->headline = ls_strdup_or_null(headline);
+	d->time = strdup("2024-05-01T12:34:56.789Z");
+	d->uptime_seconds = 1.5 * (double)number;
+	for (int i = 0; i < 2; i++) {
+		ls_thread *t = ls_array_push(&d->threads, &d->n_threads, sizeof *d->threads);
+		t->tid = 1234 + (uint64_t)i;
+		t->name = strdup(i ? "worker_2" : "worker_1");
+		t->state = strdup(i ? "running" : "waiting for lock");
+		add_frame(&t->stack, 0x7ffff7e8f0a0ULL, "__futex_abstimed_wait_common", "futex-internal.c", 57);
+		add_frame(&t->stack, 0x555555555300ULL + (uint64_t)line, i ? "worker_2" : "worker_1", "abba.c", line);
+		add_frame(&t->stack, 0x7ffff7e2a1c4ULL, "start_thread", "pthread_create.c", 442);
+	}
+	return d;
+}
+
+/* The sample with a SIGQUIT dump (number 1) and a later one, `omitted`
+ * left out between them. */
+static ls_report *sample_with_dumps(uint64_t second, const char *second_reason, uint64_t omitted)
+{
+	ls_report *r = sample_report();
+	add_dump(r, 1, "signal SIGQUIT", "lockscope: thread dump requested by SIGQUIT", 41);
+	add_dump(r, second, second_reason, NULL, 42);
+	r->dumps_omitted = omitted;
+	return r;
+}
+
 /* Runs a writer into a malloc'd string. */
 static char *render(int (*writer)(const ls_report *, FILE *), const ls_report *r)
 {
@@ -284,12 +317,157 @@ START_TEST(test_text_lock_statistics_sorted_by_wait)
 	const char *a = strstr(table, "  2   resource_a ");
 	ck_assert_ptr_nonnull(b);
 	ck_assert_ptr_nonnull(a);
-	ck_assert_contains(b, "rwlock           50         10     7.000 ms     4.000 ms         0 ns         0 ns\n");
-	ck_assert_contains(a, "mutex           100          3       1.5 us       900 ns   123.457 ms     5.000 ms\n"
+	ck_assert_contains(b, "rwlock            50         10     7.000 ms     4.000 ms         0 ns         0 ns\n");
+	ck_assert_contains(a, "mutex            100          3       1.5 us       900 ns   123.457 ms     5.000 ms\n"
 			      "        site 1: 100 acquisitions, 3 contended, wait 1.5 us (max 0 ns), hold 0 ns\n"
 			      "          #0 0x0000555555555214 in worker_1 abba.c:20\n");
 	free(text);
 	ls_report_free(r);
+}
+END_TEST
+
+/* Names longer than the column are cut so the numbers stay aligned, and
+ * printed whole on the next line; UTF-8 counts by characters. */
+START_TEST(test_text_long_lock_name_keeps_columns)
+{
+	ls_report *r = ls_report_new();
+	static const char *const names[] = { "short", "sl (synchronize.py:57, from pool_inversion.py:32)",
+					     "\xc3\xa9t\xc3\xa9_lock_with_a_very_long_name_\xc3\xa9\xc3\xa9" };
+	for (size_t i = 0; i < 3; i++) {
+		ls_lock_stats *l = ls_array_push(&r->locks, &r->n_locks, sizeof *r->locks);
+		set_lock(&l->lock, LOCK_A + i, "semaphore", names[i]);
+		l->acquisitions = 100001;
+		l->wait_ns = 3000 - i;  /* ranked in this order */
+	}
+	char *text = render(ls_report_write_text, r);
+	ck_assert_contains(text, "\n  1   short                    semaphore     100001 ");
+	ck_assert_contains(text, "\n  2   sl (synchronize.py:57... semaphore     100001 ");
+	ck_assert_contains(text, "\n      sl (synchronize.py:57, from pool_inversion.py:32)\n");
+	/* 21 characters (25 bytes) and "..." */
+	ck_assert_contains(text, "\n  3   \xc3\xa9t\xc3\xa9_lock_with_a_very_... semaphore     100001 ");
+	ck_assert_contains(text, "\n      \xc3\xa9t\xc3\xa9_lock_with_a_very_long_name_\xc3\xa9\xc3\xa9\n");
+	free(text);
+	ls_report_free(r);
+}
+END_TEST
+
+/* Kept dumps print as the live dump did: headline, when and why, threads;
+ * a gap in their numbers says how many were not kept. */
+START_TEST(test_text_kept_dumps)
+{
+	ls_report *r = sample_with_dumps(6, "deadlock", 4);
+	char *text = render(ls_report_write_text, r);
+	ck_assert_contains(text, "\nlockscope: thread dump requested by SIGQUIT\n"
+				 "  kept dump 1 (signal SIGQUIT), 1.500 s after start, at 2024-05-01T12:34:56.789Z\n"
+				 "lockscope: thread dump (2 threads)\n"
+				 "  Thread worker_1 (tid 1234): waiting for lock\n"
+				 "    stack:\n"
+				 "      #0 0x00007ffff7e8f0a0 in __futex_abstimed_wait_common futex-internal.c:57\n"
+				 "      #1 0x0000555555555329 in worker_1 abba.c:41\n");
+	ck_assert_contains(text, "\nlockscope: 4 thread dumps not kept here (a process keeps its first 4 and its last 4)\n\n"
+				 "lockscope: thread dump with the deadlock report\n  kept dump 6 (deadlock), 9.000 s after start");
+	ck_assert_contains(text, "      #1 0x000055555555532a in worker_2 abba.c:42\n");
+	/* in the order: findings, kept dumps, the report's own threads, statistics */
+	const char *deadlock = strstr(text, "lockscope: deadlock\n"), *kept = strstr(text, "kept dump 1 ");
+	const char *threads = strstr(text, "\nlockscope: thread dump (1 thread)\n");  /* its own, with a stack */
+	const char *stats = strstr(text, "lockscope: lock statistics");
+	ck_assert(deadlock && kept && threads && stats && deadlock < kept && kept < threads && threads < stats);
+	free(text);
+	ls_report_free(r);
+	/* threads without stacks after kept dumps are not a dump */
+	r = sample_with_dumps(2, "timer", 0);
+	ls_stack_free(&r->threads[0].stack);
+	text = render(ls_report_write_text, r);
+	ck_assert_contains(text, "\nlockscope: 1 thread when the report was written (no stacks: see the dumps above)\n"
+				 "  Thread worker_1 (tid 1234): waiting for lock");
+	ck_assert_ptr_null(strstr(text, "thread dump (1 thread)"));
+	free(text);
+	ls_report_free(r);
+	/* none kept (a raw report): only the count */
+	r = ls_report_new();
+	r->dumps_omitted = 3;
+	text = render(ls_report_write_text, r);
+	ck_assert_contains(text, "lockscope: thread dumps made but not in this report: 3\n");
+	free(text);
+	ls_report_free(r);
+}
+END_TEST
+
+/* The report written at a dump has it in threads[] and as the last kept
+ * dump: the text shows it once. */
+START_TEST(test_text_threads_repeating_last_dump_shown_once)
+{
+	ls_report *r = ls_report_new();
+	add_dump(r, 1, "timer", "lockscope: thread dump after 0.500 s", 41);
+	ls_report *copy = ls_report_new();
+	ls_dump *d = add_dump(copy, 1, "timer", NULL, 41);
+	r->threads = d->threads;
+	r->n_threads = d->n_threads;
+	d->threads = NULL;
+	d->n_threads = 0;
+	ls_report_free(copy);
+	ck_assert(ls_report_threads_repeat_last_dump(r));
+	char *text = render(ls_report_write_text, r);
+	const char *first = strstr(text, "lockscope: thread dump (2 threads)");
+	ck_assert_ptr_nonnull(first);
+	ck_assert_ptr_null(strstr(first + 1, "lockscope: thread dump (2 threads)"));
+	ck_assert_contains(text, "lockscope: thread dump after 0.500 s\n  kept dump 1 (timer)");
+	free(text);
+	/* another stack: a report of its own, shown */
+	r->threads[1].stack.frames[1].line = 99;
+	ck_assert(!ls_report_threads_repeat_last_dump(r));
+	text = render(ls_report_write_text, r);
+	first = strstr(text, "lockscope: thread dump (2 threads)");
+	ck_assert_ptr_nonnull(first);
+	ck_assert_ptr_nonnull(strstr(first + 1, "lockscope: thread dump (2 threads)"));
+	free(text);
+	ls_report_free(r);
+}
+END_TEST
+
+START_TEST(test_folded_dumps_count_threads)
+{
+	ls_report *r = ls_report_new();
+	add_dump(r, 1, "timer", NULL, 41);
+	add_dump(r, 2, "timer", NULL, 41);
+	char *text = render(ls_report_write_folded_dumps, r);
+	ck_assert_str_eq(text, "start_thread;worker_1;__futex_abstimed_wait_common 2\n"
+			       "start_thread;worker_2;__futex_abstimed_wait_common 2\n");
+	free(text);
+	/* the wait-time folded output is not mixed with them */
+	text = render(ls_report_write_folded, r);
+	ck_assert_str_eq(text, "");
+	free(text);
+	ls_report_free(r);
+}
+END_TEST
+
+/* Each process's dumps are kept in a merge, naming their process. */
+START_TEST(test_merge_keeps_dumps_per_process)
+{
+	ls_report *in[2] = { sample_report(), sample_report() };
+	in[1]->pid = 4343;
+	add_dump(in[0], 1, "signal SIGQUIT", NULL, 41);
+	add_dump(in[1], 1, "timer", NULL, 42);
+	add_dump(in[1], 7, "timer", NULL, 43);
+	in[1]->dumps_omitted = 5;
+	ls_report *m = ls_report_merge(in, NULL, 2);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_uint_eq(m->n_dumps, 3);
+	ck_assert_int_eq(m->dumps[0].pid, 4242);
+	ck_assert_str_eq(m->dumps[0].reason, "signal SIGQUIT");
+	ck_assert_int_eq(m->dumps[2].pid, 4343);
+	ck_assert_uint_eq(m->dumps[2].number, 7);
+	ck_assert_uint_eq(m->dumps_omitted, 5);
+	char *text = render(ls_report_write_text, m);
+	ck_assert_contains(text, "kept dump 1 of pid 4242 (signal SIGQUIT)");
+	ck_assert_contains(text, "lockscope: 5 thread dumps not kept here");
+	ck_assert_contains(text, "kept dump 7 of pid 4343 (timer)");
+	char *json = render(ls_report_write_json, m);
+	ck_assert_contains(json, "\"pid\": 4343,\n");
+	free(json);
+	free(text);
+	ls_report_free(m);
 }
 END_TEST
 
@@ -343,6 +521,41 @@ START_TEST(test_json_round_trip_is_byte_identical)
 	free(first);
 	free(second);
 	ls_report_free(back);
+	ls_report_free(r);
+}
+END_TEST
+
+START_TEST(test_json_dumps_round_trip)
+{
+	ls_report *r = sample_with_dumps(9, "timer", 7);
+	char *first = render(ls_report_write_json, r);
+	ck_assert_contains(first, "\"dumps\": [\n");
+	ck_assert_contains(first, "\"reason\": \"signal SIGQUIT\",\n");
+	ck_assert_contains(first, "\"headline\": \"lockscope: thread dump requested by SIGQUIT\",\n");
+	ck_assert_contains(first, "\"time\": \"2024-05-01T12:34:56.789Z\",\n");
+	ck_assert_contains(first, "\"uptime_seconds\": 13.5,\n");
+	ck_assert_contains(first, "\"dumps_omitted\": 7,\n");
+	char err[256];
+	ls_report *back = parse(first, err, sizeof err);
+	ck_assert_msg(back != NULL, "%s", err);
+	ck_assert_uint_eq(back->n_dumps, 2);
+	ck_assert_uint_eq(back->dumps[1].number, 9);
+	ck_assert_ptr_null(back->dumps[1].headline);
+	ck_assert_str_eq(back->dumps[0].threads[1].stack.frames[1].function, "worker_2");
+	ck_assert_int_eq(back->dumps[0].threads[1].stack.frames[1].line, 41);
+	ck_assert_int_eq(back->dumps[0].pid, 0);
+	char *second = render(ls_report_write_json, back);
+	ck_assert_str_eq(first, second);
+	free(first);
+	free(second);
+	ls_report_free(back);
+	/* no dumps: an empty array, no count */
+	ls_report *none = ls_report_new();
+	first = render(ls_report_write_json, none);
+	ck_assert_contains(first, "\"dumps\": [],");
+	ck_assert_ptr_null(strstr(first, "dumps_omitted"));
+	free(first);
+	ls_report_free(none);
 	ls_report_free(r);
 }
 END_TEST
@@ -417,6 +630,12 @@ START_TEST(test_json_rejections_name_the_problem)
 	check_rejected("{\"version\": 1, \"lock_order\": [7]}", "lock_order[0]: expected an object");
 	check_rejected("{\"version\": 1, \"threads\": [{\"wait_seconds\": -1}]}",
 		       "threads[0].wait_seconds: expected a non-negative number");
+	check_rejected("{\"version\": 1, \"dumps\": {}}", "dumps: expected an array");
+	check_rejected("{\"version\": 1, \"dumps\": [{\"threads\": [{\"stack\": [{\"line\": \"12\"}]}]}]}",
+		       "dumps[0].threads[0].stack[0].line: expected a non-negative integer below 2^31");
+	check_rejected("{\"version\": 1, \"dumps\": [{}, {\"uptime_seconds\": -0.5}]}",
+		       "dumps[1].uptime_seconds: expected a non-negative number");
+	check_rejected("{\"version\": 1, \"dumps_omitted\": -3}", "dumps_omitted: expected a non-negative integer");
 }
 END_TEST
 
@@ -481,11 +700,17 @@ static Suite *report_suite(void)
 	tcase_add_test(text, test_text_deadlock_and_dump);
 	tcase_add_test(text, test_text_lock_statistics_sorted_by_wait);
 	tcase_add_test(text, test_text_empty_report);
+	tcase_add_test(text, test_text_long_lock_name_keeps_columns);
+	tcase_add_test(text, test_text_kept_dumps);
+	tcase_add_test(text, test_text_threads_repeating_last_dump_shown_once);
+	tcase_add_test(text, test_folded_dumps_count_threads);
+	tcase_add_test(text, test_merge_keeps_dumps_per_process);
 	tcase_add_test(text, test_text_summary_counts_hangs_apart);
 	suite_add_tcase(s, text);
 
 	TCase *json = tcase_create("json");
 	tcase_add_test(json, test_json_round_trip_is_byte_identical);
+	tcase_add_test(json, test_json_dumps_round_trip);
 	tcase_add_test(json, test_json_schema_members);
 	tcase_add_test(json, test_json_absent_members_read_as_unknown);
 	tcase_add_test(json, test_json_rejections_name_the_problem);

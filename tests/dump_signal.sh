@@ -2,6 +2,7 @@
 # with its own SIGQUIT and SIGSEGV handlers keeps them.
 . "$top_srcdir/tests/dump_lib.sh"
 : "${LOCKSCOPE_PRELOAD:?}"
+waiter_line=$(grep -n 'LINE:waiter' "$top_srcdir/samples/dump_busy.c" | cut -d: -f1)
 
 # SIGQUIT while running: one dump, then a normal exit 0.
 LD_PRELOAD="$LOCKSCOPE_PRELOAD" timeout -k 5 30 "$SAMPLES/dump_busy" 4 3 >"$WORK/busy.out" 2>"$WORK/busy.err" &
@@ -19,7 +20,7 @@ expect "$WORK/busy.out" 'dump_busy: counted [0-9]+' "the program finished its wo
 expect "$WORK/busy.err" '^lockscope: thread dump requested by SIGQUIT$' "dump headline"
 expect "$WORK/busy.err" '^lockscope: thread dump \(5 threads\)' "every thread"
 expect "$WORK/busy.err" 'in condition wait on shutdown_cond \(condvar' "the waiter's state"
-expect "$WORK/busy.err" 'in shutdown_waiter .*dump_busy.c:56' "the waiter's stack"
+expect "$WORK/busy.err" "in shutdown_waiter .*dump_busy.c:$waiter_line" "the waiter's stack"
 expect "$WORK/busy.err" 'in counting_worker .*dump_busy.c' "workers' stacks"
 expect "$WORK/busy.err" 'in main .*dump_busy.c' "main's stack"
 
@@ -27,7 +28,7 @@ expect "$WORK/busy.err" 'in main .*dump_busy.c' "main's stack"
 run_ls "$WORK/timer.txt" --dump-after=0.5 -- "$SAMPLES/dump_busy" 3 1.2
 expect_status 0 "timer dump: runs on"
 [ "$(grep -c '^lockscope: thread dump after 0\.[5-9]' "$WORK/timer.txt")" -eq 1 ] || fail "one timer dump"
-expect "$WORK/timer.txt" 'in shutdown_waiter .*dump_busy.c:56' "timer dump stacks"
+expect "$WORK/timer.txt" "in shutdown_waiter .*dump_busy.c:$waiter_line" "timer dump stacks"
 run_ls "$WORK/repeat.txt" --dump-after=0.4 --dump-repeat -- "$SAMPLES/dump_busy" 3 1.5
 expect_status 0 "repeated timer dump: runs on"
 [ "$(grep -c '^lockscope: thread dump after' "$WORK/repeat.txt")" -ge 3 ] || fail "repeated timer dumps"

@@ -34,3 +34,17 @@ functions=$(for off in $offsets; do eu-addr2line -f -e "$PROG" "$off" | head -1;
 "$LOCKSCOPE" report "$report" >"$LS_WORK/raw-render.txt" || ls_fail "lockscope report refuses the raw report"
 ls_expect_line "$LS_WORK/raw-render.txt" "lockscope: 1 inversion, 0 deadlocks in $PROG (pid"
 ls_pass "raw JSON: a valid report with the inversion, frames mapping back to deliver and collect"
+
+# A thread dump before: the report file had it (the dump rewrote it); it is
+# moved to FILE.full, and the raw report says so and counts the dump.
+report="$LS_WORK/dumped.json"
+ls_run raw-dumped --format=json --output="$report" --dump-after=0.2 -- "$PROG" 1
+ls_expect_status 143 "raw (JSON, after a dump): killed by SIGTERM"
+ls_expect_json "$report" "d['reason'].endswith('; the thread dumps are in the last full report, $report.full)')" True
+ls_expect_json "$report" "(len(d['inversions']), d['dumps'], d['dumps_omitted'])" "(1, [], 1)"
+ls_expect_json "$report.full" \
+	"[(x['reason'], any(f['function'] == 'main' and f['file'].endswith('exit_stuck_malloc.c') for t in x['threads'] for f in t['stack'])) for x in d['dumps']]" \
+	"[('timer', True)]"
+"$LOCKSCOPE" report "$report" >"$LS_WORK/dumped-render.txt" || ls_fail "lockscope report refuses the raw report"
+ls_expect_line "$LS_WORK/dumped-render.txt" "lockscope: thread dumps made but not in this report: 1"
+ls_pass "raw JSON after a dump: the full report with the dump kept in FILE.full"

@@ -57,6 +57,7 @@ static void render_all(const ls_report *r, FILE *sink)
 	ls_report_write_text(r, sink);
 	ls_report_write_dot(r, sink);
 	ls_report_write_folded(r, sink);
+	ls_report_write_folded_dumps(r, sink);
 	ls_report_write_html(r, sink);
 	check_json_round_trip(r);
 }

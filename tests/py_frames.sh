@@ -89,22 +89,25 @@ for py in $(ls_pythons 3.12 3.13); do
 		RUN_ERR="$LS_WORK/timer-$v.err" ls_fail "$py: the consumer thread is not named by its target"
 	ls_pass "$py: timer dump"
 
-	# --- SIGQUIT, JSON report
+	# --- SIGQUIT, JSON report; then SIGTERM: the last report (written at
+	# SIGTERM, its own threads without stacks) still has the dump, kept
 	start_nested "$LS_WORK/quit-$v.out" "$LS_WORK/quit-$v.err" --format=json --output="$LS_WORK/quit-$v.json"
 	kill -QUIT "$target"
 	wait_for_line "$LS_WORK/quit-$v.err" '^lockscope: thread dump requested by SIGQUIT'
-	# the dump's document, as it is once the headline is out: the last
-	# report, which SIGTERM writes, rewrites the file (lockscope-dumps(7))
-	cp "$LS_WORK/quit-$v.json" "$LS_WORK/quit-$v.dump.json"
 	stop_nested
-	mv "$LS_WORK/quit-$v.dump.json" "$LS_WORK/quit-$v.json"
+	ls_expect_json "$LS_WORK/quit-$v.json" "(d['reason'], [x['reason'] for x in d['dumps']])" \
+		"('signal SIGTERM', ['signal SIGQUIT'])"
+	dump="d['dumps'][0]['threads']"
 	ls_expect_json "$LS_WORK/quit-$v.json" \
-		"sorted({(f['function'], f['file'].split('/')[-1], f['line']) for t in d['threads'] for f in t['stack'] if f.get('language') == 'python' and f['function'] in ('Worker.wait_at_gate', 'ticks')})" \
+		"sorted({(f['function'], f['file'].split('/')[-1], f['line']) for t in $dump for f in t['stack'] if f.get('language') == 'python' and f['function'] in ('Worker.wait_at_gate', 'ticks')})" \
 		"[('Worker.wait_at_gate', 'nested_wait.py', $(line_of worker-wait "$nested")), ('ticks', 'nested_wait.py', $(line_of generator-wait "$nested"))]"
 	ls_expect_json "$LS_WORK/quit-$v.json" \
-		"sum(1 for t in d['threads'] for f in t['stack'] if (f['function'] or '').startswith('_PyEval_EvalFrameDefault'))" 0
+		"sorted(t['name'] for t in $dump if any(f.get('language') == 'python' for f in t['stack']))" \
+		"['Worker.run', 'consume', '$(basename "$py")']"
 	ls_expect_json "$LS_WORK/quit-$v.json" \
-		"all(f['module'] is None and f['address'] == '0x0' for t in d['threads'] for f in t['stack'] if f.get('language') == 'python')" True
+		"sum(1 for t in $dump for f in t['stack'] if (f['function'] or '').startswith('_PyEval_EvalFrameDefault'))" 0
+	ls_expect_json "$LS_WORK/quit-$v.json" \
+		"all(f['module'] is None and f['address'] == '0x0' for t in $dump for f in t['stack'] if f.get('language') == 'python')" True
 	"$LOCKSCOPE" report "$LS_WORK/quit-$v.json" >"$LS_WORK/quit-$v.txt" || ls_fail "$py: lockscope report of the JSON dump"
 	expect_nested_frames "$LS_WORK/quit-$v.txt"
 	ls_pass "$py: SIGQUIT dump in JSON, read back"

@@ -113,6 +113,39 @@ expect "$tmp/dl.html" "<td>janitor</td>"
 "$lockscope" report --format=folded "$deadlock_sample" >"$tmp/dl.folded" || fail "deadlock sample folded: exit $?"
 [ ! -s "$tmp/dl.folded" ] || fail "folded output of a report without lock statistics is not empty"
 
+# --- kept thread dumps (third sample: the SIGTERM report of a run that had
+# a SIGQUIT dump and timer dumps, 4 of them left out)
+dumps_sample=$corpus/sample-dumps.json
+"$lockscope" report "$dumps_sample" >"$tmp/dumps.text" || fail "dumps sample: exit $?"
+head -n 2 "$tmp/dumps.text" | tr '\n' '|' | grep -qx 'lockscope: thread dump requested by SIGQUIT|  kept dump 1 (signal SIGQUIT), 0.198 s after start, at 2024-05-01T12:34:56.789Z|' ||
+	fail "dumps sample does not start with the SIGQUIT dump's headline and when it was made"
+expect "$tmp/dumps.text" "      #2 0x000055ff19cae43b in shutdown_waiter samples/dump_busy.c:58"
+expect "$tmp/dumps.text" "    holds counter_lock (mutex 0x55ff19cb1140), acquired at:"
+expect "$tmp/dumps.text" "lockscope: 4 thread dumps not kept here (a process keeps its first 4 and its last 4)"
+expect "$tmp/dumps.text" "  kept dump 6 (timer), 2.500 s after start, at 2024-05-01T12:34:59.091Z"
+[ "$(grep -c '^lockscope: thread dump (' "$tmp/dumps.text")" -eq 2 ] || fail "dumps sample: two kept dumps"
+expect "$tmp/dumps.text" "lockscope: 4 threads when the report was written (no stacks: see the dumps above)"
+# a long lock name: cut in the table, the numbers aligned, the whole name below
+expect "$tmp/dumps.text" "  2   sl (synchronize.py:57... semaphore          2          1       5.0 us"
+expect "$tmp/dumps.text" "      sl (synchronize.py:57, from pool_inversion.py:32)"
+awk '/^  #   lock/ { on = 1 } on && /^  [0-9]/ { print index($0, " us ") }' "$tmp/dumps.text" | sort -u | wc -l |
+	grep -qx 1 || fail "dumps sample: the statistics columns are not aligned"
+"$lockscope" report --format=json "$dumps_sample" >"$tmp/dumps.json" &&
+	"$lockscope" report --format=json "$tmp/dumps.json" | cmp -s - "$tmp/dumps.json" || fail "dumps sample: json not stable"
+expect "$tmp/dumps.json" '"dumps_omitted": 4,'
+"$lockscope" report --format=html "$dumps_sample" >"$tmp/dumps.html" || fail "dumps sample html: exit $?"
+expect "$tmp/dumps.html" '<a href="#dump-1">2 thread dumps</a>'
+expect "$tmp/dumps.html" '<h2 id="dump-2">Thread dump 6: timer <small>3 threads, 2.500 s after start</small></h2>'
+expect "$tmp/dumps.html" "in shutdown_waiter samples/dump_busy.c:58"
+expect "$tmp/dumps.html" "4 more thread dumps made but not kept"
+"$lockscope" report --format=folded-dumps "$dumps_sample" >"$tmp/dumps.folded" || fail "dumps sample folded-dumps: exit $?"
+expect "$tmp/dumps.folded" "start_thread;shutdown_waiter;pthread_cond_wait;__futex_abstimed_wait_common 2"
+expect "$tmp/dumps.folded" "start_thread;counting_worker;count_a_little;pthread_mutex_unlock 1"
+[ "$(awk '{ sum += $NF } END { print sum }' "$tmp/dumps.folded")" = 7 ] ||
+	fail "folded-dumps: not one sample per thread of each dump (4 + 3)"
+"$lockscope" report --format=folded "$dumps_sample" >"$tmp/dumps.wait" || fail "dumps sample folded: exit $?"
+expect_not "$tmp/dumps.wait" "shutdown_waiter"
+
 # --- hostile inputs: status 1, one line on stderr naming the problem
 check_refused() { # corpus file, expected text of the error
 	"$lockscope" report "$corpus/$1" >"$tmp/out" 2>"$tmp/err"
@@ -143,6 +176,11 @@ check_refused bad-cycle-not-array.json "inversions[0].cycle: expected an array"
 check_refused bad-line-too-big.json "threads[0].stack[0].line: expected a non-negative integer below 2^31"
 check_refused bad-nul-escape.json "is not allowed"
 check_refused bad-language-type.json 'threads[0].stack[0].language: expected a string like "python"'
+check_refused bad-dumps-not-array.json "dumps: expected an array"
+check_refused bad-dump-frame-line.json "dumps[0].threads[0].stack[0].line: expected a non-negative integer below 2^31"
+check_refused bad-dump-uptime.json "dumps[0].uptime_seconds: expected a non-negative number"
+check_refused bad-dump-threads-not-objects.json "dumps[0].threads[0]: expected an object"
+check_refused bad-dumps-omitted.json "dumps_omitted: expected a non-negative integer"
 for f in "$corpus"/bad-*.json; do
 	grep -qF "check_refused $(basename "$f") " "$0" || fail "$(basename "$f") has no expectation in $0"
 done
@@ -170,7 +208,7 @@ awk 'BEGIN {
 		printf "%s{\"held\": {\"kind\": \"mutex\", \"address\": \"0x%x\"}, \"acquired\": {\"kind\": \"mutex\", \"address\": \"0x%x\"}}",
 			i ? ", " : "", i * 64 + 64, i * 64 + 128;
 	printf "]}\n" }' >"$tmp/big.json"
-for format in text json dot folded html; do
+for format in text json dot folded folded-dumps html; do
 	"$lockscope" report --format=$format -o "$tmp/big.$format" "$tmp/big.json" ||
 		fail "big report, --format=$format: exit $?"
 done

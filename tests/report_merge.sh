@@ -148,6 +148,21 @@ expect "$tmp/merges.text" "  Seen in 3 processes: pids 1000, 1001, 1002"
 tail -n 1 "$tmp/mixed.text" | grep -q '^lockscope: 1 inversion, 1 deadlock, 1 hang in 11 reports of several programs (pids 1000, ' ||
 	fail "mixed summary: $(tail -n 1 "$tmp/mixed.text")"
 [ "$(grep -c '^  Seen in 1 process: pid 5150$' "$tmp/mixed.text")" -eq 2 ] || fail "mixed: the deadlock and the hang with pid 5150"
+# Kept thread dumps of two processes: each kept, naming its process, the
+# dumps left out counted for both.
+sed 's/"pid": 24764,/"pid": 24999,/' "$corpus/sample-dumps.json" >"$tmp/other-dumps.json"
+"$lockscope" report -f json -o "$tmp/dumps-merged.json" "$corpus/sample-dumps.json" "$tmp/other-dumps.json" ||
+	fail "merge of dumps: exit $?"
+python3 - "$tmp/dumps-merged.json" >"$tmp/dumps-merged.sum" <<'PYEOF' || fail "merge of dumps: json"
+import json, sys
+d = json.load(open(sys.argv[1]))
+print([(x["pid"], x["number"], x["reason"], len(x["threads"])) for x in d["dumps"]], d["dumps_omitted"])
+PYEOF
+expect "$tmp/dumps-merged.sum" "[(24764, 1, 'signal SIGQUIT', 4), (24764, 6, 'timer', 3), (24999, 1, 'signal SIGQUIT', 4), (24999, 6, 'timer', 3)] 8"
+"$lockscope" report "$corpus/sample-dumps.json" "$tmp/other-dumps.json" >"$tmp/dumps-merged.text" || fail "merge of dumps: text"
+expect "$tmp/dumps-merged.text" "  kept dump 6 of pid 24999 (timer), 2.500 s after start"
+[ "$(grep -c '^lockscope: 4 thread dumps not kept here' "$tmp/dumps-merged.text")" -eq 2 ] ||
+	fail "merge of dumps: each process's gap said"
 # A bad file among them: refused, naming it.
 cp "$corpus/bad-wrong-type.json" "$tmp/reports/abba.json.bad"
 "$lockscope" report "$tmp/reports" >"$tmp/out" 2>"$tmp/err"

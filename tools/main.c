@@ -15,7 +15,7 @@ struct verb {
 static const struct verb verbs[] = {
 	{ "run", ls_cmd_run, "run a program under the shim; report at exit, dumps on hang, deadlock or crash" },
 	{ "top", ls_cmd_top, "live ncurses view of lock contention in a preloaded program" },
-	{ "report", ls_cmd_report, "render a saved JSON report (text, json, dot, folded, html)" },
+	{ "report", ls_cmd_report, "render a saved JSON report (text, json, dot, folded, folded-dumps, html)" },
 	{ "stack", ls_cmd_stack, "dump every thread of any running process and name its deadlock cycle" },
 	{ "sortbench", ls_cmd_sortbench, "benchmark lockscope_sort against qsort on the sort corpus" },
 };

@@ -29,12 +29,13 @@ struct format {
 
 static const struct format formats[] = {
 	{ "text", ls_report_write_text },     { "json", ls_report_write_json }, { "dot", ls_report_write_dot },
-	{ "folded", ls_report_write_folded }, { "html", ls_report_write_html },
+	{ "folded", ls_report_write_folded }, { "folded-dumps", ls_report_write_folded_dumps },
+	{ "html", ls_report_write_html },
 };
 
 static void usage(FILE *out)
 {
-	fputs("usage: lockscope report [--format=text|json|dot|folded|html] [-o FILE] REPORT.json|DIR...\n"
+	fputs("usage: lockscope report [--format=text|json|dot|folded|folded-dumps|html] [-o FILE] REPORT.json|DIR...\n"
 	      "\n"
 	      "Renders a JSON report saved by `lockscope run --format=json --output=FILE`\n"
 	      "(REPORT.json '-' reads standard input).  Several reports, or a directory of\n"
@@ -44,6 +45,7 @@ static void usage(FILE *out)
 	      "                       json: the report validated and normalised\n"
 	      "                       dot: the lock-order graph for Graphviz (inversions in red)\n"
 	      "                       folded: wait time per call stack for flamegraph.pl/speedscope\n"
+	      "                       folded-dumps: the thread dumps' stacks, one sample per thread\n"
 	      "                       html: one self-contained page with tables and the graph\n"
 	      "  -o, --output=FILE    write there instead of standard output\n"
 	      "  -h, --help           this help\n"
@@ -268,7 +270,7 @@ int ls_cmd_report(int argc, char **argv)
 		case 'f':
 			format = find_format(optarg);
 			if (!format) {
-				fprintf(stderr, "lockscope report: unknown format '%s' (text, json, dot, folded, html)\n",
+				fprintf(stderr, "lockscope report: unknown format '%s' (text, json, dot, folded, folded-dumps, html)\n",
 					optarg);
 				return 2;
 			}

@@ -100,6 +100,42 @@ void ls_loop_stall_free(ls_loop_stall *s)
 	free(s->pids);
 }
 
+void ls_dump_free(ls_dump *d)
+{
+	free(d->reason);
+	free(d->headline);
+	free(d->time);
+	for (size_t i = 0; i < d->n_threads; i++)
+		ls_thread_free(&d->threads[i]);
+	free(d->threads);
+}
+
+static bool same_frame(const ls_frame *a, const ls_frame *b)
+{
+	return a->address == b->address && a->line == b->line && a->language == b->language &&
+	       (a->function == b->function || (a->function && b->function && !strcmp(a->function, b->function)));
+}
+
+bool ls_report_threads_repeat_last_dump(const ls_report *r)
+{
+	if (!r->n_dumps || !r->n_threads)
+		return false;
+	const ls_dump *d = &r->dumps[r->n_dumps - 1];
+	if (d->n_threads != r->n_threads)
+		return false;
+	bool stacks = false;  /* threads without any stack are the threads at the end, not a dump */
+	for (size_t i = 0; i < r->n_threads; i++) {
+		const ls_stack *a = &r->threads[i].stack, *b = &d->threads[i].stack;
+		if (r->threads[i].tid != d->threads[i].tid || a->n != b->n)
+			return false;
+		for (size_t k = 0; k < a->n; k++)
+			if (!same_frame(&a->frames[k], &b->frames[k]))
+				return false;
+		stacks |= a->n > 0;
+	}
+	return stacks;
+}
+
 void ls_report_free(ls_report *r)
 {
 	if (!r)
@@ -130,6 +166,9 @@ void ls_report_free(ls_report *r)
 	for (size_t i = 0; i < r->n_loop_stalls; i++)
 		ls_loop_stall_free(&r->loop_stalls[i]);
 	free(r->loop_stalls);
+	for (size_t i = 0; i < r->n_dumps; i++)
+		ls_dump_free(&r->dumps[i]);
+	free(r->dumps);
 	free(r->program);
 	free(r->reason);
 	free(r);

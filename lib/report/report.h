@@ -106,6 +106,27 @@ typedef struct ls_thread {
 	uint64_t wait_ns;
 } ls_thread;
 
+/* A dump of every thread made while the program ran (on the dump signal, a
+ * timer, an expired watchdog deadline, a deadlock, hang or stall, a
+ * crash), kept so that the reports written after it still have it: the
+ * report written at the dump has it in threads[] too, later ones only in
+ * dumps[] (their threads[] are the threads at that moment, without
+ * stacks).  A process keeps its first LS_DUMPS_KEPT_FIRST dumps and its
+ * last LS_DUMPS_KEPT_LAST; `number` counts every dump it made, so a gap
+ * shows where dumps were left out. */
+#define LS_DUMPS_KEPT_FIRST 4
+#define LS_DUMPS_KEPT_LAST 4
+typedef struct ls_dump {
+	uint64_t number;        /* 1 for the process's first dump, 2 for the next... */
+	char *reason;           /* "signal SIGQUIT", "timer", "watchdog", "deadlock", "hang", "signal SIGSEGV", ... */
+	char *headline;         /* the line the live text dump started with ("lockscope: thread dump requested by SIGQUIT"), or NULL */
+	char *time;             /* wall-clock time, "2024-05-01T12:34:56.789Z" (UTC), or NULL */
+	double uptime_seconds;  /* since the shim started in this process image */
+	ls_thread *threads;
+	size_t n_threads;
+	int64_t pid;            /* a merge: the process it was made in (else 0) */
+} ls_dump;
+
 /* Statistics of one call site of one lock. */
 typedef struct ls_site {
 	ls_stack stack;
@@ -172,6 +193,9 @@ typedef struct ls_report {
 	size_t n_merged_from;
 	ls_loop_stall *loop_stalls;
 	size_t n_loop_stalls;
+	ls_dump *dumps;         /* the thread dumps kept, oldest first */
+	size_t n_dumps;
+	uint64_t dumps_omitted; /* dumps made but not kept (between the first and the last ones) */
 } ls_report;
 
 /* Allocation helpers (abort-free: return NULL / false on ENOMEM). */
@@ -185,6 +209,10 @@ void ls_thread_free(ls_thread *t);
 void ls_lock_stats_free(ls_lock_stats *l);
 void ls_child_report_free(ls_child_report *c);
 void ls_loop_stall_free(ls_loop_stall *s);
+void ls_dump_free(ls_dump *d);
+/* Whether threads[] is the last kept dump again (the report written at a
+ * dump has it in both): its threads, with the same stacks. */
+bool ls_report_threads_repeat_last_dump(const ls_report *r);
 /* How many locks the program used (locks[] may list only the top ones). */
 static inline uint64_t ls_report_locks_total(const ls_report *r)
 {
@@ -201,18 +229,23 @@ enum ls_text_parts {
 	LS_TEXT_THREADS = 2,  /* the thread dump */
 	LS_TEXT_STATS = 4,    /* the lock statistics table */
 	LS_TEXT_SUMMARY = 8,  /* the closing count line */
-	LS_TEXT_ALL = 15
+	LS_TEXT_DUMPS = 16,   /* the kept thread dumps (dumps[]) */
+	LS_TEXT_ALL = 31
 };
 int ls_report_write_text_parts(const ls_report *r, FILE *out, unsigned parts);
 /* The findings (inversions, deadlocks, hangs) and the thread dump of the
- * text report, without the statistics table and summary line. */
+ * text report, without the kept dumps, the statistics table and summary line. */
 int ls_report_write_text_findings(const ls_report *r, FILE *out);
+/* Kept dump i (< r->n_dumps) as the live text dump printed it: its
+ * headline, when and why it was made, every thread. */
+int ls_report_write_text_dump(const ls_report *r, size_t i, FILE *out);
 
 /* Merging the reports of many processes (report_merge.c): findings
  * deduplicated by lock names and sites (function, file:line; module+offset
  * without symbols), never by address, with the pids where each was seen;
  * statistics summed per lock name (and per call site); threads, children
- * and lock-order edges gathered.  Takes the n reports (freed, even on
+ * and lock-order edges gathered; kept dumps gathered, each naming the
+ * process it was made in (pid), their omitted counts summed.  Takes the n reports (freed, even on
  * failure); `sources` names where each came from (may be NULL).  Returns
  * the merge (merged_from lists the inputs), or NULL on ENOMEM. */
 ls_report *ls_report_merge(ls_report **reports, const char *const *sources, size_t n);

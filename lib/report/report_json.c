@@ -286,6 +286,17 @@ static json_t *child_report_json(const void *elem)
 			       put(o, "inversions", counter(c->inversions)) && put(o, "other_findings", counter(c->other_findings)));
 }
 
+static json_t *dump_json(const void *elem)
+{
+	const ls_dump *d = elem;
+	json_t *o = json_object();
+	return done(o, o && put(o, "number", counter(d->number)) && put(o, "reason", string_or_null(d->reason)) &&
+			       put(o, "headline", string_or_null(d->headline)) && put(o, "time", string_or_null(d->time)) &&
+			       put(o, "uptime_seconds", json_real(isfinite(d->uptime_seconds) ? d->uptime_seconds : 0)) &&
+			       (!d->pid || put(o, "pid", json_integer(d->pid))) &&
+			       put(o, "threads", ARRAY_JSON(d->threads, d->n_threads, thread_json)));
+}
+
 static json_t *report_json(const ls_report *r)
 {
 	json_t *o = json_object();
@@ -296,6 +307,8 @@ static json_t *report_json(const ls_report *r)
 			       put(o, "deadlocks", ARRAY_JSON(r->deadlocks, r->n_deadlocks, deadlock_json)) &&
 			       put(o, "threads", ARRAY_JSON(r->threads, r->n_threads, thread_json)) &&
 			       put(o, "loop_stalls", ARRAY_JSON(r->loop_stalls, r->n_loop_stalls, loop_stall_json)) &&
+			       put(o, "dumps", ARRAY_JSON(r->dumps, r->n_dumps, dump_json)) &&
+			       (!r->dumps_omitted || put(o, "dumps_omitted", counter(r->dumps_omitted))) &&
 			       put(o, "locks", ARRAY_JSON(r->locks, r->n_locks, lock_stats_json)) &&
 			       (r->locks_total <= r->n_locks || put(o, "locks_total", counter(r->locks_total))) &&
 			       put(o, "lock_order", ARRAY_JSON(r->order_edges, r->n_order_edges, order_edge_json)) &&
@@ -731,6 +744,19 @@ static bool read_child_report(struct reader *rd, json_t *o, void *out)
 	return ok;
 }
 
+static bool read_dump(struct reader *rd, json_t *o, void *out)
+{
+	ls_dump *d = out;
+	json_int_t pid = 0;
+	bool ok = read_counter(rd, o, "number", &d->number) && read_string(rd, o, "reason", &d->reason) &&
+		  read_string(rd, o, "headline", &d->headline) && read_string(rd, o, "time", &d->time) &&
+		  read_seconds(rd, o, "uptime_seconds", &d->uptime_seconds) &&
+		  read_json_int(rd, o, "pid", LLONG_MIN, LLONG_MAX, "an integer", &pid) &&
+		  read_objects(rd, o, "threads", &d->threads, &d->n_threads, sizeof *d->threads, read_thread);
+	d->pid = pid;
+	return ok;
+}
+
 static bool read_version(struct reader *rd, json_t *root, int *version)
 {
 	json_t *v = json_object_get(root, "version");
@@ -760,6 +786,8 @@ static bool read_report(struct reader *rd, json_t *root, ls_report *r)
 		  read_objects(rd, root, "threads", &r->threads, &r->n_threads, sizeof *r->threads, read_thread) &&
 		  read_objects(rd, root, "loop_stalls", &r->loop_stalls, &r->n_loop_stalls, sizeof *r->loop_stalls,
 			       read_loop_stall) &&
+		  read_objects(rd, root, "dumps", &r->dumps, &r->n_dumps, sizeof *r->dumps, read_dump) &&
+		  read_counter(rd, root, "dumps_omitted", &r->dumps_omitted) &&
 		  read_objects(rd, root, "locks", &r->locks, &r->n_locks, sizeof *r->locks, read_lock_stats) &&
 		  read_counter(rd, root, "locks_total", &r->locks_total) &&
 		  read_objects(rd, root, "lock_order", &r->order_edges, &r->n_order_edges, sizeof *r->order_edges,

@@ -14,6 +14,11 @@
  * report, everywhere, so the lock-order graph has one node per lock.  The
  * inputs are consumed: elements are moved, duplicates freed.  A merge of
  * merges unions their pids and their merged_from lists.
+ *
+ * Thread dumps are not findings: two processes' dumps are never the same
+ * dump.  Each process's kept dumps (already bounded per process) are all
+ * kept, in input order, each naming its process (pid), and the counts of
+ * dumps left out are summed.
  */
 #include "config.h"
 
@@ -557,6 +562,13 @@ static void merge_edge(struct merge *m, ls_order_edge *e, int64_t pid)
 	memset(e, 0, sizeof *e);
 }
 
+static void canon_thread(struct merge *m, ls_thread *t)
+{
+	canon(m, &t->waiting_for);
+	for (size_t i = 0; i < t->n_held; i++)
+		canon_held(m, &t->held[i]);
+}
+
 static void move_thread(struct merge *m, ls_thread *t)
 {
 	ls_thread *kept = ls_array_push(&m->out->threads, &m->out->n_threads, sizeof *kept);
@@ -565,11 +577,25 @@ static void move_thread(struct merge *m, ls_thread *t)
 		ls_thread_free(t);
 	} else {
 		*kept = *t;
-		canon(m, &kept->waiting_for);
-		for (size_t i = 0; i < kept->n_held; i++)
-			canon_held(m, &kept->held[i]);
+		canon_thread(m, kept);
 	}
 	memset(t, 0, sizeof *t);
+}
+
+static void move_dump(struct merge *m, ls_dump *d, int64_t pid)
+{
+	ls_dump *kept = ls_array_push(&m->out->dumps, &m->out->n_dumps, sizeof *kept);
+	if (!kept) {
+		m->failed = true;
+		ls_dump_free(d);
+	} else {
+		*kept = *d;
+		if (!kept->pid)
+			kept->pid = pid;
+		for (size_t i = 0; i < kept->n_threads; i++)
+			canon_thread(m, &kept->threads[i]);
+	}
+	memset(d, 0, sizeof *d);
 }
 
 /* A process report listed once (by pid, reason and file) in `array`. */
@@ -633,6 +659,9 @@ static void merge_one(struct merge *m, str_map *sources, ls_report *r, const cha
 		merge_edge(m, &r->order_edges[i], r->pid);
 	for (size_t i = 0; i < r->n_threads; i++)
 		move_thread(m, &r->threads[i]);
+	for (size_t i = 0; i < r->n_dumps; i++)
+		move_dump(m, &r->dumps[i], r->pid);
+	m->out->dumps_omitted = add_sat(m->out->dumps_omitted, r->dumps_omitted);
 	for (size_t i = 0; i < r->n_child_reports; i++)
 		move_process_ref(m, &m->children, &m->out->child_reports, &m->out->n_child_reports,
 				 &r->child_reports[i]);

@@ -22,6 +22,10 @@ int ls_report_write_dot(const ls_report *r, FILE *out);
 /* Folded stacks ("outer;...;inner WAIT_NS" lines) of the wait time of every
  * lock call site, for flamegraph.pl and speedscope. */
 int ls_report_write_folded(const ls_report *r, FILE *out);
+/* Folded stacks ("outer;...;inner COUNT") of the threads of every kept
+ * dump (and of threads[] when they have stacks and are not the last dump
+ * again): one sample per thread per dump, identical stacks counted once. */
+int ls_report_write_folded_dumps(const ls_report *r, FILE *out);
 /* One self-contained HTML page: summary, findings, sortable tables and the
  * lock-order graph as inline SVG.  No network fetch, no external file. */
 int ls_report_write_html(const ls_report *r, FILE *out);

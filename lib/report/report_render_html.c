@@ -103,6 +103,8 @@ static void write_summary(FILE *out, const ls_report *r)
 	if (r->n_loop_stalls)
 		fprintf(out, "<span class=bad>%zu event-loop stall%s</span>, ", r->n_loop_stalls,
 			r->n_loop_stalls == 1 ? "" : "s");
+	if (r->n_dumps)
+		fprintf(out, "<a href=\"#dump-1\">%zu thread dump%s</a>, ", r->n_dumps, r->n_dumps == 1 ? "" : "s");
 	fprintf(out, "%zu thread%s, %" PRIu64 " lock%s", r->n_threads, r->n_threads == 1 ? "" : "s",
 		ls_report_locks_total(r), ls_report_locks_total(r) == 1 ? "" : "s");
 	if (ls_report_locks_total(r) > r->n_locks)
@@ -110,25 +112,75 @@ static void write_summary(FILE *out, const ls_report *r)
 	fputs(".</p>\n", out);
 }
 
-/* The findings read as in the text report: one format, kept in one place. */
+/* What the text writer writes of the report (the findings and threads,
+ * or kept dump `dump` when it is not SIZE_MAX), as a malloc'd string; the
+ * text report's format, kept in one place.  NULL on ENOMEM. */
+static char *text_of(const ls_report *r, size_t dump, size_t *len)
+{
+	char *text = NULL;
+	FILE *mem = open_memstream(&text, len);
+	if (!mem)
+		return NULL;
+	if (dump == SIZE_MAX)
+		ls_report_write_text_findings(r, mem);
+	else
+		ls_report_write_text_dump(r, dump, mem);
+	if (fclose(mem) != 0) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
+/* The text as preformatted HTML (and frees it). */
+static void put_pre(FILE *out, char *text)
+{
+	fputs("<pre>", out);
+	put_html(out, text);
+	fputs("</pre>\n", out);
+	free(text);
+}
+
 static int write_findings(FILE *out, const ls_report *r)
 {
 	if (!r->n_inversions && !r->n_deadlocks && !r->n_loop_stalls && !r->n_threads)
 		return 0;
-	char *text = NULL;
 	size_t len = 0;
-	FILE *mem = open_memstream(&text, &len);
-	if (!mem)
+	char *text = text_of(r, SIZE_MAX, &len);
+	if (!text)
 		return -1;
-	ls_report_write_text_findings(r, mem);
-	if (fclose(mem) != 0) {
+	if (!len) {  /* only threads, shown as the last dump */
 		free(text);
-		return -1;
+		return 0;
 	}
-	fputs("<h2>Findings and threads</h2>\n<pre>", out);
-	put_html(out, text);
-	fputs("</pre>\n", out);
-	free(text);
+	fputs("<h2>Findings and threads</h2>\n", out);
+	put_pre(out, text);
+	return 0;
+}
+
+/* One section per kept thread dump, each read as in the text report. */
+static int write_dumps(FILE *out, const ls_report *r)
+{
+	for (size_t i = 0; i < r->n_dumps; i++) {
+		const ls_dump *d = &r->dumps[i];
+		size_t len = 0;
+		char *text = text_of(r, i, &len);
+		if (!text)
+			return -1;
+		fprintf(out, "<h2 id=\"dump-%zu\">Thread dump", i + 1);
+		if (d->number)
+			fprintf(out, " %" PRIu64, d->number);
+		if (d->pid)
+			fprintf(out, " of pid %" PRId64, d->pid);
+		fputs(": ", out);
+		put_html(out, d->reason ? d->reason : "reason unknown");
+		fprintf(out, " <small>%zu thread%s, %.3f s after start</small></h2>\n", d->n_threads,
+			d->n_threads == 1 ? "" : "s", d->uptime_seconds);
+		put_pre(out, text);
+	}
+	if (r->dumps_omitted)
+		fprintf(out, "<p>%" PRIu64 " more thread dump%s made but not kept (a process keeps its first %d and its last %d).</p>\n",
+			r->dumps_omitted, r->dumps_omitted == 1 ? "" : "s", LS_DUMPS_KEPT_FIRST, LS_DUMPS_KEPT_LAST);
 	return 0;
 }
 
@@ -327,6 +379,8 @@ int ls_report_write_html(const ls_report *r, FILE *out)
 	fprintf(out, "</title>\n<style>%s</style>\n</head>\n<body>\n", page_style);
 	write_summary(out, r);
 	int rc = write_findings(out, r);
+	if (rc == 0)
+		rc = write_dumps(out, r);
 	if (rc == 0)
 		rc = write_graph(out, r);
 	if (rc == 0)

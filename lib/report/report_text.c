@@ -18,6 +18,7 @@
 #define STATS_TOP_LOCKS 10
 #define STATS_TOP_SITES 2
 #define STATS_SITE_FRAMES 3
+#define STATS_NAME_WIDTH 24
 
 /* Formatted text of a frame or lock: a small inline buffer, or the heap
  * when a (C++) name does not fit. */
@@ -309,12 +310,99 @@ static void write_thread(FILE *out, const ls_thread *th)
 	}
 }
 
-static void write_thread_dump(FILE *out, const ls_report *r)
+static void write_threads(FILE *out, const ls_thread *threads, size_t n)
 {
-	fprintf(out, "lockscope: thread dump (%zu thread%s)\n", r->n_threads, r->n_threads == 1 ? "" : "s");
-	for (size_t i = 0; i < r->n_threads; i++)
-		write_thread(out, &r->threads[i]);
+	for (size_t i = 0; i < n; i++)
+		write_thread(out, &threads[i]);
 	fputc('\n', out);
+}
+
+static void write_thread_dump(FILE *out, const ls_thread *threads, size_t n)
+{
+	fprintf(out, "lockscope: thread dump (%zu thread%s)\n", n, n == 1 ? "" : "s");
+	write_threads(out, threads, n);
+}
+
+static bool any_stack(const ls_thread *threads, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (threads[i].stack.n)
+			return true;
+	return false;
+}
+
+/* The report's own threads: a dump when they have stacks; after kept
+ * dumps, threads without stacks are said to be something else. */
+static void write_report_threads(FILE *out, const ls_report *r)
+{
+	if (!r->n_dumps || any_stack(r->threads, r->n_threads)) {
+		write_thread_dump(out, r->threads, r->n_threads);
+		return;
+	}
+	fprintf(out, "lockscope: %zu thread%s when the report was written (no stacks: see the dumps above)\n",
+		r->n_threads, r->n_threads == 1 ? "" : "s");
+	write_threads(out, r->threads, r->n_threads);
+}
+
+/* A kept dump: the line that opened it when it was made, when and why,
+ * and its threads. */
+static void write_kept_dump(FILE *out, const ls_dump *d)
+{
+	if (d->headline)
+		fprintf(out, "%s\n", d->headline);
+	else
+		fprintf(out, "lockscope: thread dump with the %s report\n", d->reason ? d->reason : "unknown");
+	fputs("  kept dump", out);
+	if (d->number)
+		fprintf(out, " %" PRIu64, d->number);
+	if (d->pid)
+		fprintf(out, " of pid %" PRId64, d->pid);
+	fprintf(out, " (%s), %.3f s after start", d->reason ? d->reason : "reason unknown", d->uptime_seconds);
+	if (d->time)
+		fprintf(out, ", at %s", d->time);
+	fputc('\n', out);
+	write_thread_dump(out, d->threads, d->n_threads);
+}
+
+/* Dumps [i-1] and [i] of one process with numbers between them: those
+ * were made but not kept. */
+static uint64_t dumps_left_out_before(const ls_report *r, size_t i)
+{
+	const ls_dump *a = &r->dumps[i - 1], *b = &r->dumps[i];
+	return a->pid == b->pid && a->number && b->number > a->number + 1 ? b->number - a->number - 1 : 0;
+}
+
+static void write_left_out(FILE *out, uint64_t n)
+{
+	fprintf(out, "lockscope: %" PRIu64 " thread dump%s not kept here (a process keeps its first %d and its last %d)\n\n",
+		n, n == 1 ? "" : "s", LS_DUMPS_KEPT_FIRST, LS_DUMPS_KEPT_LAST);
+}
+
+/* Left out where no gap in the numbers shows it (a raw report keeps none). */
+static void write_not_in_report(FILE *out, uint64_t n)
+{
+	fprintf(out, "lockscope: thread dumps made but not in this report: %" PRIu64 "\n\n", n);
+}
+
+static void write_kept_dumps(FILE *out, const ls_report *r)
+{
+	uint64_t shown_gaps = 0;
+	for (size_t i = 0; i < r->n_dumps; i++) {
+		uint64_t gap = i ? dumps_left_out_before(r, i) : 0;
+		if (gap)
+			write_left_out(out, gap);
+		shown_gaps += gap;
+		write_kept_dump(out, &r->dumps[i]);
+	}
+	if (r->dumps_omitted > shown_gaps)
+		write_not_in_report(out, r->dumps_omitted - shown_gaps);
+}
+
+int ls_report_write_text_dump(const ls_report *r, size_t i, FILE *out)
+{
+	if (i < r->n_dumps)
+		write_kept_dump(out, &r->dumps[i]);
+	return fflush(out) == 0 && !ferror(out) ? 0 : -1;
 }
 
 static void write_site(FILE *out, size_t rank, const ls_site *s)
@@ -331,6 +419,35 @@ static void write_site(FILE *out, size_t rank, const ls_site *s)
 	put_stack_from(out, &s->stack, 10, STATS_SITE_FRAMES, key ? (size_t)(key - s->stack.frames) : 0);
 }
 
+/* Characters of UTF-8 text (its bytes other than continuation bytes). */
+static size_t utf8_chars(const char *s, size_t bytes)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < bytes; i++)
+		n += ((unsigned char)s[i] & 0xc0) != 0x80;
+	return n;
+}
+
+/* The name column of the statistics table: the label padded to
+ * STATS_NAME_WIDTH characters, or, when longer, its start and "..." so
+ * the numbers after it stay aligned.  Returns whether it was cut. */
+static bool put_name_cell(FILE *out, const char *label)
+{
+	size_t len = strlen(label), chars = utf8_chars(label, len);
+	if (chars <= STATS_NAME_WIDTH) {
+		fprintf(out, "%s%*s", label, (int)(STATS_NAME_WIDTH - chars), "");
+		return false;
+	}
+	size_t keep = 0;
+	for (size_t kept_chars = 0; keep < len; keep++) {
+		/* a character starts here: stop when no room is left for it */
+		if (((unsigned char)label[keep] & 0xc0) != 0x80 && kept_chars++ == STATS_NAME_WIDTH - 3)
+			break;
+	}
+	fprintf(out, "%.*s...", (int)keep, label);
+	return true;
+}
+
 static void write_lock_row(FILE *out, size_t rank, const ls_lock_stats *l)
 {
 	char wait[32], max_wait[32], hold[32], max_hold[32];
@@ -339,9 +456,14 @@ static void write_lock_row(FILE *out, size_t rank, const ls_lock_stats *l)
 	ls_format_ns(max_wait, sizeof max_wait, l->max_wait_ns);
 	ls_format_ns(hold, sizeof hold, l->hold_ns);
 	ls_format_ns(max_hold, sizeof max_hold, l->max_hold_ns);
-	fprintf(out, "  %-3zu %-24s %-8s %10" PRIu64 " %10" PRIu64 " %12s %12s %12s %12s\n", rank,
-		lock_label(&t, &l->lock), l->lock.kind ? l->lock.kind : "lock", l->acquisitions, l->contended, wait,
-		max_wait, hold, max_hold);
+	const char *label = lock_label(&t, &l->lock);
+	fprintf(out, "  %-3zu ", rank);
+	bool cut = put_name_cell(out, label);
+	fprintf(out, " %-9s %10" PRIu64 " %10" PRIu64 " %12s %12s %12s %12s\n", l->lock.kind ? l->lock.kind : "lock",
+		l->acquisitions, l->contended, wait, max_wait, hold, max_hold);
+	/* the whole name, under the cut one */
+	if (cut)
+		fprintf(out, "      %s\n", label);
 	text_release(&t);
 	/* Where a lock never made anyone wait, its call sites say nothing new. */
 	if (!l->contended && !l->wait_ns)
@@ -360,7 +482,7 @@ static void write_lock_stats(FILE *out, const ls_report *r)
 	uint64_t total = ls_report_locks_total(r);
 	fprintf(out, "lockscope: lock statistics (top %zu of %" PRIu64 " lock%s by wait time)\n", shown, total,
 		total == 1 ? "" : "s");
-	fprintf(out, "  %-3s %-24s %-8s %10s %10s %12s %12s %12s %12s\n", "#", "lock", "kind", "acquired",
+	fprintf(out, "  %-3s %-*s %-9s %10s %10s %12s %12s %12s %12s\n", "#", STATS_NAME_WIDTH, "lock", "kind", "acquired",
 		"contended", "wait total", "wait max", "hold total", "hold max");
 	size_t *order = ls_locks_by_wait(r);
 	if (!order) {
@@ -442,8 +564,11 @@ int ls_report_write_text_parts(const ls_report *r, FILE *out, unsigned parts)
 		write_deadlock(out, r, &r->deadlocks[i]);
 	for (size_t i = 0; (parts & LS_TEXT_FINDINGS) && i < r->n_loop_stalls; i++)
 		write_loop_stall(out, &r->loop_stalls[i]);
-	if ((parts & LS_TEXT_THREADS) && r->n_threads)
-		write_thread_dump(out, r);
+	if (parts & LS_TEXT_DUMPS)
+		write_kept_dumps(out, r);
+	/* the report written at a dump has it in threads[] and dumps[] */
+	if ((parts & LS_TEXT_THREADS) && r->n_threads && !ls_report_threads_repeat_last_dump(r))
+		write_report_threads(out, r);
 	if ((parts & LS_TEXT_STATS) && r->n_locks)
 		write_lock_stats(out, r);
 	if (parts & LS_TEXT_SUMMARY) {
