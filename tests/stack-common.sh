@@ -105,12 +105,23 @@ expect_re() { # extended regex
 	grep -q -E -- "$1" "$tmp/out" || fail "output lacks a line matching: $1"
 }
 
-# still_running PID: the target was left running, not stopped nor traced.
+# still_running PID [gone-ok]: the target was left running, not stopped
+# nor traced (one read of its status: state and tracer as of one moment).
+# With gone-ok, a target that has exited since (a zombie, or reaped)
+# passes: one that ends by itself.
 still_running() {
-	state=$(sed 's/.*) //' /proc/"$1"/stat | cut -d' ' -f1)
+	status=$(cat /proc/"$1"/status 2>/dev/null) || status=
+	if [ -z "$status" ]; then
+		[ "${2:-}" = gone-ok ] || fail "target $1 is gone (no /proc/$1/status)"
+		return 0
+	fi
+	state=$(echo "$status" | awk '/^State:/ { print $2 }')
+	case $state in
+	Z | X) [ "${2:-}" = gone-ok ] && return 0 ;;
+	esac
 	case $state in
 	T | t | Z | X) fail "target $1 left in state $state" ;;
 	esac
-	tracer=$(awk '/^TracerPid:/ {print $2}' /proc/"$1"/status)
-	[ "$tracer" = 0 ] || fail "target $1 still traced by $tracer"
+	tracer=$(echo "$status" | awk '/^TracerPid:/ { print $2 }')
+	[ "$tracer" = 0 ] || fail "target $1 still traced by '$tracer' (state $state)"
 }
