@@ -9,7 +9,8 @@ shim_tests = tests/it_abba.sh tests/it_philosophers.sh tests/it_gate_abba.sh \
 	tests/it_early_lock.sh tests/it_many_locks.sh tests/it_long_cycle.sh tests/it_two_cycles.sh \
 	tests/it_fork_child.sh tests/it_dlclose_frames.sh tests/it_c11_mtx.sh \
 	tests/it_spin_abba.sh tests/it_options.sh tests/it_exit_status.sh \
-	tests/it_free_while_held.sh tests/it_destroyed_stats.sh tests/fastpath_budget.sh
+	tests/it_free_while_held.sh tests/it_destroyed_stats.sh tests/fastpath_budget.sh \
+	tests/report_symcache.sh
 EXTRA_DIST += $(shim_tests) tests/lib.sh
 if !SANITIZERS
 TESTS += $(shim_tests)

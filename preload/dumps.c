@@ -406,6 +406,7 @@ static void write_dump(const char *reason, const char *dump_reason, const char *
 	if (r) {
 		capture_and_add_dump(r);
 		ls_output_dump_event(r, headline, dump_reason);
+		ls_output_keep_symbols(sym);
 		ls_report_free(r);
 	}
 	atomic_store(&dumping, false);
@@ -547,6 +548,7 @@ static void scan_waits(void)
 		return;
 	capture_and_add_dump(sc.r);
 	ls_output_event(sc.r, NULL);
+	ls_output_keep_symbols(sym);
 	ls_report_free(sc.r);
 	if (ls_opts.verbose && sc.formed_ns) {
 		char msg[160];
@@ -831,7 +833,7 @@ static void run_job(void)
 static void refresh_modules(void)
 {
 	if (ls_module_table_refresh() && sym) {
-		ls_symbolizer_free(sym);  /* new modules: start over */
+		ls_output_free_symbolizer(sym);  /* new modules: start over */
 		sym = NULL;
 	}
 	ls_thread_dump_reserve(ls_thread_live_count() + 16);

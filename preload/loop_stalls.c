@@ -69,6 +69,7 @@ static void report_begin(const ls_loop_event *e)
 		fill_call_site(&l->call_site, e->site);
 		ls_dumps_thread_stack(e->tid, &l->stack);
 		ls_output_event(r, NULL);
+		ls_output_keep_symbols(ls_dumps_symbolizer());
 	}
 	ls_report_free(r);
 }

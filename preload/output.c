@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -36,6 +37,7 @@
 #include "report/py_names.h"
 #include "report/shim_report.h"
 #include "symbols/symbolize.h"
+#include "symbols/symcache.h"
 #include "shim.h"
 
 #define MAX_REPORTED_LOCKS 1000
@@ -153,6 +155,40 @@ static FILE *open_destination(bool whole_report)
 	return open_destination_at(whole_report, output_path(buf, sizeof buf));
 }
 
+/* The persistent symbol cache's directory, found by the constructor (the
+ * environment is read there and nowhere later: the program may be inside
+ * setenv when a report is written); "" when there is none.  A report
+ * whose addresses were all seen by an earlier run reads no DWARF: for a
+ * program whose stacks meet libc with libc6-dbg installed, that is the
+ * ~60 ms of inflating libc's debug sections at every exit. */
+static char symcache_dir[PATH_MAX];
+
+/* Only where the nearest existing folder on the way to it belongs to the
+ * process's effective user: a root program run with a user's HOME must not
+ * plant a root-owned directory there. */
+static bool ours_up_to_existing(const char *dir)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	snprintf(path, sizeof path, "%s", dir);
+	for (;;) {
+		if (stat(path, &st) == 0)
+			return st.st_uid == geteuid();
+		char *slash = strrchr(path, '/');
+		if (!slash || slash == path)
+			return false;
+		*slash = 0;
+	}
+}
+
+static void find_symcache_dir(void)
+{
+	char *dir = ls_opts.symcache ? ls_symcache_default_dir() : NULL;
+	if (dir && strlen(dir) < sizeof symcache_dir && ours_up_to_existing(dir))
+		strcpy(symcache_dir, dir);
+	free(dir);
+}
+
 ls_symbolizer *ls_output_new_symbolizer(void)
 {
 	ls_symbolizer *s = ls_symbolizer_new_self();
@@ -160,7 +196,28 @@ ls_symbolizer *ls_output_new_symbolizer(void)
 		return NULL;
 	for (struct closed_module *m = closed_modules; m; m = m->next)
 		ls_symbolizer_add_module(s, m->path, m->base);
+	if (symcache_dir[0])
+		ls_symbolizer_use_disk_cache(s, symcache_dir);
 	return s;
+}
+
+void ls_output_keep_symbols(ls_symbolizer *s)
+{
+	if (!s || !symcache_dir[0])
+		return;
+	ls_symbolizer_save_disk_cache(s);
+	if (ls_opts.verbose) {
+		char msg[PATH_MAX + 96];
+		snprintf(msg, sizeof msg, "lockscope: (verbose) %" PRIu64 " addresses symbolized from the cache in %s\n",
+			 ls_symbolizer_disk_hits(s), symcache_dir);
+		ls_write_stderr(msg);
+	}
+}
+
+void ls_output_free_symbolizer(ls_symbolizer *s)
+{
+	ls_output_keep_symbols(s);
+	ls_symbolizer_free(s);
 }
 
 /* A CPython whose frames cannot be read is said once, before the first
@@ -223,7 +280,7 @@ void ls_output_inversion(const ls_inversion_finding *f)
 		if (out)
 			fclose(out);
 		ls_report_free(r);
-		ls_symbolizer_free(s);
+		ls_output_free_symbolizer(s);
 	}
 	ls_spin_unlock(&output_lock);
 }
@@ -376,7 +433,7 @@ static void write_last_report(const char *reason, bool before_exec)
 		take_back_kept(r);
 	}
 	ls_report_free(r);
-	ls_symbolizer_free(s);
+	ls_output_free_symbolizer(s);
 }
 
 void ls_output_exit_report(const char *reason)
@@ -479,6 +536,7 @@ void ls_output_claim_report(void)
 {
 	if (!image_start_ns)
 		image_start_ns = ls_now_ns();
+	find_symcache_dir();
 	ls_children_claim();
 	if (!ls_opts.output[0])
 		return;
@@ -614,7 +672,7 @@ static void write_json_so_far(ls_report *event, const char *headline, const char
 		event->threads = NULL;
 		event->n_threads = 0;
 	}
-	ls_symbolizer_free(s);
+	ls_output_free_symbolizer(s);
 	if (headline && ls_opts.output[0]) {
 		ls_write_stderr(headline);
 		ls_write_stderr(" (details in the JSON report)\n");

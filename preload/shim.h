@@ -62,6 +62,11 @@ void ls_output_remember_module(const char *path, uint64_t base);
 /* A symbolizer for this process (including dlclose'd modules), and an
  * empty report naming the program. */
 struct ls_symbolizer *ls_output_new_symbolizer(void);
+/* After a report: what `s` symbolized is kept in the persistent cache
+ * (option symcache), so a later run of the same binaries reads no DWARF
+ * for it; the _free variant then frees `s`. */
+void ls_output_keep_symbols(struct ls_symbolizer *s);
+void ls_output_free_symbolizer(struct ls_symbolizer *s);
 struct ls_report *ls_output_new_report(const char *reason);
 /* Writes an event found while the program runs (deadlock, hang, stall,
  * hold-and-wait, thread dump, fatal signal) at once: in text, `headline`

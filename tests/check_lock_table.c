@@ -80,6 +80,26 @@ START_TEST(test_forget_range)
 }
 END_TEST
 
+/* A block of many more pages than the table has slots (a 64 MB buffer):
+ * its lock is found, wherever in the block it is, and a block elsewhere is
+ * answered from the table. */
+START_TEST(test_forget_large_range)
+{
+	enum { BLOCK = 64 << 20 };
+	uintptr_t big = BASE + (1u << 30);
+	ls_lock_get(big + BLOCK - 64, LS_KIND_MUTEX);
+	ck_assert(ls_lock_range_maybe_tracked(big, BLOCK));
+	forgotten = 0;
+	ck_assert_uint_eq(ls_lock_forget_range(big, BLOCK, count_forgotten), 1);
+	ck_assert_uint_eq(forgotten, 1);
+	ck_assert_uint_eq(ls_lock_live_count(), 0);
+	ck_assert(!ls_lock_range_maybe_tracked(big, BLOCK));
+	ls_lock_get(ADDR(1), LS_KIND_MUTEX);
+	ck_assert_uint_eq(ls_lock_forget_range(big, BLOCK, count_forgotten), 0);
+	ck_assert_ptr_nonnull(ls_lock_find(ADDR(1)));
+}
+END_TEST
+
 static size_t visited;
 static void count_visit(ls_lock *l, void *ctx)
 {
@@ -144,6 +164,7 @@ static Suite *lock_table_suite(void)
 	tcase_add_test(tc, test_get_find);
 	tcase_add_test(tc, test_forget_starts_a_new_life);
 	tcase_add_test(tc, test_forget_range);
+	tcase_add_test(tc, test_forget_large_range);
 	tcase_add_test(tc, test_many_locks);
 	tcase_add_test(tc, test_churn);
 	suite_add_tcase(s, tc);

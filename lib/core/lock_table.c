@@ -141,11 +141,17 @@ ls_lock *ls_lock_forget(uintptr_t addr)
 	return l;
 }
 
+/* A large block (a 64 MB buffer: 16384 pages) would take a probe per page; past
+ * the table's capacity in pages, scanning the table (what
+ * ls_lock_forget_range does for such a block) is the cheaper exact answer. */
 bool ls_lock_range_maybe_tracked(uintptr_t start, size_t len)
 {
 	if (len == 0)
 		return false;
 	uintptr_t first = start >> PAGE_SHIFT, last = (start + len - 1) >> PAGE_SHIFT;
+	struct ls_lock_table *t = atomic_load_explicit(&ls_lock_table_current, memory_order_relaxed);
+	if (t && last - first >= t->capacity)
+		return ls_lock_live_count() > 0;
 	for (uintptr_t p = first; p <= last; p++)
 		if (atomic_load_explicit(&page_filter[page_slot(p << PAGE_SHIFT)], memory_order_relaxed))
 			return true;

@@ -40,6 +40,7 @@ static const struct opt_def option_table[] = {
 	OPT("live", OPT_BOOL, live),
 	OPT("hold_time", OPT_BOOL, hold_time),
 	OPT("stats", OPT_BOOL, stats),
+	OPT("symcache", OPT_BOOL, symcache),
 	OPT("verbose", OPT_BOOL, verbose),
 };
 
@@ -56,6 +57,7 @@ void ls_options_defaults(ls_options *o)
 	o->fatal_signals = true;
 	o->exit_signals = true;
 	o->stats = true;
+	o->symcache = true;
 }
 
 static bool parse_bool(const char *v, bool *out)

@@ -36,6 +36,7 @@ typedef struct ls_options {
 	bool live;                  /* publish live statistics in shared memory */
 	bool hold_time;             /* measure hold time */
 	bool stats;                 /* lock statistics in the exit report */
+	bool symcache;              /* keep symbolization results on disk (symbols/symcache.h) */
 	bool verbose;
 } ls_options;
 
