@@ -100,6 +100,20 @@ START_TEST(test_capture)
 }
 END_TEST
 
+/* A thread's first captures step frame by frame, later ones go through
+ * libunwind's trace cache: the same place gives the same stack either way. */
+START_TEST(test_stepped_and_cached_captures_agree)
+{
+	uint32_t ids[200];
+	for (volatile int i = 0; i < 200; i++)
+		ids[i] = capture_in_one_place();
+	ck_assert_uint_ne(ids[0], 0);
+	for (int i = 1; i < 200; i++)
+		ck_assert_msg(ids[i] == ids[0], "capture %d gave stack %u, the first %u", i, ids[i], ids[0]);
+	ck_assert_uint_eq(ls_depot_count(), 1);
+}
+END_TEST
+
 static __attribute__((noinline)) uint32_t site_from_here(uintptr_t ret)
 {
 	return ls_site_stack(ret, 16);
@@ -126,6 +140,7 @@ static Suite *depot_suite(void)
 	tcase_add_test(tc, test_too_deep_is_truncated);
 	tcase_add_test(tc, test_many_stacks);
 	tcase_add_test(tc, test_capture);
+	tcase_add_test(tc, test_stepped_and_cached_captures_agree);
 	tcase_add_test(tc, test_site_table);
 	suite_add_tcase(s, tc);
 	return s;
