@@ -163,8 +163,53 @@ START_TEST(test_unmapped_memory)
 	/* a str pointer to nowhere */
 	put64(code_a, CO_QUAL, 0x7ff000000000ull);
 	ck_assert(!ls_py_resolve(&ip, (uintptr_t)code_a, 3, &loc));
-	/* the thread state list leads nowhere */
+	/* the thread state list leads nowhere: this thread keeps the state it
+	 * was found in (still naming it), a thread never seen finds none */
 	put64(runtime, RT_HEAD, 0x20);
+	ck_assert_uint_eq(ls_py_thread_frames(&ip, 0, py, 8), 1);
+	ck_assert_uint_eq(ls_py_thread_frames(&ip, 1, py, 8), 0);
+	put64(tstate, TS_NATIVE, 1);
+	ck_assert_uint_eq(ls_py_thread_frames(&ip, 0, py, 8), 0);
+}
+END_TEST
+
+/* The calling thread's walks read its state, _PyCFrame word and frame
+ * window of last time in one go: what changed since is seen all the same
+ * (a new innermost frame, another _PyCFrame, a frame that moved, the
+ * state given up). */
+START_TEST(test_read_ahead_sees_changes)
+{
+	ls_py_raw_frame py[8];
+	ck_assert_uint_eq(ls_py_thread_frames(&ip, 0, py, 8), 2);
+	ck_assert_uint_eq(ls_py_thread_frames(&ip, 0, py, 8), 2);
+	/* a call: frame 2 (b at unit 1) on top, in the window read last time */
+	make_frame(2, code_b, 1, frames[0], false);
+	put64(cframe, CF_FRAME, (uintptr_t)frames[2]);
+	ck_assert_uint_eq(ls_py_thread_frames(&ip, 0, py, 8), 3);
+	ck_assert_uint_eq(py[0].code, (uintptr_t)code_b);
+	ck_assert_int_eq(py[0].lasti, 1);
+	/* the same frame at another instruction */
+	put64(frames[2], FR_INSTR, (uintptr_t)code_b + CO_CODE + 2 * 4);
+	ck_assert_uint_eq(ls_py_thread_frames(&ip, 0, py, 8), 3);
+	ck_assert_int_eq(py[0].lasti, 4);
+	/* a nested evaluation loop: another _PyCFrame naming frame 3 */
+	static _Alignas(16) unsigned char cframe2[16];
+	make_frame(3, code_a, 1, frames[1], false);
+	put64(cframe2, CF_FRAME, (uintptr_t)frames[3]);
+	put64(tstate, TS_CFRAME, (uintptr_t)cframe2);
+	ck_assert_uint_eq(ls_py_thread_frames(&ip, 0, py, 8), 2);
+	ck_assert_uint_eq(py[0].code, (uintptr_t)code_a);
+	ck_assert_int_eq(py[0].lasti, 1);
+	/* back to the first one, whose frame is now elsewhere (a heap copy) */
+	static _Alignas(16) unsigned char moved[FR_SIZE];
+	memcpy(moved, frames[0], FR_SIZE);
+	put64(cframe, CF_FRAME, (uintptr_t)moved);
+	put64(tstate, TS_CFRAME, (uintptr_t)cframe);
+	ck_assert_uint_eq(ls_py_thread_frames(&ip, 0, py, 8), 2);
+	ck_assert_uint_eq(py[0].code, (uintptr_t)code_a);
+	ck_assert_int_eq(py[0].lasti, 3);
+	/* the state no longer names this thread */
+	put64(tstate, TS_NATIVE, 1);
 	ck_assert_uint_eq(ls_py_thread_frames(&ip, 0, py, 8), 0);
 }
 END_TEST
@@ -286,6 +331,7 @@ static Suite *pyframes_suite(void)
 	tcase_add_test(tc, test_walk_and_resolve);
 	tcase_add_test(tc, test_cycle_is_bounded);
 	tcase_add_test(tc, test_unmapped_memory);
+	tcase_add_test(tc, test_read_ahead_sees_changes);
 	tcase_add_test(tc, test_incomplete_frames);
 	tcase_add_test(tc, test_frame_layouts);
 	tcase_add_test(tc, test_code_keys);

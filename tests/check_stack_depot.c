@@ -100,7 +100,7 @@ START_TEST(test_capture)
 }
 END_TEST
 
-/* A thread's first captures step frame by frame, later ones go through
+/* A thread's first frames are stepped one by one, later captures go through
  * libunwind's trace cache: the same place gives the same stack either way. */
 START_TEST(test_stepped_and_cached_captures_agree)
 {

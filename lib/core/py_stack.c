@@ -216,6 +216,22 @@ size_t ls_pystack_merge(uint64_t *pcs, size_t n, size_t max)
 	return merge_words(ip, pcs, n, max, py, npy, made_word, &made);
 }
 
+bool ls_pystack_current(ls_py_location *out)
+{
+	const ls_py_interp *ip = active_interp();
+	ls_py_raw_frame f;
+	ls_py_code_key key;
+	bool ok = false;
+	if (!ip || ls_py_thread_frames(ip, 0, &f, 1) != 1 || !f.code)
+		return false;
+	memset(&key, 0, sizeof key);
+	ls_py_code_keys_read(ip, &f, 1, &key, &ok);
+	const ls_py_location *loc = ok ? ls_pystack_location(interned_word(ip, &key)) : NULL;
+	if (loc)
+		*out = *loc;
+	return loc != NULL;
+}
+
 size_t ls_pystack_merge_raw(uint64_t *pcs, size_t n, size_t max)
 {
 	const ls_py_interp *ip = active_interp();

@@ -51,6 +51,10 @@ bool ls_pystack_active(void);
 size_t ls_pystack_merge(uint64_t *pcs, size_t n, size_t max);
 /* The same with raw words; async-signal-safe; at most 160 words. */
 size_t ls_pystack_merge_raw(uint64_t *pcs, size_t n, size_t max);
+/* The calling thread's innermost Python frame, through the location
+ * cache (a code object seen before costs one read of its header, its
+ * strings and line table none).  False when not in Python. */
+bool ls_pystack_current(ls_py_location *out);
 
 /* Interns a location; returns its word (0 when the table is full). */
 uint64_t ls_pystack_intern(const ls_py_location *loc);

@@ -7,6 +7,7 @@
 
 #include "core/lockscope_internal.h"
 #include "core/order_graph.h"
+#include "core/py_stack.h"
 #include "core/semaphore.h"
 #include "python/pyframes.h"
 
@@ -139,10 +140,7 @@ static int wait_uncounted(ls_thread_state *t, ls_lock *l, const ls_lock_call *c,
  * when the thread runs no Python, or another module's code. */
 static bool in_threading_module(ls_py_location *where)
 {
-	const ls_py_interp *ip = ls_py_self();
-	ls_py_raw_frame f;
-	if (!ip || ip->status != LS_PY_SUPPORTED || ls_py_thread_frames(ip, 0, &f, 1) != 1 || !f.code ||
-	    !ls_py_resolve(ip, f.code, f.lasti, where))
+	if (!ls_pystack_current(where))
 		return false;
 	size_t len = strlen(where->file);
 	return len >= 12 && !strcmp(where->file + len - 12, "threading.py") &&

@@ -123,27 +123,29 @@ static bool is_self(uint64_t pc) { return pc >= self_start && pc < self_end; }
 /* unw_backtrace keeps a per-thread cache of frame descriptions: 256 KB,
  * mapped and filled on the thread's first call (0.6-1.1 ms on the
  * workplace's VM, where page faults are dear), after which a capture costs
- * about 50 ns.  Stepping with unw_step costs about 11 us a capture and
- * nothing up front.  Most threads capture a handful of stacks (a capture is
- * made only for something new), so a thread steps for its first captures
- * and takes the cache once it has made enough for the cache to pay off:
- * a short-lived or quiet thread no longer pays a millisecond and 256 KB. */
-#define STEPPED_CAPTURES 64
-static __thread unsigned captures_made __attribute__((tls_model("initial-exec")));
+ * about 50 ns.  Stepping with unw_step costs nothing up front but about
+ * 1.4 us a frame (each step looks its frame up through dl_iterate_phdr
+ * between two sigprocmask calls).  Most threads capture a handful of
+ * stacks (a capture is made only for something new), so a thread steps
+ * until it has stepped about as many frames as the cache costs, then takes
+ * the cache: a short-lived or quiet thread no longer pays a millisecond
+ * and 256 KB, a busy one (CPython's main thread at start-up, with deep
+ * stacks) pays at most twice what the cache alone would have cost. */
+#define STEPPED_FRAMES 512
+static __thread unsigned frames_stepped __attribute__((tls_model("initial-exec")));
 
 /* The return addresses of the calling frames, innermost first; this
  * function's own frame is left out either way, so both ways give the same
  * stack (it must not be inlined for that). */
 static __attribute__((noinline)) int unwind_callers(void **raw, int max)
 {
-	if (captures_made >= STEPPED_CAPTURES) {
+	if (frames_stepped >= STEPPED_FRAMES) {
 		int n = unw_backtrace(raw, max);
 		if (n <= 1)
 			return 0;
 		memmove(raw, raw + 1, (size_t)(n - 1) * sizeof *raw);
 		return n - 1;
 	}
-	captures_made++;
 	unw_context_t context;
 	unw_cursor_t cursor;
 	if (unw_getcontext(&context) != 0 || unw_init_local(&cursor, &context) != 0)
@@ -155,6 +157,7 @@ static __attribute__((noinline)) int unwind_callers(void **raw, int max)
 			break;
 		raw[n++] = (void *)(uintptr_t)ip;
 	}
+	frames_stepped += (unsigned)n + 1;
 	return n;
 }
 

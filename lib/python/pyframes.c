@@ -312,8 +312,15 @@ static const unsigned char *frame_bytes(struct frame_window *w, pid_t p, uint64_
 	w->start = end > FRAME_WINDOW && end - FRAME_WINDOW > 4096 ? end - FRAME_WINDOW : addr;
 	w->len = end - w->start;
 	if (w->start < addr && !ls_py_read(p, w->start, w->buf, w->len)) {
-		w->start = addr; /* the window crossed into unmapped memory */
-		w->len = span;
+		/* The window crossed into unmapped memory (a data stack chunk
+		 * starts a mapping): keep what lies on the frame's own page. */
+		uint64_t page = addr & ~(uint64_t)4095;
+		w->start = page > w->start ? page : addr;
+		w->len = end - w->start;
+		if (w->start < addr && !ls_py_read(p, w->start, w->buf, w->len))
+			w->start = addr;
+		if (w->start == addr)
+			w->len = span;
 	}
 	if (w->start == addr && !ls_py_read(p, addr, w->buf, span)) {
 		w->start = 0;
@@ -322,18 +329,25 @@ static const unsigned char *frame_bytes(struct frame_window *w, pid_t p, uint64_
 	return w->buf + (addr - w->start);
 }
 
-static size_t walk_frames(const ls_py_interp *ip, pid_t p, uint64_t frame, ls_py_raw_frame *out, size_t max)
+/* Walks the frame chain from `frame`, through `window` (empty, or filled
+ * by the caller); *first (when not NULL) is left with the window the
+ * innermost frame was read from. */
+static size_t walk_frames_in(const ls_py_interp *ip, pid_t p, uint64_t frame, ls_py_raw_frame *out, size_t max,
+			     struct frame_window *window, struct frame_window *first)
 {
 	const ls_py_layout *l = &ip->layout;
 	struct walk w = { out, 0, max };
-	struct frame_window window = { .start = 0 };
 	size_t span = frame_span(l);
 	if (span > FRAME_HEADER_MAX)
 		return 0;
 	for (int steps = 0; frame && steps < MAX_FRAMES_WALKED && w.n < w.max; steps++) {
-		const unsigned char *fbuf = frame_bytes(&window, p, frame, span);
+		const unsigned char *fbuf = frame_bytes(window, p, frame, span);
 		if (!fbuf)
 			break;
+		if (steps == 0 && first) {
+			first->start = window->start;
+			first->len = window->len;
+		}
 		int owner = (signed char)fbuf[l->frame_owner];
 		uint64_t previous = ls_py_u64(fbuf, l->frame_previous);
 		if (previous == frame)
@@ -354,6 +368,78 @@ static size_t walk_frames(const ls_py_interp *ip, pid_t p, uint64_t frame, ls_py
 	return w.n;
 }
 
+static size_t walk_frames(const ls_py_interp *ip, pid_t p, uint64_t frame, ls_py_raw_frame *out, size_t max)
+{
+	struct frame_window window = { .start = 0 };
+	return walk_frames_in(ip, p, frame, out, max, &window, NULL);
+}
+
+/* The calling thread's last walk: its thread state, the _PyCFrame (3.11,
+ * 3.12) that named the current frame, and the window the current frame was
+ * read from.  A lock call usually comes from the evaluation loop of the
+ * previous one, so one readv of the thread state, that _PyCFrame's word
+ * and that window answers it, where reading them in turn takes three or
+ * more system calls.  Reading them together is as exact as in turn: the
+ * thread reading is the one that owns them, so nothing moves in between;
+ * each word read ahead is used only when the thread state says it is the
+ * one it points to now. */
+struct self_walk {
+	const ls_py_interp *ip;
+	uint64_t tstate, cframe, window_start;
+	size_t window_len;
+};
+static __thread struct self_walk self_walk __attribute__((tls_model("initial-exec")));
+
+/* The current frame's address from one readv as above, the thread state's
+ * header left in tbuf and the window filled when they still hold; 0 when
+ * the read-ahead does not hold (the caller then reads in turn). */
+static uint64_t read_ahead(const ls_py_interp *ip, pid_t p, pid_t tid, unsigned char *tbuf,
+			   struct frame_window *window)
+{
+	const ls_py_layout *l = &ip->layout;
+	struct self_walk *m = &self_walk;
+	if (m->ip != ip || !m->tstate || !m->window_start || (l->tstate_cframe && !m->cframe))
+		return 0;
+	uint64_t cframe_word = 0;
+	ls_py_span spans[3];
+	size_t n = 0;
+	spans[n++] = (ls_py_span){ m->tstate, tbuf, tstate_span(l) };
+	if (l->tstate_cframe)
+		spans[n++] = (ls_py_span){ m->cframe + l->cframe_current_frame, &cframe_word, sizeof cframe_word };
+	spans[n++] = (ls_py_span){ m->window_start, window->buf, m->window_len };
+	if (ls_py_readv(p, spans, n) != n || ls_py_u64(tbuf, l->tstate_native_thread_id) != (uint64_t)tid)
+		return 0;
+	uint64_t frame = cframe_word;
+	if (l->tstate_cframe) {
+		if (ls_py_u64(tbuf, l->tstate_cframe) != m->cframe)
+			return 0;
+	} else {
+		frame = ls_py_u64(tbuf, l->tstate_current_frame);
+	}
+	window->start = m->window_start;
+	window->len = m->window_len;
+	return frame;
+}
+
+static size_t self_frames(const ls_py_interp *ip, pid_t p, pid_t tid, ls_py_raw_frame *out, size_t max)
+{
+	unsigned char tbuf[TSTATE_HEADER_MAX];
+	struct frame_window window = { .start = 0 }, first = { .start = 0 };
+	uint64_t tstate = self_walk.tstate, frame = read_ahead(ip, p, tid, tbuf, &window);
+	if (!frame) {
+		window.start = 0;
+		tstate = tstate_of(ip, p, tid, tbuf);
+		if (!tstate)
+			return 0;
+		frame = current_frame(ip, p, tbuf);
+	}
+	size_t n = walk_frames_in(ip, p, frame, out, max, &window, &first);
+	const ls_py_layout *l = &ip->layout;
+	self_walk = (struct self_walk){ ip, tstate, l->tstate_cframe ? ls_py_u64(tbuf, l->tstate_cframe) : 0,
+					first.start, first.len };
+	return n;
+}
+
 size_t ls_py_thread_frames(const ls_py_interp *ip, pid_t tid, ls_py_raw_frame *out, size_t max)
 {
 	if (!ip || ip->status != LS_PY_SUPPORTED || !max)
@@ -364,6 +450,8 @@ size_t ls_py_thread_frames(const ls_py_interp *ip, pid_t tid, ls_py_raw_frame *o
 	unsigned char tbuf[TSTATE_HEADER_MAX];
 	if (tstate_span(&ip->layout) > sizeof tbuf)
 		return 0;
+	if (p == self_pid() && tid == self_tid())
+		return self_frames(ip, p, tid, out, max);
 	uint64_t tstate = tstate_of(ip, p, tid, tbuf);
 	if (!tstate)
 		return 0;
