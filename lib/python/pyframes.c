@@ -722,6 +722,25 @@ size_t ls_py_merge(const ls_py_interp *ip, const uint64_t *pcs, size_t n, const 
 
 /* ---- argument count of the current call -------------------------------- */
 
+/* The calling thread's current frame's first span bytes into fbuf: through
+ * the read-ahead of its last walk when that holds, else read in turn. */
+static bool self_current_frame(const ls_py_interp *ip, pid_t p, pid_t tid, unsigned char *tbuf,
+			       unsigned char *fbuf, size_t span)
+{
+	struct frame_window window = { .start = 0 };
+	uint64_t frame = read_ahead(ip, p, tid, tbuf, &window);
+	if (frame && frame >= window.start && frame + span <= window.start + window.len) {
+		memcpy(fbuf, window.buf + (frame - window.start), span);
+		return true;
+	}
+	if (!frame) {
+		if (!tstate_of(ip, p, tid, tbuf))
+			return false;
+		frame = current_frame(ip, p, tbuf);
+	}
+	return frame && ls_py_read(p, frame, fbuf, span);
+}
+
 int ls_py_current_call_argc(void)
 {
 	const ls_py_interp *ip = ls_py_self();
@@ -733,10 +752,7 @@ int ls_py_current_call_argc(void)
 	size_t span = frame_span(l);
 	if (tstate_span(l) > sizeof tbuf || span > sizeof fbuf)
 		return -1;
-	if (!tstate_of(ip, p, tid, tbuf))
-		return -1;
-	uint64_t frame = current_frame(ip, p, tbuf);
-	if (!frame || !ls_py_read(p, frame, fbuf, span))
+	if (!self_current_frame(ip, p, tid, tbuf, fbuf, span))
 		return -1;
 	if (l->owner_cstack >= 0 && (signed char)fbuf[l->frame_owner] == l->owner_cstack)
 		return -1;  /* between frames: no Python call in progress */
