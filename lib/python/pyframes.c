@@ -242,18 +242,26 @@ size_t ls_py_list_threads(const ls_py_interp *ip, ls_py_thread_ref *out, size_t 
 	return list.n;
 }
 
-/* The calling thread's state is remembered: its lookup walks every thread
- * once, later ones check the remembered state still names this thread. */
-static __thread uint64_t self_tstate __attribute__((tls_model("initial-exec")));
+/* The calling thread's last walk: its thread state (found once by walking
+ * every thread, later checked to still name this thread), the _PyCFrame
+ * (3.11, 3.12) that named its current frame, and the window that frame was
+ * read from (see read_ahead). */
+struct self_walk {
+	const ls_py_interp *ip;
+	uint64_t tstate, cframe, window_start;
+	size_t window_len;
+};
+static __thread struct self_walk self_walk __attribute__((tls_model("initial-exec")));
 
 static uint64_t tstate_of(const ls_py_interp *ip, pid_t p, pid_t tid, unsigned char *buf)
 {
-	bool self = ip == &self_interp && tid == self_tid();
-	if (self && self_tstate && tstate_is(ip, p, self_tstate, tid, buf))
-		return self_tstate;
+	bool self = p == self_pid() && tid == self_tid();
+	struct self_walk *m = &self_walk;
+	if (self && m->ip == ip && m->tstate && tstate_is(ip, p, m->tstate, tid, buf))
+		return m->tstate;
 	uint64_t t = find_tstate(ip, p, tid, buf);
 	if (self)
-		self_tstate = t;
+		*m = (struct self_walk){ .ip = ip, .tstate = t };
 	return t;
 }
 
@@ -374,69 +382,79 @@ static size_t walk_frames(const ls_py_interp *ip, pid_t p, uint64_t frame, ls_py
 	return walk_frames_in(ip, p, frame, out, max, &window, NULL);
 }
 
-/* The calling thread's last walk: its thread state, the _PyCFrame (3.11,
- * 3.12) that named the current frame, and the window the current frame was
- * read from.  A lock call usually comes from the evaluation loop of the
- * previous one, so one readv of the thread state, that _PyCFrame's word
- * and that window answers it, where reading them in turn takes three or
- * more system calls.  Reading them together is as exact as in turn: the
- * thread reading is the one that owns them, so nothing moves in between;
- * each word read ahead is used only when the thread state says it is the
- * one it points to now. */
-struct self_walk {
-	const ls_py_interp *ip;
-	uint64_t tstate, cframe, window_start;
-	size_t window_len;
-};
-static __thread struct self_walk self_walk __attribute__((tls_model("initial-exec")));
-
-/* The current frame's address from one readv as above, the thread state's
- * header left in tbuf and the window filled when they still hold; 0 when
- * the read-ahead does not hold (the caller then reads in turn). */
-static uint64_t read_ahead(const ls_py_interp *ip, pid_t p, pid_t tid, unsigned char *tbuf,
-			   struct frame_window *window)
+/* One readv of the calling thread's remembered thread state, the word of
+ * its remembered _PyCFrame that names the current frame, and its
+ * remembered window: a lock call usually comes from the evaluation loop
+ * of the previous one, and reading these in turn takes three or more
+ * system calls.  Reading them together is as exact as in turn: the thread
+ * reading is the one that owns them, so nothing moves in between; the word
+ * read ahead is used only when the state points at that _PyCFrame now.
+ * False when the state cannot be read or no longer names this thread.
+ * Otherwise tbuf holds its header, *frame the current frame when the word
+ * read ahead is the current one (else 0), and the window what it read
+ * (start 0 when it could not). */
+static bool read_ahead(const ls_py_interp *ip, pid_t p, pid_t tid, unsigned char *tbuf,
+		       struct frame_window *window, uint64_t *frame)
 {
 	const ls_py_layout *l = &ip->layout;
-	struct self_walk *m = &self_walk;
-	if (m->ip != ip || !m->tstate || !m->window_start || (l->tstate_cframe && !m->cframe))
-		return 0;
+	const struct self_walk *m = &self_walk;
+	*frame = 0;
+	window->start = 0;
+	if (m->ip != ip || !m->tstate)
+		return false;
 	uint64_t cframe_word = 0;
 	ls_py_span spans[3];
 	size_t n = 0;
 	spans[n++] = (ls_py_span){ m->tstate, tbuf, tstate_span(l) };
-	if (l->tstate_cframe)
+	bool cframe_ahead = l->tstate_cframe && m->cframe;
+	if (cframe_ahead)
 		spans[n++] = (ls_py_span){ m->cframe + l->cframe_current_frame, &cframe_word, sizeof cframe_word };
-	spans[n++] = (ls_py_span){ m->window_start, window->buf, m->window_len };
-	if (ls_py_readv(p, spans, n) != n || ls_py_u64(tbuf, l->tstate_native_thread_id) != (uint64_t)tid)
-		return 0;
-	uint64_t frame = cframe_word;
-	if (l->tstate_cframe) {
-		if (ls_py_u64(tbuf, l->tstate_cframe) != m->cframe)
-			return 0;
-	} else {
-		frame = ls_py_u64(tbuf, l->tstate_current_frame);
+	if (m->window_start)
+		spans[n++] = (ls_py_span){ m->window_start, window->buf, m->window_len };
+	size_t got = ls_py_readv(p, spans, n);
+	if (got == 0 || ls_py_u64(tbuf, l->tstate_native_thread_id) != (uint64_t)tid)
+		return false;
+	if (!l->tstate_cframe)
+		*frame = ls_py_u64(tbuf, l->tstate_current_frame);
+	else if (cframe_ahead && got >= 2 && ls_py_u64(tbuf, l->tstate_cframe) == m->cframe)
+		*frame = cframe_word;
+	if (m->window_start && got == n) {
+		window->start = m->window_start;
+		window->len = m->window_len;
 	}
-	window->start = m->window_start;
-	window->len = m->window_len;
+	return true;
+}
+
+/* The calling thread's current frame (0: none), its thread state's header
+ * left in tbuf, read ahead where that holds and in turn where not; the
+ * window holds what was read ahead of it (start 0: nothing). */
+static uint64_t self_current(const ls_py_interp *ip, pid_t p, pid_t tid, unsigned char *tbuf,
+			     struct frame_window *window)
+{
+	uint64_t frame;
+	if (!read_ahead(ip, p, tid, tbuf, window, &frame) && !tstate_of(ip, p, tid, tbuf))
+		return 0;
+	if (!frame)
+		frame = current_frame(ip, p, tbuf);
+	const ls_py_layout *l = &ip->layout;
+	self_walk.cframe = l->tstate_cframe ? ls_py_u64(tbuf, l->tstate_cframe) : 0;
 	return frame;
+}
+
+/* The window the current frame was read from, for the next read-ahead. */
+static void remember_window(const struct frame_window *w)
+{
+	self_walk.window_start = w->start;
+	self_walk.window_len = w->start ? w->len : 0;
 }
 
 static size_t self_frames(const ls_py_interp *ip, pid_t p, pid_t tid, ls_py_raw_frame *out, size_t max)
 {
 	unsigned char tbuf[TSTATE_HEADER_MAX];
-	struct frame_window window = { .start = 0 }, first = { .start = 0 };
-	uint64_t tstate = self_walk.tstate, frame = read_ahead(ip, p, tid, tbuf, &window);
-	if (!frame) {
-		window.start = 0;
-		tstate = tstate_of(ip, p, tid, tbuf);
-		if (!tstate)
-			return 0;
-		frame = current_frame(ip, p, tbuf);
-	}
+	struct frame_window window, first = { .start = 0 };
+	uint64_t frame = self_current(ip, p, tid, tbuf, &window);
 	size_t n = walk_frames_in(ip, p, frame, out, max, &window, &first);
-	const ls_py_layout *l = &ip->layout;
-	self_walk = (struct self_walk){ ip, tstate, l->tstate_cframe ? ls_py_u64(tbuf, l->tstate_cframe) : 0,
-					first.start, first.len };
+	remember_window(&first);
 	return n;
 }
 
@@ -722,23 +740,18 @@ size_t ls_py_merge(const ls_py_interp *ip, const uint64_t *pcs, size_t n, const 
 
 /* ---- argument count of the current call -------------------------------- */
 
-/* The calling thread's current frame's first span bytes into fbuf: through
- * the read-ahead of its last walk when that holds, else read in turn. */
+/* The calling thread's current frame's first span bytes into fbuf. */
 static bool self_current_frame(const ls_py_interp *ip, pid_t p, pid_t tid, unsigned char *tbuf,
 			       unsigned char *fbuf, size_t span)
 {
-	struct frame_window window = { .start = 0 };
-	uint64_t frame = read_ahead(ip, p, tid, tbuf, &window);
-	if (frame && frame >= window.start && frame + span <= window.start + window.len) {
-		memcpy(fbuf, window.buf + (frame - window.start), span);
-		return true;
-	}
-	if (!frame) {
-		if (!tstate_of(ip, p, tid, tbuf))
-			return false;
-		frame = current_frame(ip, p, tbuf);
-	}
-	return frame && ls_py_read(p, frame, fbuf, span);
+	struct frame_window window;
+	uint64_t frame = self_current(ip, p, tid, tbuf, &window);
+	const unsigned char *bytes = frame ? frame_bytes(&window, p, frame, span) : NULL;
+	if (!bytes)
+		return false;
+	memcpy(fbuf, bytes, span);
+	remember_window(&window);
+	return true;
 }
 
 int ls_py_current_call_argc(void)
