@@ -25,7 +25,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -163,28 +162,10 @@ static FILE *open_destination(bool whole_report)
  * ~60 ms of inflating libc's debug sections at every exit. */
 static char symcache_dir[PATH_MAX];
 
-/* Only where the nearest existing folder on the way to it belongs to the
- * process's effective user: a root program run with a user's HOME must not
- * plant a root-owned directory there. */
-static bool ours_up_to_existing(const char *dir)
-{
-	char path[PATH_MAX];
-	struct stat st;
-	snprintf(path, sizeof path, "%s", dir);
-	for (;;) {
-		if (stat(path, &st) == 0)
-			return st.st_uid == geteuid();
-		char *slash = strrchr(path, '/');
-		if (!slash || slash == path)
-			return false;
-		*slash = 0;
-	}
-}
-
 static void find_symcache_dir(void)
 {
 	char *dir = ls_opts.symcache ? ls_symcache_default_dir() : NULL;
-	if (dir && strlen(dir) < sizeof symcache_dir && ours_up_to_existing(dir))
+	if (dir && strlen(dir) < sizeof symcache_dir)
 		strcpy(symcache_dir, dir);
 	free(dir);
 }

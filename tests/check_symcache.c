@@ -161,6 +161,37 @@ START_TEST(unsafe_directories_are_refused)
 }
 END_TEST
 
+/* Not created inside a folder of another user (root with a user's HOME);
+ * root's folders (/tmp) and one's own are fine.  Needs root to give a
+ * folder away. */
+START_TEST(not_created_in_another_users_folder)
+{
+	char path[160];
+	snprintf(path, sizeof path, "%s/home", dir);
+	ck_assert_int_eq(mkdir(path, 0755), 0);
+	snprintf(path, sizeof path, "%s/home/.cache/lockscope", dir);
+	if (geteuid() != 0) {
+		int fd = ls_symcache_open_dir(path);
+		ck_assert_int_ge(fd, 0);
+		close(fd);
+		return;
+	}
+	char home[128];
+	snprintf(home, sizeof home, "%s/home", dir);
+	ck_assert_int_eq(chown(home, 65534, 65534), 0);
+	ck_assert_int_lt(ls_symcache_open_dir(path), 0);
+	snprintf(path, sizeof path, "%s/home/.cache", dir);
+	struct stat st;
+	ck_assert_int_ne(stat(path, &st), 0);
+	/* under root's own folder: created */
+	ck_assert_int_eq(chown(home, 0, 0), 0);
+	snprintf(path, sizeof path, "%s/home/.cache/lockscope", dir);
+	int fd = ls_symcache_open_dir(path);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+}
+END_TEST
+
 START_TEST(unstorable_names_are_skipped)
 {
 	ls_symcache *c = ls_symcache_load(dirfd_, id_a, sizeof id_a, "lines");
@@ -195,6 +226,7 @@ static Suite *symcache_suite(void)
 	tcase_add_test(tc, keyed_by_build_id_and_mode);
 	tcase_add_test(tc, corruption_is_ignored);
 	tcase_add_test(tc, unsafe_directories_are_refused);
+	tcase_add_test(tc, not_created_in_another_users_folder);
 	tcase_add_test(tc, unstorable_names_are_skipped);
 	tcase_add_test(tc, default_dir_follows_xdg);
 	suite_add_tcase(s, tc);

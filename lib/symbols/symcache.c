@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,9 +91,30 @@ static int open_private_dir(const char *path)
 	return fd;
 }
 
+/* Whether the cache directory may be created at path: the nearest folder
+ * on its way that exists belongs to the effective user or to root.  A root
+ * program run with another user's HOME must not plant root-owned folders
+ * in that home; a user's cache under /tmp is fine. */
+static bool may_create_under(const char *path)
+{
+	char at[PATH_MAX];
+	struct stat st;
+	if (strlen(path) >= sizeof at)
+		return false;
+	strcpy(at, path);
+	for (;;) {
+		if (stat(at, &st) == 0)
+			return st.st_uid == geteuid() || st.st_uid == 0;
+		char *slash = strrchr(at, '/');
+		if (!slash || slash == at)
+			return false;
+		*slash = '\0';
+	}
+}
+
 int ls_symcache_open_dir(const char *path)
 {
-	if (!path || path[0] != '/')
+	if (!path || path[0] != '/' || !may_create_under(path))
 		return -1;
 	char *parent = strdup(path);
 	if (!parent)

@@ -6,7 +6,8 @@
  * object's build ID and the lookup mode ("lines" or "names"), and repeats
  * both inside, so a rebuilt object (new build ID) never sees old results.
  * Files live in a private directory (0700, owned by the caller's effective
- * uid; anything else is refused), are written 0600 through a temporary file
+ * uid, never created inside another user's folder; anything else is
+ * refused), are written 0600 through a temporary file
  * and rename(2), never followed through symlinks, carry a checksum, and are
  * bounded in size and number.  A missing, corrupt, foreign or unwritable
  * file is never an error: the cache starts empty and the caller symbolizes
@@ -28,7 +29,8 @@ char *ls_symcache_default_dir(void);
 
 /* Opens (creating it 0700 if needed, and its parent) the cache directory.
  * Returns a directory fd, or -1 when the directory cannot be used safely
- * (not a directory, a symlink, not ours, group/other-accessible). */
+ * (not a directory, a symlink, not ours, group/other-accessible, or to be
+ * created inside a folder of a user other than us or root). */
 int ls_symcache_open_dir(const char *path);
 
 /* Loads the results for one object (build_id of len bytes; mode "lines" or
